@@ -1,0 +1,225 @@
+"""The ``sdsessions`` command line.
+
+Sub-commands (``demo``, ``export``, ``import-webui-db``) are dispatched by
+hand because the default command takes free positional roots, which argparse
+sub-parsers cannot mix with.  This module imports core only: the headless
+commands must never load Textual.
+
+Exit codes: 0 success (even when some sessions were unreadable: they are
+reported), 1 the database cannot be opened or written, 2 usage errors or a
+missing root.  Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A bad command line or a missing input: exit code 2."""
+
+
+def _db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, metavar="PATH",
+                        help="the database file (default: $SDSESSIONS_DB, else the user data folder)")
+
+
+def _main_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sdsessions",
+        description="Browse Stable Diffusion generation sessions (local-sd-generator output folders).",
+        epilog="Other commands: 'sdsessions demo DIR', 'sdsessions export', 'sdsessions import-webui-db PATH' "
+               "(each with --help).",
+    )
+    parser.add_argument("roots", nargs="*", metavar="ROOT", help="folders that hold session folders")
+    _db_argument(parser)
+    parser.add_argument("--refresh-all", action="store_true",
+                        help="headless: bring the database up to date with ROOTs and exit")
+    parser.add_argument("--force", action="store_true", help="with --refresh-all: re-read every session")
+    parser.add_argument("--json", action="store_true", help="with --refresh-all: print the summary as JSON")
+    parser.add_argument("--version", action="version", version=f"sdsessions {__version__}")
+    return parser
+
+
+def _demo_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sdsessions demo", description="Write a realistic demo sessions tree.")
+    parser.add_argument("directory", type=Path, metavar="DIR", help="where to write it (new or empty folder)")
+    parser.add_argument("--sessions", type=int, default=80, metavar="N", help="how many sessions (default 80)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    return parser
+
+
+def _export_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sdsessions export",
+                                     description="Write sessions with their stats and metadata as JSON or CSV.")
+    _db_argument(parser)
+    parser.add_argument("--format", choices=("json", "csv"), default="json")
+    parser.add_argument("--query", metavar="Q", help="only sessions matching this filter query")
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of stdout")
+    return parser
+
+
+def _import_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sdsessions import-webui-db",
+                                     description="Copy tags, flags, ratings and notes from the generator "
+                                                 "web UI's sessions.db (opened read-only).")
+    parser.add_argument("webui_db", type=Path, metavar="PATH", help="the web UI's metadata/sessions.db")
+    _db_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands: dict[str, tuple[Callable[[], argparse.ArgumentParser], Callable[[argparse.Namespace], int]]] = {
+        "demo": (_demo_parser, _run_demo),
+        "export": (_export_parser, _run_export),
+        "import-webui-db": (_import_parser, _run_import),
+    }
+    from .core.db import StoreError
+
+    try:
+        if args[:1] and args[0] in commands:
+            make_parser, run = commands[args[0]]
+            return run(make_parser().parse_args(args[1:]))
+        return _run_main(_main_parser().parse_args(args))
+    except UsageError as error:
+        print(f"sdsessions: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as error:
+        print(f"sdsessions: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("sdsessions: interrupted; what was written so far is kept", file=sys.stderr)
+        return 130
+
+
+def _open_store(path: Path | None):  # noqa: ANN202 - the Store import stays lazy for `demo`
+    from .core.store import Store
+
+    return Store(path)
+
+
+def _check_roots(roots: Sequence[str]) -> None:
+    if not roots:
+        raise UsageError("give at least one sessions folder (ROOT)")
+    for root in roots:
+        if not Path(root).expanduser().is_dir():
+            raise UsageError(f"{root}: no such folder")
+
+
+def _run_main(args: argparse.Namespace) -> int:
+    if args.refresh_all:
+        return _run_refresh(args)
+    if args.force or args.json:
+        raise UsageError("--force and --json go with --refresh-all")
+    from .report import print_sessions
+
+    if not args.roots:
+        _main_parser().print_usage(sys.stderr)
+        raise UsageError("give a sessions folder, or try the demo: "
+                         "sdsessions demo /tmp/sdsessions-demo && sdsessions /tmp/sdsessions-demo")
+    return print_sessions(args.roots)
+
+
+def _run_refresh(args: argparse.Namespace) -> int:
+    from .core.refresh import refresh
+    from .progress import progress_reporter
+
+    _check_roots(args.roots)
+    store = _open_store(args.db)
+    try:
+        with progress_reporter("Refreshing sessions") as report:
+            summary = refresh(store, args.roots, force=args.force, progress=report)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False))
+        return EXIT_OK
+    from .core.text import clean_text
+
+    print(f"{summary.found} sessions found: {summary.new} new, {summary.updated} updated "
+          f"({summary.relinked} relinked after a rename), {summary.unchanged} unchanged, "
+          f"{summary.unavailable} now unavailable, {len(summary.unreadable)} unreadable "
+          f"({summary.seconds:.1f} s)")
+    for path, reason in summary.unreadable:
+        print(clean_text(f"  unreadable: {path}: {reason}"))
+    for path, reason in summary.problems:
+        print(clean_text(f"  skipped: {path}: {reason}"))
+    return EXIT_OK
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from .core.export import iter_records, write_csv, write_json
+
+    session_filter = sort = None
+    if args.query:
+        from .core.query import QueryError, parse_query
+
+        try:
+            parsed = parse_query(args.query)
+        except QueryError as error:
+            raise UsageError(f"--query: {error}") from None
+        session_filter, sort = parsed.filter, parsed.sort
+    store = _open_store(args.db)
+    writer = write_csv if args.format == "csv" else write_json
+    try:
+        records = iter_records(store, session_filter, sort)
+        if args.output is None:
+            count = writer(records, sys.stdout)
+        else:
+            try:
+                with open(args.output, "w", encoding="utf-8", newline="") as out:
+                    count = writer(records, out)
+            except OSError as error:
+                raise UsageError(f"cannot write {args.output}: {error.strerror or error}") from None
+    finally:
+        store.close()
+    print(f"exported {count} sessions", file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from .core.webui_import import WebUIImportError, import_webui_db
+
+    store = _open_store(args.db)
+    try:
+        report = import_webui_db(store, args.webui_db)
+    except WebUIImportError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return EXIT_OK
+    print(f"{report.rows} web UI rows: {report.changed} merged, {report.unchanged} already up to date, "
+          f"{len(report.conflicts)} conflicts (ours kept)")
+    for conflict in report.conflicts:
+        print(f"  conflict: {conflict}")
+    return EXIT_OK
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from .core.demo import write_demo_tree
+    from .progress import progress_reporter
+
+    if args.sessions < 1:
+        raise UsageError("demo: --sessions must be at least 1")
+    with progress_reporter("Writing demo sessions") as report:
+        try:
+            summary = write_demo_tree(args.directory, args.sessions, args.seed, progress=report)
+        except (FileExistsError, NotADirectoryError, PermissionError) as error:
+            raise UsageError(f"demo: {error}") from None
+        except OSError as error:
+            print(f"sdsessions demo: cannot write {args.directory}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_FAILURE
+    print(f"Wrote {summary.sessions} sessions ({summary.images} images) to {summary.root}")
+    return EXIT_OK

@@ -1,0 +1,164 @@
+"""What a session's metadata file says, normalised across eras.
+
+Each era's reader turns its own file shape into one :class:`Extracted`; the
+stats code then combines it with the folder listing and never looks at raw
+JSON again.  Every field is optional because every manifest field is (spec §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .coerce import as_datetime, as_dict, as_float, as_int, as_list, as_str, value_text
+
+
+@dataclass(slots=True)
+class ImageEntry:
+    """One ``images[]`` entry of a V2 manifest."""
+
+    filename: Any
+    seed: int | None
+    applied_variations: Any
+    """The placeholder values of this image: the sweep fallback groups on them."""
+
+
+@dataclass(slots=True)
+class Extracted:
+    """Era-independent content of a session's metadata file(s)."""
+
+    manifest_format: str
+    template_version: str | None = None
+    sd_model: str | None = None
+    generation_mode: str | None = None
+    seed_mode: str | None = None
+    seed_base: int | None = None
+    resolved_prompt: str | None = None
+    negative_prompt: str | None = None
+    width: int | None = None
+    height: int | None = None
+    steps: int | None = None
+    cfg_scale: float | None = None
+    sampler_name: str | None = None
+    scheduler: str | None = None
+    images_expected: int | None = None
+    total_combinations: int | None = None
+    placeholders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seed_list: list[int] | None = None
+    """``generation_params.seed_list`` when it is a list (a sweep's seeds); None when absent."""
+    planned_seeds: list[int] = field(default_factory=list)
+    manifest_generated_at: datetime | None = None
+    status_raw: str | None = None
+    entries: list[ImageEntry] | None = None
+    """V2 ``images[]``; None when the era records no results, so files are counted instead."""
+    api_params: dict[str, Any] = field(default_factory=dict)
+    theme_name: str | None = None
+    style: str | None = None
+    duration_seconds: float | None = None
+    image_prefix: str | None = None
+    """The name V0 image files start with, to find their index."""
+
+
+def placeholder(values: list[Any], used: list[Any] | None = None, count: int | None = None) -> dict[str, Any]:
+    """A placeholder's values as display text, its first-used values and its pool size."""
+    texts = [value_text(v) for v in values]
+    return {
+        "values": texts,
+        "used": [value_text(v) for v in used] if used is not None else texts,
+        "count": count if count is not None and count >= 0 else len(texts),
+    }
+
+
+def apply_params(out: Extracted, params: dict[str, Any]) -> None:
+    """Take the generation parameters that ``params`` has; keep what it lacks."""
+    found = {
+        "width": as_int(params.get("width")),
+        "height": as_int(params.get("height")),
+        "steps": as_int(params.get("steps")),
+        "cfg_scale": as_float(params.get("cfg_scale")),
+        "sampler_name": as_str(params.get("sampler")) or as_str(params.get("sampler_name")),
+        "scheduler": as_str(params.get("scheduler")),
+    }
+    for name, value in found.items():
+        if value is not None:
+            setattr(out, name, value)
+
+
+def extract_v2(manifest: dict[str, Any]) -> Extracted:
+    """``manifest.json`` (V2, 2025-10-14+) — the current format, spec §7."""
+    out = Extracted("v2")
+    snapshot = as_dict(manifest.get("snapshot"))
+    out.template_version = as_str(snapshot.get("version"))
+    out.manifest_generated_at = as_datetime(snapshot.get("timestamp"))
+    out.sd_model = as_str(as_dict(snapshot.get("runtime_info")).get("sd_model_checkpoint"))
+    template = as_dict(snapshot.get("resolved_template"))
+    out.resolved_prompt = as_str(template.get("prompt"))
+    out.negative_prompt = as_str(template.get("negative"))
+
+    params = as_dict(snapshot.get("generation_params"))
+    out.generation_mode = as_str(params.get("mode"))
+    out.seed_mode = as_str(params.get("seed_mode"))
+    out.seed_base = as_int(params.get("base_seed"))
+    out.images_expected = _non_negative(params.get("num_images"))
+    out.total_combinations = _non_negative(params.get("total_combinations"))
+    if isinstance(params.get("seed_list"), list):
+        out.seed_list = [s for s in map(as_int, params["seed_list"]) if s is not None]
+
+    out.api_params = as_dict(snapshot.get("api_params"))
+    apply_params(out, out.api_params)
+    for name, info in as_dict(snapshot.get("variations")).items():
+        info = as_dict(info)
+        available = as_list(info.get("available"))
+        used = as_list(info.get("used"))
+        out.placeholders[str(name)] = placeholder(available or used, used, as_int(info.get("count")))
+    out.theme_name = as_str(snapshot.get("theme_name"))
+    out.style = as_str(snapshot.get("style"))
+    out.status_raw = as_str(manifest.get("status"))
+
+    images = manifest.get("images")
+    if isinstance(images, list):
+        out.entries = []
+        for item in images:
+            item = as_dict(item)
+            out.entries.append(ImageEntry(item.get("filename"), as_int(item.get("seed")),
+                                          item.get("applied_variations")))
+        first = as_dict(images[0]) if images else {}
+        # The new orchestrator may reset a torn snapshot to {} (spec §9): the
+        # first image still says what was generated.
+        out.resolved_prompt = out.resolved_prompt or as_str(first.get("prompt"))
+        out.negative_prompt = out.negative_prompt or as_str(first.get("negative_prompt"))
+    return out
+
+
+def extract_phase2(manifest: dict[str, Any]) -> Extracted:
+    """``<session_name>_manifest.json`` (2025-10-06 to 10-14): the plan, written before the run."""
+    out = Extracted("phase2")
+    out.template_version = as_str(manifest.get("templating_system"))
+    out.manifest_generated_at = as_datetime(manifest.get("generated_at"))
+    planned = [as_dict(v) for v in as_list(manifest.get("variations"))]
+    out.images_expected = _non_negative(manifest.get("total_variations"))
+    if out.images_expected is None and isinstance(manifest.get("variations"), list):
+        out.images_expected = len(planned)
+    first = planned[0] if planned else {}
+    out.resolved_prompt = as_str(first.get("prompt"))
+    out.negative_prompt = as_str(first.get("negative_prompt"))
+    out.api_params = as_dict(first.get("parameters"))
+    apply_params(out, out.api_params)
+    out.planned_seeds = [s for s in (as_int(v.get("seed")) for v in planned) if s is not None]
+    out.seed_base = out.planned_seeds[0] if out.planned_seeds else None
+    values: dict[str, list[Any]] = {}
+    for entry in planned:
+        chosen = as_dict(entry.get("variations")) or as_dict(entry.get("placeholders"))
+        for name, value in chosen.items():
+            seen = values.setdefault(str(name), [])
+            if value not in seen:
+                seen.append(value)
+    out.placeholders = {name: placeholder(found) for name, found in values.items()}
+    out.image_prefix = as_str(manifest.get("session_name"))
+    return out
+
+
+def _non_negative(value: Any) -> int | None:
+    number = as_int(value)
+    return number if number is not None and number >= 0 else None

@@ -1,0 +1,330 @@
+"""Per-session statistics: one reader for every era, and the record the app stores.
+
+:func:`read_session` is the only entry point.  It never raises: a session whose
+metadata cannot be read is still returned, with ``stats_error`` saying why and
+everything the folder itself tells (name, date, image files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .discovery import DRYRUN_DIR, SessionFolder
+from .extract import Extracted, extract_phase2, extract_v2
+from .files import (
+    FolderListing,
+    is_annotated,
+    list_folder,
+    multi_image_fallback,
+    sort_by_index,
+    unsafe_filename_reason,
+)
+from .jsonread import DEFAULT_RETRY_DELAYS, read_json_object
+from .legacy_v0 import CONFIG_FILE, METADATA_FILE, extract_v0, parse_session_config
+from .names import parse_folder_name
+from .status import completion_percentage, decide_status
+from .sweep import is_seed_sweep
+
+log = logging.getLogger(__name__)
+
+#: Bump when a change to this module changes what is computed, so cached rows are recomputed.
+STATS_VERSION = 1
+
+MANIFEST_V2 = "manifest.json"
+_PHASE2_SUFFIX = "_manifest.json"
+_METADATA_NAMES = frozenset({MANIFEST_V2, METADATA_FILE})
+_MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class SessionStats:
+    """Everything the app knows about one session folder.
+
+    Field names follow the upstream ``session_stats`` table where one exists;
+    later tools (the SQLite store, export) read them by name.
+    """
+
+    session_id: str
+    session_path: str
+    display_name: str
+    name_era: str
+    is_dry_run: bool = False
+    manifest_format: str = "none"
+    """``v2``, ``phase2``, ``v0`` or ``none`` (image files only)."""
+    manifest_file: str | None = None
+    manifest_mtime: float | None = None
+    manifest_size: int | None = None
+    folder_mtime: float | None = None
+    sd_model: str | None = None
+    template_version: str | None = None
+    generation_mode: str | None = None
+    seed_mode: str | None = None
+    seed_base: int | None = None
+    resolved_prompt: str | None = None
+    negative_prompt: str | None = None
+    width: int | None = None
+    height: int | None = None
+    steps: int | None = None
+    cfg_scale: float | None = None
+    sampler_name: str | None = None
+    scheduler: str | None = None
+    api_params: dict[str, Any] = field(default_factory=dict)
+    theme_name: str | None = None
+    style: str | None = None
+    images_expected: int | None = None
+    images_actual: int = 0
+    image_files_raw: int = 0
+    dry_run_payloads: int = 0
+    completion_percentage: float | None = None
+    has_extra_images: bool = False
+    """More images done than expected (upstream showed > 100 %)."""
+    status: str = "unknown"
+    manifest_status: str | None = None
+    is_seed_sweep: bool = False
+    seed_list: list[int] = field(default_factory=list)
+    seed_min: int | None = None
+    seed_max: int | None = None
+    placeholders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    variations_summary: str = ""
+    total_combinations: int | None = None
+    image_files: list[str] = field(default_factory=list)
+    """Done image files, in generation (index) order."""
+    session_created_at: datetime | None = None
+    manifest_generated_at: datetime | None = None
+    first_image_created_at: datetime | None = None
+    last_image_created_at: datetime | None = None
+    duration_seconds: float | None = None
+    stats_computed_at: datetime = field(default_factory=datetime.now)
+    stats_version: int = STATS_VERSION
+    stats_error: str | None = None
+    """Why the stats are unavailable (metadata unreadable), or None."""
+    fingerprint: str | None = None
+    """A hash of what the manifest says at the start of the run (era, start time to the
+    microsecond, prompt, model): it survives a rename or move of the folder, so the
+    user's metadata can follow the session.  None when the manifest gives no start time."""
+    warnings: list[str] = field(default_factory=list)
+    """Problems that did not stop the stats (e.g. an image name pointing outside the folder)."""
+
+    @property
+    def stats_available(self) -> bool:
+        return self.stats_error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (datetimes as ISO text)."""
+        return {key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in asdict(self).items()}
+
+
+def read_session(
+    session: SessionFolder | str | os.PathLike[str],
+    *,
+    now: float | None = None,
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+) -> SessionStats:
+    """Compute a session's stats from its folder.  Never raises.
+
+    ``now`` (epoch seconds) decides running vs. stale; ``retry_delays`` are the
+    pauses between re-reads of a half-written manifest.
+    """
+    folder = session if isinstance(session, SessionFolder) else _folder_for(Path(session))
+    try:
+        return _compute(folder, time.time() if now is None else now, retry_delays)
+    except Exception as error:  # a bug must cost one session, not the whole refresh
+        log.exception("stats failed for %s", folder.path)
+        stats = _base_stats(folder)
+        stats.stats_error = f"internal error: {type(error).__name__}: {error}"
+        return stats
+
+
+def _folder_for(path: Path) -> SessionFolder:
+    return SessionFolder(path, path.parent, parse_folder_name(path.name), path.parent.name == DRYRUN_DIR)
+
+
+def _base_stats(folder: SessionFolder) -> SessionStats:
+    return SessionStats(
+        session_id=folder.session_id,
+        session_path=str(folder.path),
+        display_name=folder.folder.display_name,
+        name_era=folder.folder.era,
+        is_dry_run=folder.is_dry_run,
+        session_created_at=folder.folder.created_at,
+    )
+
+
+def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...]) -> SessionStats:
+    stats = _base_stats(folder)
+    listing = list_folder(folder.path)
+    stats.folder_mtime = listing.mtime
+    if listing.error:
+        stats.stats_error = listing.error
+        return stats
+
+    extracted, stats.manifest_file, stats.stats_error = _read_metadata(folder.path, listing, retry_delays)
+    if stats.manifest_file is not None:
+        info = listing.files[stats.manifest_file]
+        stats.manifest_mtime, stats.manifest_size = info.mtime, info.size
+    if extracted is not None:
+        _copy_extracted(stats, extracted)
+        stats.fingerprint = _fingerprint(extracted)
+
+    done = _done_images(stats, extracted, listing)
+    stats.image_files = done
+    stats.images_actual = 0 if folder.is_dry_run else len(done)
+    stats.image_files_raw = len(listing.images)
+    if folder.is_dry_run:
+        stats.dry_run_payloads = sum(1 for name in listing.files if _is_payload(name))
+    stats.completion_percentage = completion_percentage(stats.images_actual, stats.images_expected)
+    stats.has_extra_images = stats.images_expected is not None and stats.images_actual > stats.images_expected
+
+    _image_times(stats, listing)
+    newest = _newest_activity(stats, listing)
+    stats.status = decide_status(
+        stats.manifest_status,
+        readable=stats.stats_error is None,
+        done=stats.dry_run_payloads if folder.is_dry_run else stats.images_actual,
+        expected=stats.images_expected,
+        is_dry_run=folder.is_dry_run,
+        newest_mtime=newest,
+        now=now,
+    )
+    if stats.session_created_at is None:
+        oldest = listing.oldest_mtime()
+        stats.session_created_at = stats.manifest_generated_at or local_time(oldest)
+    if stats.duration_seconds is None:
+        stats.duration_seconds = _duration(stats, newest)
+    return stats
+
+
+def _read_metadata(
+    path: Path, listing: FolderListing, retry_delays: tuple[float, ...]
+) -> tuple[Extracted | None, str | None, str | None]:
+    """Pick the metadata file by the spec's precedence (§15) and extract it.
+
+    Returns what was extracted (None when nothing is readable), the file that
+    was read, and why it could not be read.
+    """
+    if listing.exists(MANIFEST_V2):
+        read = read_json_object(path / MANIFEST_V2, retry_delays)
+        return (extract_v2(read.data) if read.data is not None else None), MANIFEST_V2, read.error
+    phase2 = _phase2_manifest(path.name, listing)
+    if phase2:
+        read = read_json_object(path / phase2, retry_delays)
+        return (extract_phase2(read.data) if read.data is not None else None), phase2, read.error
+    if listing.exists(METADATA_FILE):
+        read = read_json_object(path / METADATA_FILE, retry_delays)
+        config = _read_config(path / CONFIG_FILE) if listing.exists(CONFIG_FILE) else None
+        if read.data is None:
+            return None, METADATA_FILE, read.error
+        return extract_v0(read.data, config), METADATA_FILE, None
+    if listing.exists(CONFIG_FILE):
+        config = _read_config(path / CONFIG_FILE)
+        if config is None:
+            return None, CONFIG_FILE, f"cannot read {CONFIG_FILE}"
+        return extract_v0(None, config), CONFIG_FILE, None
+    return None, None, None
+
+
+def _phase2_manifest(folder_name: str, listing: FolderListing) -> str | None:
+    candidates = sorted(name for name in listing.files if name.endswith(_PHASE2_SUFFIX))
+    preferred = [name for name in candidates if folder_name.endswith("_" + name.removesuffix(_PHASE2_SUFFIX))]
+    return (preferred or candidates or [None])[0]
+
+
+def _read_config(path: Path) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(_MAX_CONFIG_BYTES)
+    except OSError:
+        return None
+    return parse_session_config(raw.decode("utf-8-sig", errors="replace"))
+
+
+def _copy_extracted(stats: SessionStats, extracted: Extracted) -> None:
+    for name in ("sd_model", "template_version", "generation_mode", "seed_mode", "seed_base",
+                 "resolved_prompt", "negative_prompt", "width", "height", "steps", "cfg_scale",
+                 "sampler_name", "scheduler", "api_params", "theme_name", "style", "images_expected",
+                 "total_combinations", "placeholders", "manifest_generated_at", "duration_seconds"):
+        setattr(stats, name, getattr(extracted, name))
+    stats.manifest_format = extracted.manifest_format
+    stats.manifest_status = extracted.status_raw
+    stats.seed_list = list(extracted.seed_list or [])
+    stats.is_seed_sweep = is_seed_sweep(extracted.seed_list, extracted.entries)
+    seeds = [e.seed for e in extracted.entries] if extracted.entries is not None else extracted.planned_seeds
+    seeds = [s for s in seeds if s is not None]
+    stats.seed_min, stats.seed_max = (min(seeds), max(seeds)) if seeds else (None, None)
+    stats.variations_summary = ", ".join(f"{name} ({info['count']})" for name, info in stats.placeholders.items())
+
+
+def _fingerprint(extracted: Extracted) -> str | None:
+    if extracted.manifest_generated_at is None:
+        return None
+    parts = (extracted.manifest_format, extracted.manifest_generated_at.isoformat(),
+             extracted.resolved_prompt or "", extracted.sd_model or "")
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _done_images(stats: SessionStats, extracted: Extracted | None, listing: FolderListing) -> list[str]:
+    """Image files that are results: recorded entries that exist, else the folder's images."""
+    if extracted is not None and extracted.entries is not None:
+        done: list[str] = []
+        seen: set[str] = set()
+        for entry in extracted.entries:
+            reason = unsafe_filename_reason(entry.filename)
+            if reason:
+                stats.warnings.append(f"image entry ignored ({reason}): {entry.filename!r}"[:300])
+                continue
+            name = entry.filename if listing.exists(entry.filename) else multi_image_fallback(entry.filename, listing)
+            if name and name not in seen:
+                seen.add(name)
+                done.append(name)
+        return done
+    names = [name for name in listing.images if not is_annotated(name)]
+    return sort_by_index(names, extracted.image_prefix if extracted else None)
+
+
+def _is_payload(name: str) -> bool:
+    return name.endswith(".json") and name not in _METADATA_NAMES and not name.endswith(_PHASE2_SUFFIX)
+
+
+def _image_times(stats: SessionStats, listing: FolderListing) -> None:
+    times = [listing.files[name].mtime for name in stats.image_files]
+    if times:
+        stats.first_image_created_at = local_time(min(times))
+        stats.last_image_created_at = local_time(max(times))
+
+
+def _newest_activity(stats: SessionStats, listing: FolderListing) -> float | None:
+    """The newest manifest or image write: what says a run is still alive."""
+    times = [listing.files[name].mtime for name in listing.images]
+    times += [info.mtime for name, info in listing.files.items() if name.endswith(".json")]
+    if stats.manifest_file is not None:
+        times.append(listing.files[stats.manifest_file].mtime)
+    return max(times, default=None)
+
+
+def _duration(stats: SessionStats, newest: float | None) -> float | None:
+    start = stats.manifest_generated_at or stats.session_created_at
+    if start is None or newest is None:
+        return None
+    try:
+        seconds = newest - start.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+    return round(seconds, 1) if seconds >= 0 else None
+
+
+def local_time(epoch: float | None) -> datetime | None:
+    """A file time as a naive local datetime, like the generator's own timestamps."""
+    if epoch is None:
+        return None
+    try:
+        return datetime.fromtimestamp(epoch)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -1,0 +1,32 @@
+"""Making text from session data safe to show in a terminal.
+
+Folder names, prompts and tags come from disk and may hold terminal control
+characters (ESC sequences, carriage returns, bells) or bytes that are not UTF-8
+(surrogate escapes from ``os.scandir``).  Shown raw, they would move the cursor
+or recolour the screen; every display path goes through :func:`clean_text`.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with control characters shown as ``\\xNN``/``\\uNNNN`` and undecodable bytes as ``�``.
+
+    Tabs become spaces; newlines are kept only when asked (wrapped prompts).
+    """
+    text = _SURROGATE.sub("\ufffd", text).replace("\t", " ")
+    if not keep_newlines:
+        text = text.replace("\r\n", " ").replace("\n", " ")
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code == 0x0D:
+        return " "
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -1,0 +1,41 @@
+"""The status table of spec §11, row by row."""
+
+import pytest
+
+from sdsessions_tui.core.status import completion_percentage, decide_status
+
+NOW = 1_800_000_000.0
+RECENT, OLD = NOW - 60, NOW - 3600
+
+
+@pytest.mark.parametrize(
+    ("manifest_status", "readable", "done", "expected", "dry", "newest", "status"),
+    [
+        ("completed", False, 3, 3, False, OLD, "unknown"),
+        ("ongoing", True, 1, 5, False, RECENT, "running"),
+        ("ongoing", True, 1, 5, False, OLD, "stale"),
+        ("in_progress", True, 1, 5, False, RECENT, "running"),
+        ("ongoing", True, 0, 5, False, None, "stale"),
+        ("aborted", True, 5, 5, False, RECENT, "aborted"),
+        ("completed", True, 5, 5, False, OLD, "completed"),
+        ("completed", True, 6, 5, False, OLD, "completed"),
+        ("completed", True, 4, 5, False, OLD, "completed_with_failures"),
+        ("completed", True, 0, 5, False, OLD, "completed_with_failures"),
+        ("completed", True, 0, 5, True, OLD, "completed"),
+        ("completed", True, 2, None, False, OLD, "completed"),
+        (None, True, 5, 5, False, OLD, "completed"),
+        (None, True, 4, 5, False, RECENT, "running"),
+        (None, True, 4, 5, False, OLD, "incomplete"),
+        (None, True, 4, None, False, OLD, "unknown"),
+        ("weird", True, 4, 5, False, OLD, "incomplete"),
+    ],
+)
+def test_status_table(manifest_status, readable, done, expected, dry, newest, status):
+    assert decide_status(manifest_status, readable=readable, done=done, expected=expected, is_dry_run=dry,
+                         newest_mtime=newest, now=NOW) == status
+
+
+@pytest.mark.parametrize(("done", "expected", "percent"),
+                         [(0, 4, 0.0), (1, 3, 33.33), (3, 3, 100.0), (9, 3, 100.0), (3, 0, None), (3, None, None)])
+def test_completion_is_clamped_and_unknown_without_expected(done, expected, percent):
+    assert completion_percentage(done, expected) == percent
