@@ -1,0 +1,164 @@
+"""Bringing the store up to date with the session folders on disk (``--refresh-all``).
+
+Incremental: a stored session whose folder and manifest are unchanged (mtime
+and size) is not re-read.  Sessions are always re-read when their last result
+can go stale without a file changing (``running`` turns ``stale`` with time),
+when it was a failure (failures are never cached), or when the stats code is
+newer.  Results are written in batches, each in its own short transaction, so
+an interrupted run leaves a consistent database and the next run continues
+where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .discovery import SessionFolder, discover
+from .jsonread import DEFAULT_RETRY_DELAYS
+from .status import RUNNING
+from .stats import STATS_VERSION, read_session
+from .store import KnownSession, Store, stats_to_row
+
+#: Sessions per write transaction: small enough that a TUI sharing the DB
+#: never waits long, large enough that executemany pays off.
+BATCH_SIZE = 250
+
+
+@dataclass(slots=True)
+class RefreshSummary:
+    """What a refresh did; printed by ``--refresh-all`` (and as JSON with ``--json``)."""
+
+    found: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    relinked: int = 0
+    unavailable: int = 0
+    """Sessions newly marked unavailable (their folder is gone)."""
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    """(session path, reason) for sessions whose stats could not be computed."""
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    """(path, reason) for what discovery could not scan."""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "found": self.found, "new": self.new, "updated": self.updated, "unchanged": self.unchanged,
+            "relinked": self.relinked, "unavailable": self.unavailable,
+            "unreadable": [{"path": path, "reason": reason} for path, reason in self.unreadable],
+            "problems": [{"path": path, "reason": reason} for path, reason in self.problems],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def is_unchanged(known: KnownSession, folder: SessionFolder) -> bool:
+    """Whether a stored session can be trusted without reading its folder again."""
+    if (known.stats_version != STATS_VERSION or known.stats_error is not None or known.status == RUNNING
+            or known.is_unavailable):
+        return False
+    folder_stat = _stat(str(folder.path))
+    if folder_stat is None or folder_stat.st_mtime != known.folder_mtime:
+        return False
+    if known.manifest_file is None:
+        return True
+    manifest = _stat(os.path.join(folder.path, known.manifest_file))
+    return (manifest is not None and manifest.st_mtime == known.manifest_mtime
+            and manifest.st_size == known.manifest_size)
+
+
+def refresh(
+    store: Store,
+    roots: Sequence[str | os.PathLike[str]],
+    *,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+) -> RefreshSummary:
+    """Discover every session under ``roots`` and store its stats; see the module docstring.
+
+    ``retry_delays`` are the pauses before re-reading a manifest caught half-written.
+    """
+    started = time.monotonic()
+    resolved = [str(Path(root).expanduser().resolve()) for root in roots]
+    found = discover(resolved)
+    summary = RefreshSummary(found=len(found.sessions), problems=[(str(p), r) for p, r in found.problems])
+    known = store.known_sessions(resolved)
+    on_disk = {str(folder.path) for folder in found.sessions}
+    # Folders that vanished since the last refresh: a new folder with the same
+    # fingerprint is the same session renamed or moved.
+    vanished = {row.fingerprint: row for path, row in known.items() if path not in on_disk and row.fingerprint}
+    batch = _Batch(store, known, vanished)
+    for number, folder in enumerate(found.sessions, 1):
+        previous = known.get(str(folder.path))
+        if previous is not None and not force and is_unchanged(previous, folder):
+            summary.unchanged += 1
+        else:
+            stats = read_session(folder, retry_delays=retry_delays)
+            if stats.stats_error:
+                summary.unreadable.append((str(folder.path), stats.stats_error))
+            batch.add(stats_to_row(stats, str(folder.root)))
+            if previous is None:
+                summary.new += 1
+            else:
+                summary.updated += 1
+        if progress:
+            progress(number, len(found.sessions))
+    batch.flush()
+    summary.relinked = batch.relinked
+    summary.new -= batch.relinked
+    unlisted = {str(path) for path, reason in found.problems if reason.startswith(("root ", "cannot list"))}
+    gone = [path for path, row in known.items()
+            if path not in on_disk and not row.is_unavailable and _was_listed(path, resolved, unlisted)]
+    summary.unavailable = store.mark_unavailable(gone)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _was_listed(path: str, roots: Sequence[str], unlisted: set[str]) -> bool:
+    """Whether discovery listed the folder that should hold ``path`` (else its absence proves nothing)."""
+    parent = os.path.dirname(path)
+    in_root = parent in roots or (os.path.basename(parent) == "dryrun" and os.path.dirname(parent) in roots)
+    return in_root and parent not in unlisted and os.path.dirname(parent) not in unlisted
+
+
+class _Batch:
+    """Stats rows waiting to be written, flushed every :data:`BATCH_SIZE` rows."""
+
+    def __init__(self, store: Store, known: dict[str, KnownSession], vanished: dict[str, KnownSession]) -> None:
+        self.store, self.known, self.vanished = store, known, vanished
+        self.rows: list[dict[str, Any]] = []
+        self.relinked = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        new_prints = {row["fingerprint"]: row["session_path"] for row in self.rows
+                      if row["session_path"] not in self.known and row["fingerprint"]}
+        candidates = {fp: self.vanished[fp] for fp in new_prints if fp in self.vanished}
+        missing = [fp for fp in new_prints if fp not in candidates]
+        if missing:
+            candidates.update(self.store.find_relink_candidates(missing))
+        relinks = {new_prints[fp]: old for fp, old in candidates.items()}
+        self.store.upsert_stats(self.rows, relinks)
+        for old in relinks.values():
+            self.known.pop(old.session_path, None)
+            self.vanished.pop(old.fingerprint or "", None)
+        self.relinked += len(relinks)
+        self.rows.clear()

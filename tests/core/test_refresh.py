@@ -1,0 +1,177 @@
+"""Refresh: incremental re-reads, user metadata never touched, unavailable and renamed sessions."""
+
+import json
+import os
+import shutil
+import sqlite3
+
+import pytest
+
+from sdsessions_tui.core.filters import SessionFilter
+from sdsessions_tui.core import refresh as refresh_module
+from sdsessions_tui.core.store import Store
+from tests.conftest import write_session
+from tests.core import spec_examples as ex
+
+
+def refresh(store, roots, **kwargs):
+    return refresh_module.refresh(store, roots, retry_delays=(), **kwargs)
+
+
+def images(manifest):
+    return [i["filename"] for i in manifest["images"]]
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "root"
+    write_session(root, "20251112_181502-Teasing", manifest=ex.example_b(), images=images(ex.example_b()))
+    write_session(root, "20251114_093010-hair_test", manifest=ex.example_c(), images=images(ex.example_c()))
+    write_session(root, "20251117_111757-donmain", manifest=ex.example_d(), images=images(ex.example_d()))
+    write_session(root, "20251104_220100-torn", manifest=b'{"snapshot": {', images=["torn_0000.png"])
+    write_session(root / "dryrun", "20251114_100000-hair_test", manifest=ex.example_f(),
+                  files={"hair_test_0000_seed-1000.json": "{}"})
+    return root
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "sessions.db") as opened:
+        yield opened
+
+
+def by_name(store, **filter_args):
+    ids = store.list_ids(SessionFilter(**filter_args))
+    rows = store.fetch_rows(ids)
+    return {rows[i].session_id: rows[i] for i in ids}
+
+
+def test_first_run_then_unchanged(store, tree):
+    first = refresh(store, [tree])
+    assert (first.found, first.new, first.updated, first.unchanged) == (5, 5, 0, 0)
+    assert [path.endswith("20251104_220100-torn") for path, _ in first.unreadable] == [True]
+    second = refresh(store, [tree])
+    # the unreadable one is retried (failures are never cached), the rest is untouched
+    assert (second.new, second.updated, second.unchanged) == (0, 1, 4)
+    assert by_name(store)["20251114_100000-hair_test"].is_dry_run is True
+
+
+def test_changed_manifest_is_reread(store, tree):
+    refresh(store, [tree])
+    manifest = ex.example_c()
+    manifest["status"] = "aborted"
+    (tree / "20251114_093010-hair_test" / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    summary = refresh(store, [tree])
+    assert summary.updated == 2  # this one + the torn one
+    assert by_name(store)["20251114_093010-hair_test"].status == "aborted"
+
+
+def test_new_image_changes_the_folder(store, tree):
+    refresh(store, [tree])
+    (tree / "20251112_181502-Teasing" / "extra_0009.png").write_bytes(b"x")
+    os.utime(tree / "20251112_181502-Teasing", (1, 1))
+    assert refresh(store, [tree]).updated == 2
+
+
+def test_force_rereads_all_and_keeps_user_metadata(store, tree):
+    refresh(store, [tree])
+    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"], "user_note": "n"})
+    before = store.get_metadata("20251114_093010-hair_test")
+    summary = refresh(store, [tree], force=True)
+    assert summary.updated == 5
+    assert store.get_metadata("20251114_093010-hair_test") == before
+
+
+def test_vanished_folder_becomes_unavailable_and_keeps_everything(store, tree):
+    refresh(store, [tree])
+    store.update_metadata("20251112_181502-Teasing", {"user_rating": "like"})
+    shutil.rmtree(tree / "20251112_181502-Teasing")
+    summary = refresh(store, [tree])
+    assert summary.unavailable == 1
+    assert "20251112_181502-Teasing" not in by_name(store)
+    gone = by_name(store, unavailable=True)["20251112_181502-Teasing"]
+    assert gone.images_actual == 3 and gone.metadata.user_rating == "like"
+    assert refresh(store, [tree]).unavailable == 0  # already marked
+
+
+def test_folder_coming_back_is_available_again(store, tree):
+    refresh(store, [tree])
+    shutil.move(tree / "20251112_181502-Teasing", tree.parent / "aside")
+    refresh(store, [tree])
+    shutil.move(tree.parent / "aside", tree / "20251112_181502-Teasing")
+    refresh(store, [tree])
+    assert "20251112_181502-Teasing" in by_name(store)
+
+
+def test_renamed_folder_gets_its_metadata_back(store, tree):
+    refresh(store, [tree])
+    old_id = by_name(store)["20251114_093010-hair_test"].id
+    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"]})
+    (tree / "20251114_093010-hair_test").rename(tree / "20251114_093010-hair_test_renamed")
+    summary = refresh(store, [tree])
+    assert (summary.relinked, summary.new, summary.unavailable) == (1, 0, 0)
+    row = by_name(store)["20251114_093010-hair_test_renamed"]
+    assert row.id == old_id
+    assert row.metadata.is_favorite is True and row.metadata.tags == ("keep",)
+    assert by_name(store, tags_all=("keep",)).keys() == {"20251114_093010-hair_test_renamed"}
+
+
+def test_moved_to_another_root_after_being_marked_unavailable(store, tree, tmp_path):
+    refresh(store, [tree])
+    store.update_metadata("20251112_181502-Teasing", {"user_note": "moved"})
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.move(tree / "20251112_181502-Teasing", other / "20251112_181502-Teasing")
+    refresh(store, [tree])  # marked unavailable
+    summary = refresh(store, [other])
+    assert summary.relinked == 1
+    row = by_name(store)["20251112_181502-Teasing"]
+    assert row.session_path == str(other.resolve() / "20251112_181502-Teasing")
+    assert row.metadata.user_note == "moved"
+
+
+def test_unlisted_root_marks_nothing_unavailable(store, tree, monkeypatch):
+    refresh(store, [tree])
+    import sdsessions_tui.core.discovery as discovery
+
+    real = discovery.os.scandir
+
+    def failing(path):
+        if str(path) == str(tree.resolve()):
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(discovery.os, "scandir", failing)
+    summary = refresh(store, [tree])
+    assert summary.unavailable == 0 and summary.problems
+
+
+def test_running_session_is_reread_until_it_stops(store, tree):
+    manifest = ex.example_d()
+    write_session(tree, "20251120_115920-live", manifest=manifest, images=images(manifest), mtime=None)
+    refresh(store, [tree])
+    assert by_name(store)["20251120_115920-live"].status == "running"
+    assert refresh(store, [tree]).updated == 2  # live + torn
+
+
+def test_interrupted_refresh_leaves_a_consistent_db_and_resumes(store, tmp_path):
+    root = tmp_path / "many"
+    for index in range(30):
+        write_session(root, f"20251114_0930{index:02d}-s{index}", manifest=ex.example_b(),
+                      images=images(ex.example_b()))
+    def stop(done, total):
+        if done == 20:
+            raise KeyboardInterrupt
+
+    refresh_module.BATCH_SIZE, saved = 7, refresh_module.BATCH_SIZE
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            refresh(store, [root], progress=stop)
+    finally:
+        refresh_module.BATCH_SIZE = saved
+    with sqlite3.connect(store.path) as raw:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = raw.execute("SELECT count(*) FROM session_stats").fetchone()[0]
+    assert stored == 14  # two full batches were committed
+    summary = refresh(store, [root])
+    assert (summary.new, summary.unchanged) == (16, 14)

@@ -1,0 +1,325 @@
+"""The SQLite store: schema, connection settings, metadata writes, queries, export."""
+
+import json
+import sqlite3
+import threading
+
+import pytest
+
+from sdsessions_tui.core import db
+from sdsessions_tui.core.db import StoreError
+from sdsessions_tui.core.filters import Range, SessionFilter, SessionSort
+from sdsessions_tui.core.stats import read_session
+from sdsessions_tui.core.store import MetadataConflict, Store, stats_to_row
+from tests.conftest import write_session
+from tests.core import spec_examples as ex
+
+
+def names(store, ids):
+    rows = store.fetch_rows(ids)
+    return [rows[i].session_id for i in ids]
+
+
+def add_sessions(store, root, *sessions):
+    """Write sessions (name, manifest) under root and store their stats; returns {name: id}."""
+    rows = []
+    for name, manifest in sessions:
+        images = [i["filename"] for i in manifest.get("images", []) if isinstance(i, dict)]
+        folder = write_session(root, name, manifest=manifest, images=images)
+        rows.append(stats_to_row(read_session(folder, retry_delays=()), str(root)))
+    store.upsert_stats(rows)
+    ids = store.list_ids(SessionFilter(unavailable=None))
+    return {store.fetch_rows([i])[i].session_id: i for i in ids}
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "db" / "sessions.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def sample(store, tmp_path):
+    c = ex.example_c()
+    d = ex.example_d()
+    e = ex.example_e()
+    b = ex.example_b()
+    b["snapshot"]["resolved_template"]["prompt"] = "weird [/] closing, cat on a mat"
+    return add_sessions(store, tmp_path / "root",
+                        ("20251112_181502-Teasing", b), ("20251114_093010-hair_test", c),
+                        ("20251117_111757-donmain", d), ("20251112_184000-api_down", e))
+
+
+def test_every_connection_has_the_pragmas(store):
+    with store.engine.connect() as connection:
+        get = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert get("journal_mode") == "wal"
+        assert get("synchronous") == 1  # NORMAL
+        assert get("busy_timeout") >= 5000
+        assert get("foreign_keys") == 1
+
+
+def test_schema_has_the_upstream_indexes(store):
+    with store.engine.connect() as connection:
+        indexes = {row[0] for row in connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'session_stats'")}
+    assert {"idx_session_stats_model", "idx_session_stats_seed_sweep", "idx_session_stats_completion",
+            "idx_session_stats_created_at"} <= indexes
+
+
+def test_rows_and_details(store, sample):
+    key = sample["20251114_093010-hair_test"]
+    row = store.fetch_rows([key])[key]
+    assert (row.images_actual, row.images_expected, row.is_seed_sweep, row.status) == (6, 6, True, "completed")
+    assert row.metadata.version == 0 and row.metadata.tags == ()
+    stats, metadata = store.get_session(key)
+    assert stats.seed_list == [1000, 1001, 1002]
+    assert stats.placeholders["HairColor"]["count"] == 2
+    assert stats.session_created_at.isoformat() == "2025-11-14T09:30:10"
+    assert store.get_session(999_999) is None
+
+
+def test_partial_metadata_updates_and_clearing(store, sample):
+    sid = "20251114_093010-hair_test"
+    first = store.update_metadata(sid, {"is_favorite": True, "user_rating": "like", "user_note": "keep",
+                                        "tags": ["Keep", " keep ", "portrait", ""]})
+    assert (first.is_favorite, first.user_rating, first.user_note, first.tags, first.version) == (
+        True, "like", "keep", ("Keep", "portrait"), 1)
+    second = store.update_metadata(sid, {"is_test": True})
+    assert (second.is_favorite, second.user_rating, second.is_test, second.version) == (True, "like", True, 2)
+    cleared = store.update_metadata(sid, {"user_rating": None, "user_note": None})
+    assert (cleared.user_rating, cleared.user_note, cleared.tags) == (None, None, ("Keep", "portrait"))
+    with pytest.raises(ValueError):
+        store.update_metadata(sid, {"user_rating": "great"})
+    with pytest.raises(ValueError):
+        store.update_metadata(sid, {"session_path": "/elsewhere"})
+
+
+def test_optimistic_locking(store, sample):
+    sid = "20251114_093010-hair_test"
+    seen = store.get_metadata(sid)
+    store.update_metadata(sid, {"is_test": True}, expected_version=seen.version)
+    with pytest.raises(MetadataConflict) as raised:
+        store.update_metadata(sid, {"is_favorite": True}, expected_version=seen.version)
+    assert raised.value.current.is_test is True
+    assert store.get_metadata(sid).is_favorite is False
+
+
+def filtered(store, **kwargs):
+    sort = kwargs.pop("sort", SessionSort("name", descending=False))
+    return names(store, store.list_ids(SessionFilter(**kwargs), sort))
+
+
+def test_filters(store, sample):
+    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep", "hair"],
+                                                        "user_rating": "like"})
+    store.update_metadata("20251112_181502-Teasing", {"is_test": True, "tags": ["keep", "nsfw"],
+                                                       "user_rating": "dislike", "user_note": "retry with flux"})
+    assert filtered(store, liked=True) == ["20251114_093010-hair_test"]
+    assert len(filtered(store, liked=False)) == 3
+    assert filtered(store, test=True) == ["20251112_181502-Teasing"]
+    assert filtered(store, sweep=True) == ["20251114_093010-hair_test"]
+    assert filtered(store, ratings=frozenset({"like"})) == ["20251114_093010-hair_test"]
+    assert filtered(store, ratings=frozenset({"none"})) == ["20251112_184000-api_down", "20251117_111757-donmain"]
+    assert filtered(store, exclude_ratings=frozenset({"dislike"})) == [
+        "20251112_184000-api_down", "20251114_093010-hair_test", "20251117_111757-donmain"]
+    assert filtered(store, statuses=frozenset({"aborted", "stale"})) == [
+        "20251112_184000-api_down", "20251117_111757-donmain"]
+    assert filtered(store, exclude_statuses=frozenset({"completed"})) == [
+        "20251112_184000-api_down", "20251117_111757-donmain"]
+    assert filtered(store, models=("PONY",)) == ["20251114_093010-hair_test"]
+    assert filtered(store, exclude_models=("pony", "unknown")) == ["20251112_181502-Teasing",
+                                                                    "20251117_111757-donmain"]
+    assert filtered(store, samplers=("euler",)) == filtered(store)
+    assert filtered(store, tags_all=("keep", "hair")) == ["20251114_093010-hair_test"]
+    assert filtered(store, tags_any=("hair", "NSFW")) == ["20251112_181502-Teasing", "20251114_093010-hair_test"]
+    assert filtered(store, tags_none=("nsfw",)) == [
+        "20251112_184000-api_down", "20251114_093010-hair_test", "20251117_111757-donmain"]
+    assert filtered(store, completion=Range(50, 100)) == ["20251112_181502-Teasing", "20251114_093010-hair_test"]
+    assert filtered(store, images=Range(None, 0)) == ["20251112_184000-api_down"]
+    assert filtered(store, steps=Range(20, 20)) == ["20251114_093010-hair_test"]
+    assert filtered(store, cfg=Range(5, 6)) == ["20251112_181502-Teasing", "20251112_184000-api_down",
+                                                "20251117_111757-donmain"]
+    assert filtered(store, width=Range(512, 512), height=Range(768, 768)) == ["20251114_093010-hair_test"]
+    from datetime import date
+
+    assert filtered(store, date_from=date(2025, 11, 14), date_to=date(2025, 11, 14)) == [
+        "20251114_093010-hair_test"]
+    assert filtered(store, date_to=date(2025, 11, 12)) == ["20251112_181502-Teasing", "20251112_184000-api_down"]
+
+
+def test_free_text(store, sample):
+    store.update_metadata("20251112_181502-Teasing", {"user_note": "retry with flux", "tags": ["Neon-Noir"]})
+    assert filtered(store, text=("crimson",)) == ["20251114_093010-hair_test"]  # placeholder value
+    assert filtered(store, text=("cat", "mat")) == ["20251112_181502-Teasing"]
+    assert filtered(store, text=("cat on a mat",)) == ["20251112_181502-Teasing"]
+    assert filtered(store, text=("on", "weird [/]")) == ["20251112_181502-Teasing"]
+    assert filtered(store, text=("FLUX",)) == ["20251112_181502-Teasing"]  # note, any case
+    assert filtered(store, text=("neon-noir",)) == ["20251112_181502-Teasing"]  # tag
+    assert filtered(store, text=("donmain",)) == ["20251117_111757-donmain"]  # name
+    assert filtered(store, text=("worst quality",)) == ["20251117_111757-donmain"]  # negative prompt
+    assert filtered(store, text=('quote"d',)) == []
+    assert "20251114_093010-hair_test" not in filtered(store, exclude_text=("crimson",))
+    assert filtered(store, text=("%",)) == []
+
+
+@pytest.mark.parametrize("column", ["date", "name", "model", "images", "expected", "completion", "status",
+                                    "sampler", "steps", "cfg", "size", "duration", "liked", "rating", "tags",
+                                    "updated"])
+def test_every_sort_column_both_directions(store, sample, column):
+    up = store.list_ids(SessionFilter(), SessionSort(column, descending=False))
+    down = store.list_ids(SessionFilter(), SessionSort(column, descending=True))
+    assert sorted(up) == sorted(down) == sorted(sample.values())
+    assert up == list(reversed(down))
+
+
+def test_sort_by_date_and_images(store, sample):
+    assert names(store, store.list_ids(sort=SessionSort("date", descending=True)))[0] == "20251117_111757-donmain"
+    assert names(store, store.list_ids(sort=SessionSort("images", descending=True)))[0] == (
+        "20251114_093010-hair_test")
+
+
+def test_distinct_values_and_recently_liked(store, sample):
+    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"]})
+    store.update_metadata("20251117_111757-donmain", {"is_favorite": True, "tags": ["keep", "wip"]})
+    assert store.distinct_values("tag") == [("keep", 2), ("wip", 1)]
+    models = dict(store.distinct_values("model"))
+    assert models["animagineXL40_v4Opt.safetensors [6327eca98b]"] == 1
+    assert store.distinct_values("sampler") == [("Euler a", 4)]
+    assert set(store.recently_liked()) == {sample["20251114_093010-hair_test"], sample["20251117_111757-donmain"]}
+    with pytest.raises(ValueError):
+        store.distinct_values("prompt")
+
+
+def test_recompute_one_session(store, sample, tmp_path):
+    key = sample["20251117_111757-donmain"]
+    manifest = ex.example_d()
+    manifest["status"] = "completed"
+    (tmp_path / "root" / "20251117_111757-donmain" / "manifest.json").write_text(json.dumps(manifest))
+    assert store.recompute(key).status == "completed_with_failures"
+    assert store.fetch_rows([key])[key].status == "completed_with_failures"
+    assert store.recompute(123456) is None
+
+
+def test_unavailable_hidden_by_default(store, sample, tmp_path):
+    key = sample["20251112_184000-api_down"]
+    store.update_metadata("20251112_184000-api_down", {"user_note": "keep this"})
+    assert store.mark_unavailable([str(tmp_path / "root" / "20251112_184000-api_down")]) == 1
+    assert key not in store.list_ids()
+    assert store.list_ids(SessionFilter(unavailable=True)) == [key]
+    assert store.get_metadata("20251112_184000-api_down").user_note == "keep this"
+
+
+def test_two_writers_at_once_never_fail(tmp_path):
+    path = tmp_path / "shared.db"
+    Store(path).close()
+    errors = []
+
+    def writer(number):
+        try:
+            with Store(path) as mine:
+                for step in range(40):
+                    mine.update_metadata(f"session-{number}-{step % 5}", {"tags": [f"t{step}"], "is_test": True})
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_a_long_write_elsewhere_makes_us_wait_then_explain(tmp_path, monkeypatch):
+    path = tmp_path / "locked.db"
+    Store(path).close()
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with Store(path) as store, pytest.raises(StoreError, match="locked by another program"):
+            store.update_metadata("x", {"is_test": True})
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 4000])
+def test_corrupt_or_foreign_file_is_never_overwritten(tmp_path, content):
+    path = tmp_path / "bad.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="left untouched"):
+        Store(path)
+    assert path.read_bytes() == content
+
+
+def test_another_programs_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as other:
+        other.execute("CREATE TABLE session_metadata (session_id TEXT)")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="another program"):
+        Store(path)
+    assert path.read_bytes() == before
+
+
+def test_unwritable_location(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create the folder"):
+        Store(blocker / "sub" / "db.sqlite")
+    with pytest.raises(StoreError, match="is a folder"):
+        Store(tmp_path)
+
+
+def test_default_location_from_env_and_platformdirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("SDSESSIONS_DB", str(tmp_path / "env.db"))
+    assert db.default_db_path() == tmp_path / "env.db"
+    monkeypatch.delenv("SDSESSIONS_DB")
+    monkeypatch.setattr(db.platformdirs, "user_data_dir", lambda *a, **k: str(tmp_path / "data"))
+    assert db.default_db_path() == tmp_path / "data" / "sessions.db"
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "new.db"
+    Store(path).close()
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="newer sdsessions"):
+        Store(path)
+    assert path.read_bytes() == before
+
+
+def test_migrations_run_in_order_after_a_backup(tmp_path, monkeypatch):
+    path = tmp_path / "old.db"
+    with Store(path) as old:
+        old.update_metadata("kept", {"user_note": "precious"})
+    ran = []
+
+    def add_column(connection):
+        ran.append(2)
+        connection.exec_driver_sql("ALTER TABLE session_metadata ADD COLUMN color TEXT")
+
+    def fill_column(connection):
+        ran.append(3)
+        connection.exec_driver_sql("UPDATE session_metadata SET color = 'red'")
+
+    monkeypatch.setattr(db, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(db, "MIGRATIONS", [(1, "initial", lambda c: ran.append(1)), (2, "color", add_column),
+                                           (3, "fill", fill_column)])
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    with Store(path, backup_dir=backups) as migrated:
+        assert ran == [2, 3]
+        assert db.version_of(migrated.engine) == 3
+        assert migrated.get_metadata("kept").user_note == "precious"
+    (backup,) = backups.iterdir()
+    assert backup.name.startswith("old.v1.")
+    with sqlite3.connect(backup) as saved:
+        assert saved.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert saved.execute("SELECT user_note FROM session_metadata").fetchone()[0] == "precious"
+    with Store(path, backup_dir=backups):
+        assert ran == [2, 3]  # nothing runs twice
+    assert len(list(backups.iterdir())) == 1
