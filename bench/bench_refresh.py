@@ -1,0 +1,179 @@
+"""Benchmark: ``--refresh-all`` over a tree of 10 000 V2 sessions × 20 images.
+
+Targets (issue text): the full run ≤ 20 s, and ≤ 2× a bare scan+parse of the
+same tree (``os.scandir`` of every session folder + ``orjson.loads`` of its
+manifest.json, no DB); an unchanged re-run ≤ 1.5 s.  Also runs the headless
+CLI end to end once (interpreter start-up and imports included).
+
+The page cache cannot be dropped without root, so every figure is warm-cache:
+the bare scan runs once untimed before it is timed, and again before each
+refresh.  Run with ``.venv/bin/python bench/bench_refresh.py``; ``--keep DIR``
+keeps the generated tree in DIR and reuses it on the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import orjson
+from _trees import median, verdict, write_tree
+
+from sdsessions_tui.core.refresh import RefreshSummary, refresh
+from sdsessions_tui.core.store import Store
+
+FULL_TARGET_S, RATIO_TARGET, UNCHANGED_TARGET_S = 20.0, 2.0, 1.5
+
+
+def prepare_tree(base: Path, sessions: int, images: int) -> Path:
+    """The tree of ``sessions`` × ``images`` under ``base``, written (on 2 processes) unless already complete."""
+    root = base / f"tree-{sessions}x{images}"
+    done = base / f"tree-{sessions}x{images}.complete"
+    if done.exists():
+        print(f"  reusing the tree {root}")
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    started = time.perf_counter()
+    workers = max(1, min(4, os.cpu_count() or 1))
+    chunks = [range(start, sessions, workers) for start in range(workers)]
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(write_tree, [root] * workers, chunks, [images] * workers))
+    done.touch()
+    print(f"  setup: wrote {sessions:,} sessions × {images} images ({sessions * (images + 1):,} files) "
+          f"in {time.perf_counter() - started:.1f} s on {workers} processes (not measured)")
+    return root
+
+
+def bare_scan(root: Path) -> int:
+    """The floor: list every session folder and parse its manifest; nothing else."""
+    parsed = 0
+    with os.scandir(root) as sessions:
+        for session in sessions:
+            if not session.is_dir():
+                continue
+            with os.scandir(session.path) as entries:
+                names = [entry.name for entry in entries]
+            if "manifest.json" in names:
+                with open(os.path.join(session.path, "manifest.json"), "rb") as handle:
+                    orjson.loads(handle.read())
+                parsed += 1
+    return parsed
+
+
+def bare_scan_with_stat(root: Path) -> int:
+    """The bare scan plus one ``stat`` per file, as the stats' folder listing does (for comparison only)."""
+    parsed = 0
+    with os.scandir(root) as sessions:
+        for session in sessions:
+            if not session.is_dir():
+                continue
+            with os.scandir(session.path) as entries:
+                stats = {entry.name: entry.stat() for entry in entries}
+            if "manifest.json" in stats:
+                with open(os.path.join(session.path, "manifest.json"), "rb") as handle:
+                    orjson.loads(handle.read())
+                parsed += 1
+    return parsed
+
+
+def timed_refresh(store: Store, root: Path, profile: bool = False) -> tuple[float, RefreshSummary]:
+    """Wall seconds of one ``refresh()`` (after an untimed bare scan to warm the cache)."""
+    bare_scan(root)
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    summary = refresh(store, [root])
+    seconds = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        print("  cProfile of the full refresh (top 25 by cumulative time):")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return seconds, summary
+
+
+def timed_cli(root: Path, db: Path) -> tuple[float, dict[str, object]]:
+    """Wall seconds of ``sdsessions --refresh-all ROOT --db DB --json`` as a subprocess, and its summary."""
+    command = [str(Path(sys.executable).parent / "sdsessions"), "--refresh-all", str(root), "--db", str(db), "--json"]
+    bare_scan(root)
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    return seconds, json.loads(result.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--images", type=int, default=20)
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the tree here and reuse it next time")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the full refresh")
+    args = parser.parse_args()
+    print(f"bench_refresh: {args.sessions:,} V2 sessions × {args.images} images, warm page cache")
+    base = args.keep or Path(tempfile.mkdtemp(prefix="sdsessions-bench-"))
+    scratch = Path(tempfile.mkdtemp(prefix="sdsessions-bench-db-"))
+    try:
+        root = prepare_tree(base, args.sessions, args.images)
+        assert bare_scan(root) == args.sessions  # untimed: warms the cache
+        bare = median([_seconds(lambda: bare_scan(root)) for _ in range(3)])
+        bare_stat = median([_seconds(lambda: bare_scan_with_stat(root)) for _ in range(3)])
+        print(f"  (1) bare scan+parse (scandir + orjson.loads, no DB): {bare:.2f} s (median of 3); "
+              f"with a stat per file: {bare_stat:.2f} s")
+
+        store = Store(scratch / "bench.db")
+        full, summary = timed_refresh(store, root, args.profile)
+        assert summary.new == args.sessions and not summary.unreadable, summary
+        print(f"  (2) full refresh() into a fresh DB: {full:.2f} s ({args.sessions / full:,.0f} sessions/s); "
+              f"{verdict(full, FULL_TARGET_S)}")
+        ratio = full / bare
+        print(f"      ratio full / bare scan+parse: {ratio:.2f}; {verdict(ratio, RATIO_TARGET)}")
+
+        reruns = []
+        for _ in range(3):
+            seconds, summary = timed_refresh(store, root)
+            assert summary.unchanged == args.sessions, summary
+            reruns.append(seconds)
+        store.close()
+        unchanged = median(reruns)
+        print(f"  (3) unchanged re-run: {unchanged:.2f} s (median of 3: "
+              f"{', '.join(f'{s:.2f}' for s in reruns)}); {verdict(unchanged, UNCHANGED_TARGET_S)}")
+
+        cli, report = timed_cli(root, scratch / "cli.db")
+        assert report["new"] == args.sessions, report
+        print(f"  (4) CLI end to end (sdsessions --refresh-all --json, fresh DB, subprocess): {cli:.2f} s "
+              f"(refresh itself reported {report['seconds']} s); {verdict(cli, FULL_TARGET_S)}")
+        db_mb = (scratch / "bench.db").stat().st_size / 2**20
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+    print("\nsummary (warm page cache, 2-core machine)")
+    print(f"  bare scan+parse      {bare:7.2f} s   (with stat per file {bare_stat:.2f} s)")
+    print(f"  full refresh()       {full:7.2f} s   {verdict(full, FULL_TARGET_S)}")
+    print(f"  full / bare          {ratio:7.2f}     {verdict(ratio, RATIO_TARGET)}")
+    print(f"  unchanged re-run     {unchanged:7.2f} s   {verdict(unchanged, UNCHANGED_TARGET_S)}")
+    print(f"  CLI end to end       {cli:7.2f} s   {verdict(cli, FULL_TARGET_S)}")
+    print(f"  database size        {db_mb:7.1f} MiB")
+
+
+def _seconds(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()
