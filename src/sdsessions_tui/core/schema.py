@@ -12,6 +12,10 @@
   instead of parsing JSON.
 - ``session_search``: an FTS5 trigram index over name, prompts, placeholders,
   tags and notes for substring search at 100 000 sessions.
+
+No index on ``is_unavailable`` alone: without table statistics SQLite would
+pick it (it matches every row) and walk the wide rows; the list index leads
+with it instead.
 """
 
 from __future__ import annotations
@@ -23,6 +27,13 @@ from sqlmodel import Field, SQLModel
 JSON_STATS_COLUMNS = frozenset({"api_params", "seed_list", "placeholders", "image_files", "warnings"})
 
 
+LIST_INDEX_COLUMNS = (
+    "is_unavailable", "session_created_at", "id", "session_id", "sd_model", "sampler_name", "status", "steps",
+    "cfg_scale", "width", "height", "images_actual", "images_expected", "completion_percentage", "is_seed_sweep",
+    "is_dry_run", "duration_seconds",
+)
+
+
 class SessionStatsRow(SQLModel, table=True):
     __tablename__ = "session_stats"
     __table_args__ = (
@@ -32,6 +43,10 @@ class SessionStatsRow(SQLModel, table=True):
         Index("idx_session_stats_seed_sweep", "is_seed_sweep"),
         Index("idx_session_stats_completion", "completion_percentage"),
         Index("idx_session_stats_created_at", "session_created_at"),
+        # The list's index: every column the list filters or sorts on, after the
+        # availability flag every list query tests.  The list's id query is then
+        # answered from this index alone, never touching the wide rows.
+        Index("idx_session_stats_list", *LIST_INDEX_COLUMNS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,7 +56,7 @@ class SessionStatsRow(SQLModel, table=True):
     display_name: str
     name_era: str
     is_dry_run: bool = Field(default=False, index=True)
-    is_unavailable: bool = Field(default=False, index=True)
+    is_unavailable: bool = False
     unavailable_since: str | None = None
     fingerprint: str | None = Field(default=None, index=True)
     manifest_format: str = "none"
@@ -120,8 +135,6 @@ class SessionTagRow(SQLModel, table=True):
     tag: str = Field(sa_column=Column(Text, primary_key=True))
 
 
-#: Its rowid is ``session_stats.id``; one document per session.
-SEARCH_TABLE_DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS session_search USING fts5("
-    "name, prompt, negative, placeholders, tags, note, tokenize='trigram')"
-)
+#: Its rowid is ``session_stats.id``; one document per session (name, prompts,
+#: placeholder names and values, tags, note), so a term matches wherever it is.
+SEARCH_TABLE_DDL = "CREATE VIRTUAL TABLE IF NOT EXISTS session_search USING fts5(doc, tokenize='trigram')"

@@ -39,15 +39,16 @@ _SORT_COLUMNS: dict[str, Any] = {
 }
 _METADATA_SORTS = frozenset({"liked", "rating", "tags", "updated"})
 _SHORT_TERM = 3  # the trigram index needs three characters; shorter terms are scanned with LIKE
-_SEARCH_COLUMNS = ("name", "prompt", "negative", "placeholders", "tags", "note")
-SEARCH = table("session_search", column("rowid"), *(column(name) for name in _SEARCH_COLUMNS))
+SEARCH = table("session_search", column("rowid"), column("doc"))
 
 
-def needs_metadata(session_filter: SessionFilter, sort: SessionSort) -> bool:
-    """Whether the query must join ``session_metadata`` (skipped when not, to keep index-only plans)."""
-    f = session_filter
-    return (sort.column in _METADATA_SORTS or f.liked is not None or f.test is not None
-            or f.complete is not None or bool(f.ratings or f.exclude_ratings))
+def needs_metadata(sort: SessionSort) -> bool:
+    """Whether the query must join ``session_metadata``: only to sort by one of its columns.
+
+    Metadata filters are ``session_id IN (…)`` sub-queries on the small metadata
+    table, so a filtered list is still answered from the list index alone.
+    """
+    return sort.column in _METADATA_SORTS
 
 
 def sort_order(sort: SessionSort) -> list[Any]:
@@ -62,6 +63,18 @@ def _flag(column: Any, wanted: bool | None) -> list[ColumnElement[bool]]:
     if wanted is None:
         return []
     return [column.is_(True)] if wanted else [func.coalesce(column, False).is_(False)]
+
+
+def _meta_ids(condition: ColumnElement[bool]) -> Any:
+    return select(META.c.session_id).where(condition)
+
+
+def _meta_flag(column: Any, wanted: bool | None) -> list[ColumnElement[bool]]:
+    """A user flag; a session without a metadata row has every flag unset."""
+    if wanted is None:
+        return []
+    ids = _meta_ids(column.is_(True))
+    return [STATS.c.session_id.in_(ids) if wanted else STATS.c.session_id.not_in(ids)]
 
 
 def _range(column: Any, bounds: Range | None) -> list[ColumnElement[bool]]:
@@ -87,11 +100,16 @@ def _escape_like(term: str) -> str:
 
 
 def _ratings(values: frozenset[str], *, exclude: bool) -> list[ColumnElement[bool]]:
-    """Ratings with "none" for unrated, so NULL takes part in IN / NOT IN like a value."""
+    """Ratings with "none" for unrated (no metadata row, or a NULL rating)."""
     if not values:
         return []
-    rating = func.coalesce(META.c.user_rating, "none")
-    return [rating.not_in(sorted(values)) if exclude else rating.in_(sorted(values))]
+    rated = sorted(value for value in values if value != "none")
+    if "none" in values:  # matching = not rated at all, or rated one of `rated`
+        others = _meta_ids(META.c.user_rating.is_not(None) & META.c.user_rating.not_in(rated))
+        matching = STATS.c.session_id.not_in(others)
+    else:
+        matching = STATS.c.session_id.in_(_meta_ids(META.c.user_rating.in_(rated)))
+    return [not_(matching)] if exclude else [matching]
 
 
 def _tag_ids(tags: tuple[str, ...]) -> Any:
@@ -120,8 +138,7 @@ def _text_ids(terms: tuple[str, ...]) -> Any:
         query = query.where(literal_column("session_search").op("MATCH")(
             " AND ".join(_fts_phrase(term) for term in long_terms)))
     for term in short_terms:
-        pattern = f"%{_escape_like(term)}%"
-        query = query.where(or_(*(SEARCH.c[name].like(pattern, escape="\\") for name in _SEARCH_COLUMNS)))
+        query = query.where(SEARCH.c.doc.like(f"%{_escape_like(term)}%", escape="\\"))
     return query
 
 
@@ -150,9 +167,9 @@ def filter_conditions(f: SessionFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if f.unavailable is not None:
         conditions.append(STATS.c.is_unavailable.is_(f.unavailable))
-    conditions += _flag(META.c.is_favorite, f.liked)
-    conditions += _flag(META.c.is_test, f.test)
-    conditions += _flag(META.c.is_complete, f.complete)
+    conditions += _meta_flag(META.c.is_favorite, f.liked)
+    conditions += _meta_flag(META.c.is_test, f.test)
+    conditions += _meta_flag(META.c.is_complete, f.complete)
     conditions += _flag(STATS.c.is_seed_sweep, f.sweep)
     conditions += _flag(STATS.c.is_dry_run, f.dry_run)
     if f.stats_error is not None:

@@ -168,8 +168,9 @@ def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...])
 
     extracted, stats.manifest_file, stats.stats_error = _read_metadata(folder.path, listing, retry_delays)
     if stats.manifest_file is not None:
-        info = listing.files[stats.manifest_file]
-        stats.manifest_mtime, stats.manifest_size = info.mtime, info.size
+        info = listing.info(stats.manifest_file)
+        if info is not None:
+            stats.manifest_mtime, stats.manifest_size = info.mtime, info.size
     if extracted is not None:
         _copy_extracted(stats, extracted)
         stats.fingerprint = _fingerprint(extracted)
@@ -179,7 +180,7 @@ def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...])
     stats.images_actual = 0 if folder.is_dry_run else len(done)
     stats.image_files_raw = len(listing.images)
     if folder.is_dry_run:
-        stats.dry_run_payloads = sum(1 for name in listing.files if _is_payload(name))
+        stats.dry_run_payloads = sum(1 for name in listing.names if _is_payload(name))
     stats.completion_percentage = completion_percentage(stats.images_actual, stats.images_expected)
     stats.has_extra_images = stats.images_expected is not None and stats.images_actual > stats.images_expected
 
@@ -232,7 +233,7 @@ def _read_metadata(
 
 
 def _phase2_manifest(folder_name: str, listing: FolderListing) -> str | None:
-    candidates = sorted(name for name in listing.files if name.endswith(_PHASE2_SUFFIX))
+    candidates = sorted(name for name in listing.names if name.endswith(_PHASE2_SUFFIX))
     preferred = [name for name in candidates if folder_name.endswith("_" + name.removesuffix(_PHASE2_SUFFIX))]
     return (preferred or candidates or [None])[0]
 
@@ -294,19 +295,23 @@ def _is_payload(name: str) -> bool:
 
 
 def _image_times(stats: SessionStats, listing: FolderListing) -> None:
-    times = [listing.files[name].mtime for name in stats.image_files]
-    if times:
-        stats.first_image_created_at = local_time(min(times))
-        stats.last_image_created_at = local_time(max(times))
+    """First and last image times: those of the first and last image in generation order."""
+    if stats.image_files:
+        first, last = listing.mtime_of(stats.image_files[0]), listing.mtime_of(stats.image_files[-1])
+        times = [t for t in (first, last) if t is not None]
+        stats.first_image_created_at = local_time(min(times, default=None))
+        stats.last_image_created_at = local_time(max(times, default=None))
 
 
 def _newest_activity(stats: SessionStats, listing: FolderListing) -> float | None:
-    """The newest manifest or image write: what says a run is still alive."""
-    times = [listing.files[name].mtime for name in listing.images]
-    times += [info.mtime for name, info in listing.files.items() if name.endswith(".json")]
-    if stats.manifest_file is not None:
-        times.append(listing.files[stats.manifest_file].mtime)
-    return max(times, default=None)
+    """The newest manifest or image write: what says a run is still alive.
+
+    The generator writes each image, then rewrites the manifest, so the
+    manifest and the last image are the newest files of a live run.
+    """
+    times = [listing.mtime_of(stats.manifest_file), listing.mtime_of(stats.image_files[-1] if stats.image_files
+                                                                      else None)]
+    return max((t for t in times if t is not None), default=None)
 
 
 def _duration(stats: SessionStats, newest: float | None) -> float | None:

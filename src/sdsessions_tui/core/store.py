@@ -18,7 +18,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 
 from .db import StoreError, default_db_path, describe, open_database, write_transaction
@@ -34,7 +33,11 @@ TAGS = SessionTagRow.__table__
 #: Rows per ``WHERE id IN (…)`` page fetch; well under SQLite's variable limit.
 PAGE_SIZE = 500
 _STATS_COLUMNS = [column.name for column in STATS.columns if column.name != "id"]
-_UPSERT_UPDATE = [name for name in _STATS_COLUMNS if name not in ("session_path",)]
+_UPSERT_SQL = (
+    f"INSERT INTO session_stats ({', '.join(_STATS_COLUMNS)}) VALUES ({', '.join('?' * len(_STATS_COLUMNS))}) "
+    "ON CONFLICT(session_path) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _STATS_COLUMNS if name != "session_path")
+)
 _METADATA_FIELDS = frozenset({"is_test", "is_complete", "is_favorite", "user_rating", "user_note", "tags"})
 RATINGS = (None, "like", "dislike")
 
@@ -247,12 +250,10 @@ class Store:
                     new_row = next(r for r in rows if r["session_path"] == path)
                     connection.execute(update(STATS).where(STATS.c.id == old.id).values(session_path=path))
                     self._rekey_metadata(connection, old.session_id, new_row["session_id"], path)
-                statement = sqlite_insert(STATS)
-                statement = statement.on_conflict_do_update(
-                    index_elements=[STATS.c.session_path],
-                    set_={name: statement.excluded[name] for name in _UPSERT_UPDATE})
-                connection.execute(statement, list(rows))
-                self._index_search(connection, session_paths=[r["session_path"] for r in rows])
+                # executemany on plain tuples: the bulk path of a 10 000-session refresh
+                connection.exec_driver_sql(_UPSERT_SQL, [tuple(row[name] for name in _STATS_COLUMNS)
+                                                         for row in rows])
+                self._index_search(connection, rows)
         except DBAPIError as error:
             raise StoreError(describe(error, self.path)) from None
 
@@ -279,26 +280,32 @@ class Store:
             connection.execute(update(META).where(META.c.session_id == old_id)
                                .values(session_id=new_id, session_path=path))
 
-    def _index_search(self, connection: Connection, *, session_paths: Sequence[str] = (),
-                      session_id: str | None = None) -> None:
-        """Rebuild the full-text documents of the given sessions (stats + metadata text)."""
-        query = select(STATS.c.id, STATS.c.session_id, STATS.c.display_name, STATS.c.resolved_prompt,
-                       STATS.c.negative_prompt, STATS.c.placeholders, META.c.tags, META.c.user_note
-                       ).select_from(STATS.outerjoin(META, META.c.session_id == STATS.c.session_id))
-        batches = ([query.where(STATS.c.session_id == session_id)] if session_id is not None else
-                   [query.where(STATS.c.session_path.in_(session_paths[i:i + PAGE_SIZE]))
-                    for i in range(0, len(session_paths), PAGE_SIZE)])
-        for batch in batches:
-            rows = connection.execute(batch).all()
-            if not rows:
-                continue
-            connection.exec_driver_sql("DELETE FROM session_search WHERE rowid = ?", [(row.id,) for row in rows])
-            connection.exec_driver_sql(
-                "INSERT INTO session_search(rowid, name, prompt, negative, placeholders, tags, note) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(row.id, f"{row.session_id} {row.display_name}", row.resolved_prompt or "",
-                  row.negative_prompt or "", _placeholder_text(row.placeholders),
-                  " ".join(orjson.loads(row.tags or "[]")), row.user_note or "") for row in rows])
+    def _index_search(self, connection: Connection, rows: Sequence[Any]) -> None:
+        """Rewrite the full-text documents of these stats rows (dicts or rows with the text columns).
+
+        Built from the rows in hand; only the ids and any user tags and notes are read.
+        """
+        by_path = {row["session_path"]: row for row in rows}
+        if not by_path:
+            return
+        ids: dict[str, int] = {}
+        metadata: dict[str, tuple[str | None, str | None]] = {}
+        paths, names = list(by_path), list({row["session_id"] for row in rows})
+        for start in range(0, max(len(paths), len(names)), PAGE_SIZE):
+            ids.update((path, key) for path, key in connection.execute(select(STATS.c.session_path, STATS.c.id)
+                                                                       .where(STATS.c.session_path.in_(
+                                                                           paths[start:start + PAGE_SIZE]))))
+            metadata.update((sid, (tags, note)) for sid, tags, note in connection.execute(
+                select(META.c.session_id, META.c.tags, META.c.user_note).where(
+                    META.c.session_id.in_(names[start:start + PAGE_SIZE]))))
+        documents = []
+        for path, row in by_path.items():
+            tags, note = metadata.get(row["session_id"], (None, None))
+            parts = (row["session_id"], row["display_name"], row["resolved_prompt"], row["negative_prompt"],
+                     _placeholder_text(row["placeholders"]), " ".join(orjson.loads(tags or "[]")), note)
+            documents.append((ids[path], "\n".join(part for part in parts if part)))
+        connection.exec_driver_sql("DELETE FROM session_search WHERE rowid = ?", [(key,) for key, _ in documents])
+        connection.exec_driver_sql("INSERT INTO session_search(rowid, doc) VALUES (?, ?)", documents)
 
     # --- queries ------------------------------------------------------------------------------
 
@@ -306,12 +313,15 @@ class Store:
         """Ids of the sessions matching the filter, in sort order (the list's whole view state)."""
         session_filter = session_filter or SessionFilter()
         sort = sort or SessionSort()
-        join = needs_metadata(session_filter, sort)
-        source = STATS.outerjoin(META, META.c.session_id == STATS.c.session_id) if join else STATS
+        source = STATS.outerjoin(META, META.c.session_id == STATS.c.session_id) if needs_metadata(sort) else STATS
         query = (select(STATS.c.id).select_from(source)
                  .where(*filter_conditions(session_filter)).order_by(*sort_order(sort)))
+        # 100 000 ids as Python rows cost more than the query itself; SQLite hands
+        # them over as one JSON array instead, in the sub-query's order.
+        ordered = query.subquery()
+        packed = select(func.json_group_array(ordered.c.id)).select_from(ordered)
         with self._read() as connection:
-            return list(connection.execute(query).scalars())
+            return orjson.loads(connection.execute(packed).scalar_one())
 
     def fetch_rows(self, ids: Sequence[int]) -> dict[int, SessionRow]:
         """The list rows for these ids (one page), by id."""
@@ -398,7 +408,10 @@ class Store:
                     if tag_rows:
                         connection.execute(insert(TAGS), tag_rows)
                 if "tags" in values or "user_note" in values:
-                    self._index_search(connection, session_id=session_id)
+                    self._index_search(connection, connection.execute(select(
+                        STATS.c.session_path, STATS.c.session_id, STATS.c.display_name, STATS.c.resolved_prompt,
+                        STATS.c.negative_prompt, STATS.c.placeholders).where(
+                        STATS.c.session_id == session_id)).mappings().all())
                 new = connection.execute(select(META).where(META.c.session_id == session_id)).mappings().first()
         except DBAPIError as error:
             raise StoreError(describe(error, self.path)) from None

@@ -32,6 +32,9 @@ def _looks_like_sweep(entries: list[ImageEntry]) -> bool:
     multiset — and any short group (the last one of a running session) is a
     start of that run.
     """
+    seeds = [entry.seed for entry in entries if entry.seed is not None]
+    if len(set(seeds)) == len(seeds):
+        return False  # a sweep repeats its seeds in every group: no repeat, no sweep
     groups: dict[str, list[int]] = {}
     for entry in entries:
         if entry.seed is not None:
