@@ -11,9 +11,13 @@ where it stopped.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +30,11 @@ from .store import KnownSession, Store, stats_to_row
 
 #: Sessions per write transaction: small enough that a TUI sharing the DB
 #: never waits long, large enough that executemany pays off.
-BATCH_SIZE = 250
+BATCH_SIZE = 500
+#: Reading goes to a process pool from this many sessions to read (below, start-up costs more).
+PARALLEL_MIN = 400
+#: Sessions per task handed to a reader process.
+CHUNK = 100
 
 
 @dataclass(slots=True)
@@ -85,10 +93,12 @@ def refresh(
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+    workers: int | None = None,
 ) -> RefreshSummary:
     """Discover every session under ``roots`` and store its stats; see the module docstring.
 
-    ``retry_delays`` are the pauses before re-reading a manifest caught half-written.
+    ``retry_delays`` are the pauses before re-reading a manifest caught half-written;
+    ``workers`` the reader processes (default: one per core, for large jobs only).
     """
     started = time.monotonic()
     resolved = [str(Path(root).expanduser().resolve()) for root in roots]
@@ -100,21 +110,27 @@ def refresh(
     # fingerprint is the same session renamed or moved.
     vanished = {row.fingerprint: row for path, row in known.items() if path not in on_disk and row.fingerprint}
     batch = _Batch(store, known, vanished)
-    for number, folder in enumerate(found.sessions, 1):
+    to_read: list[SessionFolder] = []
+    for folder in found.sessions:
         previous = known.get(str(folder.path))
         if previous is not None and not force and is_unchanged(previous, folder):
             summary.unchanged += 1
         else:
-            stats = read_session(folder, retry_delays=retry_delays)
-            if stats.stats_error:
-                summary.unreadable.append((str(folder.path), stats.stats_error))
-            batch.add(stats_to_row(stats, str(folder.root)))
+            to_read.append(folder)
             if previous is None:
                 summary.new += 1
             else:
                 summary.updated += 1
+    done = summary.unchanged
+    for row in _read_rows(to_read, retry_delays, workers):
+        if row["stats_error"]:
+            summary.unreadable.append((row["session_path"], row["stats_error"]))
+        batch.add(row)
+        done += 1
         if progress:
-            progress(number, len(found.sessions))
+            progress(done, len(found.sessions))
+    if progress and not to_read:
+        progress(done, len(found.sessions))
     batch.flush()
     summary.relinked = batch.relinked
     summary.new -= batch.relinked
@@ -124,6 +140,40 @@ def refresh(
     summary.unavailable = store.mark_unavailable(gone)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _read_chunk(chunk: list[SessionFolder], retry_delays: tuple[float, ...]) -> list[dict[str, Any]]:
+    return [stats_to_row(read_session(folder, retry_delays=retry_delays), str(folder.root)) for folder in chunk]
+
+
+def _ignore_sigint() -> None:
+    """Reader processes leave Ctrl+C to the parent, which stops the pool and keeps what it wrote."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _read_rows(folders: list[SessionFolder], retry_delays: tuple[float, ...],
+               workers: int | None) -> Iterator[dict[str, Any]]:
+    """Stats rows for ``folders``, in order; read on several processes when it pays.
+
+    Reading is CPU-bound Python (JSON, per-image checks), so a pool of
+    processes uses every core while this process writes the rows.  Processes
+    are forked only from a single-threaded program (the headless CLI): forking
+    a threaded one (a TUI) can deadlock, so there it reads in-process.
+    """
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers < 2 or len(folders) < PARALLEL_MIN or threading.active_count() > 1:
+        for folder in folders:
+            yield stats_to_row(read_session(folder, retry_delays=retry_delays), str(folder.root))
+        return
+    chunks = [folders[start:start + CHUNK] for start in range(0, len(folders), CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint) as pool:
+        try:
+            for rows in pool.map(_read_chunk, chunks, [retry_delays] * len(chunks)):
+                yield from rows
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _was_listed(path: str, roots: Sequence[str], unlisted: set[str]) -> bool:

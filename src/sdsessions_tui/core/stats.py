@@ -277,11 +277,13 @@ def _done_images(stats: SessionStats, extracted: Extracted | None, listing: Fold
         done: list[str] = []
         seen: set[str] = set()
         for entry in extracted.entries:
-            reason = unsafe_filename_reason(entry.filename)
-            if reason:
-                stats.warnings.append(f"image entry ignored ({reason}): {entry.filename!r}"[:300])
-                continue
-            name = entry.filename if listing.exists(entry.filename) else multi_image_fallback(entry.filename, listing)
+            name = entry.filename
+            if not (isinstance(name, str) and listing.exists(name)):  # a listed name is a plain file name
+                reason = unsafe_filename_reason(name)
+                if reason:
+                    stats.warnings.append(f"image entry ignored ({reason}): {name!r}"[:300])
+                    continue
+                name = multi_image_fallback(name, listing)
             if name and name not in seen:
                 seen.add(name)
                 done.append(name)

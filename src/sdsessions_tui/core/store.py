@@ -9,6 +9,7 @@ written by :meth:`Store.update_metadata` (and the web UI import through it).
 from __future__ import annotations
 
 import json
+import operator
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ TAGS = SessionTagRow.__table__
 #: Rows per ``WHERE id IN (…)`` page fetch; well under SQLite's variable limit.
 PAGE_SIZE = 500
 _STATS_COLUMNS = [column.name for column in STATS.columns if column.name != "id"]
+_ROW_VALUES = operator.itemgetter(*_STATS_COLUMNS)
 _UPSERT_SQL = (
     f"INSERT INTO session_stats ({', '.join(_STATS_COLUMNS)}) VALUES ({', '.join('?' * len(_STATS_COLUMNS))}) "
     "ON CONFLICT(session_path) DO UPDATE SET "
@@ -251,8 +253,7 @@ class Store:
                     connection.execute(update(STATS).where(STATS.c.id == old.id).values(session_path=path))
                     self._rekey_metadata(connection, old.session_id, new_row["session_id"], path)
                 # executemany on plain tuples: the bulk path of a 10 000-session refresh
-                connection.exec_driver_sql(_UPSERT_SQL, [tuple(row[name] for name in _STATS_COLUMNS)
-                                                         for row in rows])
+                connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
                 self._index_search(connection, rows)
         except DBAPIError as error:
             raise StoreError(describe(error, self.path)) from None
