@@ -67,3 +67,14 @@ def make_session(tmp_path: Path) -> Callable[..., Path]:
     root = tmp_path / "root"
     root.mkdir(exist_ok=True)
     return lambda name, **kwargs: write_session(root, name, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_files(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the real user's config, database or thumbnail cache."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SDSESSIONS_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("SDSESSIONS_DB", str(home / "sessions.db"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))

@@ -27,7 +27,7 @@ def test_importing_every_core_module_does_not_import_textual():
 
 def test_headless_listing_does_not_import_textual(tmp_path):
     (tmp_path / "20251114_093010-empty").mkdir()
-    result = _run("import sys; from sdsessions_tui.cli import main; code = main([sys.argv[1]]); "
+    result = _run("import sys; from sdsessions_tui.cli import main; code = main(['list', sys.argv[1]]); "
                   "bad = [m for m in sys.modules if m.startswith('textual')]; "
                   "sys.exit(3 if bad else code)" .replace("sys.argv[1]", repr(str(tmp_path))))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -21,6 +21,7 @@ from pathlib import Path
 from . import __version__
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+IMAGE_PROTOCOLS = ("auto", "halfcell", "unicode", "sixel", "tgp", "none")
 
 
 class UsageError(Exception):
@@ -36,11 +37,14 @@ def _main_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sdsessions",
         description="Browse Stable Diffusion generation sessions (local-sd-generator output folders).",
-        epilog="Other commands: 'sdsessions demo DIR', 'sdsessions export', 'sdsessions import-webui-db PATH' "
-               "(each with --help).",
+        epilog="Other commands: 'sdsessions demo DIR', 'sdsessions list ROOT...', 'sdsessions export', "
+               "'sdsessions import-webui-db PATH', 'sdsessions locate config|db|cache' (each with --help).",
     )
-    parser.add_argument("roots", nargs="*", metavar="ROOT", help="folders that hold session folders")
+    parser.add_argument("roots", nargs="*", metavar="ROOT",
+                        help="folders that hold session folders (default: the remembered ones)")
     _db_argument(parser)
+    parser.add_argument("--images", choices=IMAGE_PROTOCOLS, metavar="MODE",
+                        help="thumbnails: auto, halfcell (default, works over any SSH link), unicode, sixel, tgp, none")
     parser.add_argument("--refresh-all", action="store_true",
                         help="headless: bring the database up to date with ROOTs and exit")
     parser.add_argument("--force", action="store_true", help="with --refresh-all: re-read every session")
@@ -54,6 +58,13 @@ def _demo_parser() -> argparse.ArgumentParser:
     parser.add_argument("directory", type=Path, metavar="DIR", help="where to write it (new or empty folder)")
     parser.add_argument("--sessions", type=int, default=80, metavar="N", help="how many sessions (default 80)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    return parser
+
+
+def _list_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sdsessions list",
+                                     description="Print the sessions under ROOTs and their stats as a table.")
+    parser.add_argument("roots", nargs="+", metavar="ROOT", help="folders that hold session folders")
     return parser
 
 
@@ -77,13 +88,45 @@ def _import_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _locate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sdsessions locate",
+                                     description="Print where sdsessions keeps its config file, database or cache.")
+    parser.add_argument("what", choices=("config", "db", "cache"),
+                        help="config: the config file (may not exist yet); db: the database in use "
+                             "(--db > $SDSESSIONS_DB > db in the config file > default); cache: the cache folder")
+    return parser
+
+
+def _run_locate(args: argparse.Namespace) -> int:
+    from .core.config import cache_dir, config_path, load_config, locations
+
+    if args.what == "config":
+        print(config_path())  # never parses the file: a broken config must still be findable
+    elif args.what == "cache":
+        print(cache_dir())
+    else:
+        print(locations(load_config())["db"])
+    return EXIT_OK
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202 - keeps core.config lazy for `demo`
+    """The config file with this command line's flags over it (flag > file > default)."""
+    from .core.config import load_config, merge
+
+    return merge(load_config(), roots=getattr(args, "roots", None), db=getattr(args, "db", None),
+                 images=getattr(args, "images", None))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     commands: dict[str, tuple[Callable[[], argparse.ArgumentParser], Callable[[argparse.Namespace], int]]] = {
         "demo": (_demo_parser, _run_demo),
+        "list": (_list_parser, _run_list),
         "export": (_export_parser, _run_export),
         "import-webui-db": (_import_parser, _run_import),
+        "locate": (_locate_parser, _run_locate),
     }
+    from .core.config import ConfigError
     from .core.db import StoreError
 
     try:
@@ -91,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             make_parser, run = commands[args[0]]
             return run(make_parser().parse_args(args[1:]))
         return _run_main(_main_parser().parse_args(args))
-    except UsageError as error:
+    except (UsageError, ConfigError) as error:
         print(f"sdsessions: {error}", file=sys.stderr)
         return EXIT_USAGE
     except StoreError as error:
@@ -121,13 +164,45 @@ def _run_main(args: argparse.Namespace) -> int:
         return _run_refresh(args)
     if args.force or args.json:
         raise UsageError("--force and --json go with --refresh-all")
+    for root in args.roots:
+        if not Path(root).expanduser().is_dir():
+            raise UsageError(f"{root}: no such folder")
+    return _run_app(args)
+
+
+def _run_list(args: argparse.Namespace) -> int:
     from .report import print_sessions
 
-    if not args.roots:
-        _main_parser().print_usage(sys.stderr)
-        raise UsageError("give a sessions folder, or try the demo: "
-                         "sdsessions demo /tmp/sdsessions-demo && sdsessions /tmp/sdsessions-demo")
     return print_sessions(args.roots)
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    """Open the TUI on ROOTs (or the remembered roots); the DB shows first, the refresh follows."""
+    from .core.config import validate_keymap
+    from .tui.commands import COMMANDS
+
+    config = _settings(args)
+    validate_keymap(config, [command.id for command in COMMANDS])
+    if config.theme is not None:
+        from textual.theme import BUILTIN_THEMES
+
+        if config.theme not in BUILTIN_THEMES:
+            raise UsageError(f'{config.source}: theme "{config.theme}" is not a Textual theme '
+                             f"(known: {', '.join(sorted(BUILTIN_THEMES))})")
+    store = _open_store(config.db)
+    try:
+        roots = [root.resolve() for root in config.roots]  # flag ROOTs, else the config file's
+        if not roots:
+            roots = [Path(root) for root in store.known_roots()]
+        from .tui.details import configure_images
+
+        configure_images(config.images)  # before App.run: an `auto` probe must not race the app
+        from .tui.app import SessionsApp
+
+        SessionsApp(store, roots, keymap=config.keymap, theme=config.theme).run()
+    finally:
+        store.close()
+    return EXIT_OK
 
 
 def _run_refresh(args: argparse.Namespace) -> int:
@@ -135,7 +210,7 @@ def _run_refresh(args: argparse.Namespace) -> int:
     from .progress import progress_reporter
 
     _check_roots(args.roots)
-    store = _open_store(args.db)
+    store = _open_store(_settings(args).db)
     try:
         with progress_reporter("Refreshing sessions") as report:
             summary = refresh(store, args.roots, force=args.force, progress=report)
@@ -169,7 +244,7 @@ def _run_export(args: argparse.Namespace) -> int:
         except QueryError as error:
             raise UsageError(f"--query: {error}") from None
         session_filter, sort = parsed.filter, parsed.sort
-    store = _open_store(args.db)
+    store = _open_store(_settings(args).db)
     writer = write_csv if args.format == "csv" else write_json
     try:
         records = iter_records(store, session_filter, sort)
@@ -190,7 +265,7 @@ def _run_export(args: argparse.Namespace) -> int:
 def _run_import(args: argparse.Namespace) -> int:
     from .core.webui_import import WebUIImportError, import_webui_db
 
-    store = _open_store(args.db)
+    store = _open_store(_settings(args).db)
     try:
         report = import_webui_db(store, args.webui_db)
     except WebUIImportError as error:

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from .core.discovery import discover
 from .core.stats import SessionStats, read_session
+from .core.status import completion_style
 from .core.text import clean_text
 from .progress import progress_reporter
 
@@ -28,13 +29,6 @@ STATUS_STYLES = {
     "incomplete": "yellow",
     "unknown": "dim",
 }
-
-
-def completion_style(percentage: float | None) -> str:
-    """Green from 95 %, yellow from 70 %, red below; dim when unknown."""
-    if percentage is None:
-        return "dim"
-    return "green" if percentage >= 95 else "yellow" if percentage >= 70 else "red"
 
 
 def _cell(value: object) -> Text:

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 #: Bump when a change to this module changes what is computed, so cached rows are recomputed.
 STATS_VERSION = 1
 
+#: Longest plausible run (3 576 images at 20 s is ~20 h); beyond it file times were changed by a copy.
+MAX_DURATION_SECONDS = 7 * 86_400
+
 MANIFEST_V2 = "manifest.json"
 _PHASE2_SUFFIX = "_manifest.json"
 _METADATA_NAMES = frozenset({MANIFEST_V2, METADATA_FILE})
@@ -324,7 +327,8 @@ def _duration(stats: SessionStats, newest: float | None) -> float | None:
         seconds = newest - start.timestamp()
     except (OverflowError, OSError, ValueError):
         return None
-    return round(seconds, 1) if seconds >= 0 else None
+    # A copied or touched folder has new file times: a "duration" of weeks is that, not a run.
+    return round(seconds, 1) if 0 <= seconds <= MAX_DURATION_SECONDS else None
 
 
 def local_time(epoch: float | None) -> datetime | None:

@@ -61,3 +61,10 @@ def completion_percentage(done: int, expected: int | None) -> float | None:
     if not expected or expected < 0:
         return None
     return round(100.0 * min(done, expected) / expected, 2)
+
+
+def completion_style(percentage: float | None) -> str:
+    """The Rich style of a completion: green from 95 %, yellow from 70 %, red below; dim when unknown."""
+    if percentage is None:
+        return "dim"
+    return "green" if percentage >= 95 else "yellow" if percentage >= 70 else "red"

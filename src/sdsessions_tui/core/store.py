@@ -452,9 +452,10 @@ class Store:
         with self._read() as connection:
             return [(value, number) for value, number in connection.execute(query)]
 
-    def count(self) -> int:
+    def known_roots(self) -> list[str]:
+        """The roots sessions were found under (remembered between runs)."""
         with self._read() as connection:
-            return int(connection.execute(select(func.count()).select_from(STATS)).scalar_one())
+            return list(connection.execute(select(STATS.c.root).distinct().order_by(STATS.c.root)).scalars())
 
 
 def _placeholder_text(placeholders: str | None) -> str:

@@ -1,0 +1,175 @@
+"""Small cached copies of session images, for the details panel.
+
+A thumbnail is at most ``size`` pixels on its longer side, stored in a cache
+folder outside every session folder (the user cache dir by default), named
+after the image's absolute path, modification time and size: a rewritten image
+gets a new thumbnail, the old one is left for :func:`prune_cache`.
+
+Image files are named ``.png`` but may hold JPEG or WebP bytes (spec §5); Pillow
+sniffs the content.  An unreadable, truncated or missing image gives ``None``,
+never an exception.  No Textual here: the headless commands import ``core``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import platformdirs
+from PIL import Image, features
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "sdsessions"
+DEFAULT_SIZE = 256
+#: Default cap for :func:`prune_cache` (about 20 000 WebP thumbnails).
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+_TEMP_PREFIX = ".tmp-"
+#: A temp file older than this is a leftover of a crashed write; prune removes it.
+_STALE_TEMP_SECONDS = 3600.0
+
+if features.check("webp"):
+    _FORMAT, _SUFFIX, _SAVE_OPTIONS = "WEBP", ".webp", {"quality": 82, "method": 4}
+else:  # pragma: no cover - Pillow built without libwebp
+    _FORMAT, _SUFFIX, _SAVE_OPTIONS = "PNG", ".png", {"optimize": False}
+
+
+def default_cache_dir() -> Path:
+    """``thumbnails`` in the user cache folder of the app (e.g. ``~/.cache/sdsessions/thumbnails``)."""
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "thumbnails"
+
+
+def thumbnail_path(image: Path, cache_dir: Path, size: int = DEFAULT_SIZE) -> Path:
+    """Where the thumbnail of ``image`` (as it is on disk now) is cached.
+
+    The name hashes the absolute path, ``st_mtime_ns``, the file size and ``size``.
+    Raises :class:`OSError` when the image cannot be stat'ed (e.g. it is missing).
+    """
+    absolute = os.path.abspath(image)
+    info = os.stat(absolute)
+    key = f"{absolute}\0{info.st_mtime_ns}\0{info.st_size}\0{size}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return Path(cache_dir) / f"{digest}{_SUFFIX}"
+
+
+def get_thumbnail(image: Path, cache_dir: Path, size: int = DEFAULT_SIZE) -> Path | None:
+    """The cached thumbnail of ``image``, made now if missing; ``None`` if the image cannot be read.
+
+    Safe to call from worker threads: the thumbnail is written to a temp file in
+    ``cache_dir`` and moved into place with :func:`os.replace`, so a reader never
+    sees half a file.  Raises :class:`ValueError` only for a cache folder inside the
+    image's own folder (nothing may be written into session folders).
+    """
+    image = Path(image)
+    cache_dir = Path(cache_dir)
+    _check_cache_dir(image, cache_dir)
+    try:
+        target = thumbnail_path(image, cache_dir, size)
+    except OSError as error:
+        log.debug("no thumbnail for %s: %s", image, error)
+        return None
+    if target.is_file():
+        try:
+            os.utime(target)  # recently used: prune_cache removes the oldest first
+        except OSError:
+            pass
+        return target
+    try:
+        thumb = _make_thumbnail(image, size)
+    except Exception as error:  # Pillow raises many types for bad data (OSError, ValueError, SyntaxError…)
+        log.debug("cannot read image %s: %s: %s", image, type(error).__name__, error)
+        return None
+    try:
+        _write_atomic(thumb, target)
+    except OSError as error:
+        log.debug("cannot write thumbnail %s: %s", target, error)
+        return None
+    return target
+
+
+def prune_cache(cache_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """Delete the least recently used thumbnails until the cache holds at most ``max_bytes``.
+
+    Returns the number of files deleted.  Also removes temp files left by a crash.
+    Never raises for file-system errors (a file deleted meanwhile is fine).
+    """
+    now = time.time()
+    entries: list[tuple[float, int, str]] = []
+    deleted = 0
+    try:
+        scan = os.scandir(cache_dir)
+    except OSError:
+        return 0
+    with scan:
+        for entry in scan:
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if entry.name.startswith(_TEMP_PREFIX):
+                if now - info.st_mtime > _STALE_TEMP_SECONDS and _unlink(entry.path):
+                    deleted += 1
+                continue
+            entries.append((info.st_mtime, info.st_size, entry.path))
+    entries.sort(reverse=True)  # newest first
+    total = 0
+    for _mtime, size, path in entries:
+        total += size
+        if total > max_bytes and _unlink(path):
+            deleted += 1
+    return deleted
+
+
+def _check_cache_dir(image: Path, cache_dir: Path) -> None:
+    folder = os.path.abspath(image.parent)
+    cache = os.path.abspath(cache_dir)
+    if cache == folder or cache.startswith(folder.rstrip(os.sep) + os.sep):
+        raise ValueError(f"the thumbnail cache {cache_dir} is inside the image folder {image.parent}")
+
+
+def _make_thumbnail(image: Path, size: int) -> Image.Image:
+    with Image.open(image) as source:
+        if source.format == "JPEG":
+            source.draft("RGB", (size, size))  # decode at 1/2…1/8 scale: much faster for big JPEGs
+        source.thumbnail((size, size))  # loads the data: truncated/corrupt files raise here
+        return _displayable(source)
+
+
+def _displayable(picture: Image.Image) -> Image.Image:
+    """``picture`` in RGB, or RGBA when it has transparency (what the cache format stores)."""
+    has_alpha = picture.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        picture.mode == "P" and "transparency" in picture.info)
+    wanted = "RGBA" if has_alpha else "RGB"
+    if picture.mode == wanted:
+        return picture.copy()
+    if picture.mode.startswith("I;16"):
+        picture = picture.convert("I")
+    if picture.mode in ("I", "F"):
+        picture = picture.point(lambda value: value / 256).convert("L")  # 16-bit greys to 8-bit
+    return picture.convert(wanted)
+
+
+def _write_atomic(picture: Image.Image, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_SUFFIX, dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            picture.save(stream, _FORMAT, **_SAVE_OPTIONS)
+        os.replace(temp, target)
+    except BaseException:
+        _unlink(temp)
+        raise
+
+
+def _unlink(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True

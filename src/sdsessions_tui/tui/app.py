@@ -1,0 +1,343 @@
+"""The sdsessions Textual app: filter bar, virtual session table, details panel.
+
+The database is shown as soon as the app paints (a known DB needs no scan);
+the roots are refreshed afterwards in a thread worker.  Every query runs in a
+worker too, debounced, so typing never waits for SQLite; a stale result (an
+older query finishing late) is dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from functools import partial
+from importlib import resources
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, OptionList, ProgressBar, Select
+from textual.widgets.option_list import Option
+
+from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionSort
+from ..core.query import QueryError, parse_query
+from ..core.refresh import RefreshSummary, refresh
+from ..core.store import Store
+from ..core.thumbnails import default_cache_dir, prune_cache
+from .commands import Command, bindings, palette_commands
+from .details import DetailsPanel
+from .filter_bar import FilterBar
+from .help import HelpScreen
+from .session_table import SessionTable
+
+#: Columns at which the details panel fits beside the table.
+WIDE = 120
+FILTER_DEBOUNCE = 0.15
+DETAILS_DEBOUNCE = 0.04
+#: On top of DETAILS_DEBOUNCE: holding ↓ still never decodes an image per row.
+THUMBNAIL_DELAY = 0.06
+THUMBNAIL_CACHE_BYTES = 200 * 1024 * 1024
+NOTHING_KNOWN = ("No sessions yet. Start with a sessions folder:  sdsessions ~/path/to/results\n"
+                 "or open the demo:  sdsessions demo /tmp/sdsessions-demo && sdsessions /tmp/sdsessions-demo")
+
+
+def stylesheet() -> Path:
+    """``screens.tcss``: inside the installed wheel, else at the repository root (editable installs)."""
+    packaged = resources.files("sdsessions_tui") / "screens.tcss"
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "screens.tcss"
+
+
+class RegistryCommands(Provider):
+    """The command palette, fed by the command registry."""
+
+    async def discover(self) -> Hits:
+        for command in palette_commands():
+            yield DiscoveryHit(command.description, partial(self.app.run_command, command), help=command.id)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in palette_commands():
+            score = matcher.match(command.description)
+            if score > 0:
+                yield Hit(score, matcher.highlight(command.description), partial(self.app.run_command, command),
+                          help=command.id)
+
+
+class SortMenu(ModalScreen[str]):
+    """Pick a sort column; picking the current one flips the direction."""
+
+    BINDINGS = [("escape", "dismiss", "Close")]
+
+    def __init__(self, current: SessionSort) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for column in SORT_COLUMNS:
+            mark = (" ▼" if self.current.descending else " ▲") if column == self.current.column else ""
+            options.append(Option(f"{column}{mark}", id=column))
+        menu = OptionList(*options, id="sort-menu")
+        menu.border_title = "Sort by"
+        yield menu
+        yield Footer()
+
+    def on_mount(self) -> None:
+        menu = self.query_one(OptionList)
+        menu.highlighted = SORT_COLUMNS.index(self.current.column)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class DetailsScreen(Screen[None]):
+    """The details panel full-screen, for terminals narrower than :data:`WIDE` columns."""
+
+    def __init__(self, key: int) -> None:
+        super().__init__()
+        self.key = key
+
+    def compose(self) -> ComposeResult:
+        yield DetailsPanel(thumbnail_cache=self.app.thumbnail_cache, id="details-full")  # type: ignore[attr-defined]
+        yield Footer()
+
+    def on_mount(self) -> None:
+        panel = self.query_one(DetailsPanel)
+        self.app.show_details_in(panel, self.key)  # type: ignore[attr-defined]
+        panel.focus()
+
+
+class SessionsApp(App[None]):
+    CSS_PATH = stylesheet()
+    TITLE = "sdsessions"
+    BINDINGS = bindings("app")
+    COMMANDS = App.COMMANDS | {RegistryCommands}
+
+    def __init__(self, store: Store, roots: Sequence[Path], *, keymap: dict[str, str] | None = None,
+                 thumbnail_cache: Path | None = None, refresh_on_start: bool = True, theme: str | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.roots = list(roots)
+        self.keymap = dict(keymap or {})
+        self.thumbnail_cache = thumbnail_cache
+        self.refresh_on_start = refresh_on_start
+        self.parsed = ParsedQuery()
+        self.sort = SessionSort()
+        self.total = 0
+        self._generation = itertools.count()
+        self._latest = 0
+        self._filter_timer: Timer | None = None
+        self._details_timer: Timer | None = None
+        if theme:
+            self.theme = theme
+
+    # --- layout -----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(id="filter-bar")
+        with Horizontal(id="main"):
+            yield SessionTable(self.store, id="sessions")
+            yield DetailsPanel(thumbnail_cache=self.thumbnail_cache, thumbnail_delay=THUMBNAIL_DELAY, id="details")
+        yield ProgressBar(id="refresh-progress", show_eta=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.table.focus()
+        self._apply_width(self.size.width)
+        self.run_query("")
+        self.load_models()
+        self.prune_thumbnails()
+        if self.refresh_on_start and self.roots:
+            self.call_after_refresh(self.refresh_roots)
+
+    def on_resize(self, event: object) -> None:
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.screen.set_class(width < WIDE, "-narrow")
+
+    @property
+    def table(self) -> SessionTable:
+        return self.query_one("#sessions", SessionTable)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
+    # --- filtering --------------------------------------------------------------------------------
+
+    def on_filter_bar_query_edited(self, event: FilterBar.QueryEdited) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()  # Timer.reset() would not restart the countdown
+        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, partial(self.run_query, event.text))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "query":  # Enter: run the query now and go back to the list
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+            self.run_query(event.value)
+            self.table.focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id in ("model-picker", "date-picker"):
+            self.filter_bar.apply_picker(event.select.id, event.value, self.parsed.filter, self.parsed.sort)
+
+    def run_query(self, text: str) -> None:
+        try:
+            parsed = parse_query(text)
+        except QueryError as error:
+            self.filter_bar.show_error(error.message)  # the last good result stays
+            return
+        self.filter_bar.show_error(None)
+        self._latest = next(self._generation)
+        self._query_worker(parsed, self._latest)
+
+    @work(thread=True, group="query")
+    def _query_worker(self, parsed: ParsedQuery, generation: int) -> None:
+        sort = parsed.sort or self.sort
+        ids = self.store.list_ids(parsed.filter, sort)
+        total = len(self.store.list_ids()) if not self.total or generation == 0 else self.total
+        self.call_from_thread(self._show_result, parsed, sort, ids, total, generation)
+
+    def _show_result(self, parsed: ParsedQuery, sort: SessionSort, ids: list[int], total: int,
+                     generation: int) -> None:
+        if generation != self._latest:
+            return  # an older query finished late
+        self.parsed, self.total = parsed, total
+        self.table.set_sort(sort)
+        self.table.empty_message = NOTHING_KNOWN if not total else "No sessions match this filter"
+        self.table.set_ids(ids)
+        self.filter_bar.show_result(len(ids), total)
+        self.filter_bar.show_filter(parsed.filter)
+
+    @work(thread=True, group="models")
+    def load_models(self) -> None:
+        models = self.store.distinct_values("model", limit=50)
+        self.call_from_thread(self.filter_bar.set_models, models)
+
+    @work(thread=True, group="housekeeping")
+    def prune_thumbnails(self) -> None:
+        prune_cache(self.thumbnail_cache or default_cache_dir(), THUMBNAIL_CACHE_BYTES)
+
+    def requery(self) -> None:
+        self.total = 0
+        self.run_query(self.filter_bar.query_input.value)
+
+    # --- table and details ------------------------------------------------------------------------
+
+    def on_session_table_highlighted(self, event: SessionTable.Highlighted) -> None:
+        if self._details_timer is not None:
+            self._details_timer.stop()
+        self._details_timer = self.set_timer(DETAILS_DEBOUNCE, partial(self._show_details, event.key))
+
+    def _show_details(self, key: int | None) -> None:
+        if not self.screen.has_class("-narrow"):
+            self.show_details_in(self.query_one("#details", DetailsPanel), key)
+
+    def show_details_in(self, panel: DetailsPanel, key: int | None) -> None:
+        found = self.store.get_session(key) if key is not None else None
+        if found is None:
+            panel.show(None, None)
+            return
+        row = self.table.row_at(self.table.cursor_row) if self.table.cursor_row is not None else None
+        panel.show(*found, unavailable=bool(row and row.id == key and row.is_unavailable))
+
+    def on_session_table_selected(self, event: SessionTable.Selected) -> None:
+        if self.screen.has_class("-narrow"):
+            self.push_screen(DetailsScreen(event.key))
+        else:
+            self.query_one("#details", DetailsPanel).focus()
+
+    def on_session_table_sort_requested(self, event: SessionTable.SortRequested) -> None:
+        self._sort_by(event.column)
+
+    def _sort_by(self, column: str | None) -> None:
+        if not column:
+            return
+        descending = not self.sort.descending if column == self.sort.column else column in ("date", "images")
+        self.sort = SessionSort(column, descending)  # type: ignore[arg-type]
+        self.run_query(self.filter_bar.query_input.value)
+
+    # --- actions (named in the command registry) --------------------------------------------------
+
+    def action_focus_filter(self) -> None:
+        self.filter_bar.query_input.focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def action_close_details(self) -> None:
+        if isinstance(self.screen, DetailsScreen):
+            self.pop_screen()
+        else:
+            self.table.focus()
+
+    def action_sort_menu(self) -> None:
+        self.push_screen(SortMenu(self.sort), self._sort_by)
+
+    def action_show_help(self) -> None:
+        focused = self.focused
+        scopes: tuple[str, ...] = ("app",)
+        if isinstance(focused, SessionTable):
+            scopes = ("table", "app")
+        elif isinstance(focused, DetailsPanel):
+            scopes = ("details", "app")
+        elif isinstance(focused, Input):
+            scopes = ("filter", "app")
+        self.push_screen(HelpScreen(scopes, self.keymap))
+
+    def action_recompute(self) -> None:
+        key = self.table.cursor_key
+        if key is not None:
+            self._recompute(key)
+
+    @work(thread=True, group="recompute")
+    def _recompute(self, key: int) -> None:
+        self.store.recompute(key)
+        self.call_from_thread(self._after_recompute, key)
+
+    def _after_recompute(self, key: int) -> None:
+        self.table.invalidate([key])
+        self._show_details(key)
+        self.notify("Session re-read from disk")
+
+    def action_refresh_all(self) -> None:
+        if not self.roots:
+            self.notify("No sessions folder to refresh: start sdsessions with a ROOT", severity="warning")
+            return
+        self.refresh_roots()
+
+    @work(thread=True, exclusive=True, group="refresh")
+    def refresh_roots(self) -> None:
+        bar = self.query_one("#refresh-progress", ProgressBar)
+        self.call_from_thread(bar.add_class, "-active")
+        roots = [root for root in self.roots if root.is_dir()]
+        summary = refresh(self.store, roots,
+                          progress=lambda done, total: self.call_from_thread(bar.update, progress=done, total=total))
+        self.call_from_thread(self._after_refresh, bar, summary)
+
+    def _after_refresh(self, bar: ProgressBar, summary: RefreshSummary) -> None:
+        bar.remove_class("-active")
+        self.table.invalidate()
+        self.requery()
+        self.load_models()
+        if summary.new or summary.unavailable:  # running sessions are re-read every time: not news
+            self.notify(f"{summary.new} new, {summary.unavailable} gone")
+
+    async def run_command(self, command: Command) -> None:
+        """Run a registry command from the palette, on the widget its scope names."""
+        if command.action.startswith("app."):
+            await self.run_action(command.action.removeprefix("app."))
+        elif command.scope == "table":
+            await self.table.run_action(command.action)
+        elif command.scope == "details":
+            await self.query_one("#details", DetailsPanel).run_action(command.action)
+

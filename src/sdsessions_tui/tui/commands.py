@@ -1,0 +1,78 @@
+"""The one command registry: every key of the app, declared once.
+
+Each :class:`Command` feeds the widget bindings (``bindings(scope)``), hence
+the footer; the F1 help screen (``commands_for``); and the command palette
+(``palette_commands``).  Binding ids are the command ids, so a keymap in the
+config file (``[keymap] "table.sort" = "o"``) remaps a key everywhere at once
+through Textual's ``App.set_keymap``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    id: str
+    """Stable id, used as the binding id and in keymap overrides."""
+    key: str
+    """Textual key(s), comma-separated for alternatives (``"down,j"``)."""
+    description: str
+    action: str
+    """The Textual action run on the widget (or app) whose scope this is."""
+    scope: str
+    """``app``, ``table``, ``filter``, ``details`` or ``help``: where the key works."""
+    show: bool = True
+    """Shown in the footer (navigation keys are not, to keep it readable at 80 columns)."""
+    palette: bool = True
+    """Offered in the command palette (pure cursor moves are not)."""
+    key_display: str | None = None
+
+
+COMMANDS: tuple[Command, ...] = (
+    # app-wide
+    Command("app.help", "f1", "Help", "app.show_help", "app", key_display="F1"),
+    Command("app.filter", "slash", "Filter", "app.focus_filter", "app", key_display="/"),
+    Command("app.refresh_all", "R", "Refresh all", "app.refresh_all", "app"),
+    Command("app.quit", "q", "Quit", "app.quit", "app"),
+    # the session table
+    Command("table.up", "up,k", "Up", "cursor_up", "table", show=False, palette=False),
+    Command("table.down", "down,j", "Down", "cursor_down", "table", show=False, palette=False),
+    Command("table.page_up", "pageup", "Page up", "page_up", "table", show=False, palette=False),
+    Command("table.page_down", "pagedown", "Page down", "page_down", "table", show=False, palette=False),
+    Command("table.first", "home,g", "First row", "first", "table", show=False, palette=False),
+    Command("table.last", "end,G", "Last row", "last", "table", show=False, palette=False),
+    Command("table.open", "enter", "Details", "select", "table", key_display="⏎"),
+    Command("table.sort", "s", "Sort", "app.sort_menu", "table"),
+    Command("table.recompute", "r", "Recompute", "app.recompute", "table"),
+    # the filter input
+    Command("filter.done", "escape", "Back to list", "app.focus_table", "filter"),
+    Command("filter.apply", "enter", "Apply", "app.focus_table", "filter", show=False, palette=False),
+    # the details panel (beside the table, or full-screen when narrow)
+    Command("details.back", "escape", "Back", "app.close_details", "details"),
+    Command("details.expand", "enter", "Expand", "expand", "details"),
+)
+
+_BY_ID = {command.id: command for command in COMMANDS}
+
+
+def command(command_id: str) -> Command:
+    return _BY_ID[command_id]
+
+
+def commands_for(*scopes: str) -> list[Command]:
+    """The commands that work in these scopes, in declaration order (what F1 lists)."""
+    return [command for command in COMMANDS if command.scope in scopes]
+
+
+def bindings(scope: str) -> list[Binding]:
+    """Textual bindings for a widget of this scope (its ``BINDINGS``)."""
+    return [Binding(c.key, c.action, c.description, show=c.show, key_display=c.key_display, id=c.id)
+            for c in commands_for(scope)]
+
+
+def palette_commands() -> list[Command]:
+    return [command for command in COMMANDS if command.palette]

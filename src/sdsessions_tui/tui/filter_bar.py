@@ -1,0 +1,116 @@
+"""The filter bar: the query input, toggle chips, a model and a date picker, the count and the error line.
+
+The query text is the single source of truth: a chip toggles its term in the
+text (``toggle_term``), the pickers rewrite their terms, and the chips' lit
+state is read back from the parsed filter, so text and chips never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Select
+
+from ..core.filters import SessionFilter, SessionSort
+from ..core.query import format_filter, toggle_term
+from ..core.text import clean_text
+from .commands import bindings
+
+#: (chip id, label, query term, "is it lit?" for a parsed filter)
+CHIPS: tuple[tuple[str, str, str], ...] = (
+    ("chip-liked", "♥ liked", "is:liked"),
+    ("chip-test", "test", "is:test"),
+    ("chip-sweep", "sweep", "is:sweep"),
+    ("chip-complete", "complete", "is:complete"),
+    ("chip-running", "running", "status:running"),
+    ("chip-aborted", "aborted", "status:aborted"),
+)
+DATE_CHOICES: tuple[tuple[str, int], ...] = (("today", 0), ("7 days", 6), ("30 days", 29), ("1 year", 364))
+
+
+def chip_lit(chip_id: str, f: SessionFilter) -> bool:
+    return {
+        "chip-liked": f.liked is True,
+        "chip-test": f.test is True,
+        "chip-sweep": f.sweep is True,
+        "chip-complete": f.complete is True,
+        "chip-running": "running" in f.statuses,
+        "chip-aborted": "aborted" in f.statuses,
+    }[chip_id]
+
+
+class FilterBar(Vertical):
+    """Posts :class:`FilterBar.QueryEdited` whenever the query text changes (typed, chip or picker)."""
+
+    BINDINGS = bindings("filter")
+
+    class QueryEdited(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="query-row"):
+            yield Input(placeholder="filter: model:flux tag:keep is:liked date:7d cat on a mat   (/ to focus)",
+                        id="query")
+            yield Label("", id="count")
+        with Horizontal(id="chips"):
+            for chip_id, label, _term in CHIPS:
+                yield Button(label, id=chip_id, classes="chip", compact=True)
+            yield Select[str]([], prompt="model", id="model-picker", compact=True)
+            yield Select[int]([(label, days) for label, days in DATE_CHOICES], prompt="any date", id="date-picker",
+                              compact=True)
+        yield Label("", id="query-error")
+
+    @property
+    def query_input(self) -> Input:
+        return self.query_one("#query", Input)
+
+    def set_models(self, models: list[tuple[str, int]]) -> None:
+        """Fill the model picker with the known models (most used first)."""
+        picker = self.query_one("#model-picker", Select)
+        picker.set_options([(Text(f"{clean_text(name)} ({count})"), name) for name, count in models])
+
+    def show_result(self, shown: int, total: int) -> None:
+        self.query_one("#count", Label).update(f"{shown:,} of {total:,}".replace(",", " "))
+
+    def show_error(self, message: str | None) -> None:
+        error = self.query_one("#query-error", Label)
+        error.update(clean_text(message or ""))
+        error.set_class(bool(message), "-visible")
+
+    def show_filter(self, f: SessionFilter) -> None:
+        """Light the chips that the current (last good) filter contains."""
+        for chip_id, _label, _term in CHIPS:
+            self.query_one(f"#{chip_id}", Button).set_class(chip_lit(chip_id, f), "-on")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "query":
+            event.stop()
+            self.post_message(self.QueryEdited(event.value))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        term = next((term for chip_id, _label, term in CHIPS if chip_id == event.button.id), None)
+        if term is not None:
+            event.stop()
+            self.query_input.value = toggle_term(self.query_input.value, term)
+
+    def rewrite(self, f: SessionFilter, sort: SessionSort | None) -> None:
+        self.query_input.value = format_filter(f, sort)
+
+    def apply_picker(self, picker_id: str, value: object, current: SessionFilter, sort: SessionSort | None) -> None:
+        """A picker replaces its part of the current filter (the text is rewritten canonically)."""
+        if picker_id == "model-picker":
+            models = () if value is Select.NULL else (str(value).split(" [")[0].lower(),)
+            self.rewrite(replace(current, models=models), sort)
+        elif picker_id == "date-picker":
+            if value is Select.NULL:
+                self.rewrite(replace(current, date_from=None, date_to=None), sort)
+            else:
+                today = date.today()
+                self.rewrite(replace(current, date_from=today - timedelta(days=int(value)), date_to=today), sort)

@@ -1,0 +1,647 @@
+"""The session list: a virtual table on Textual's Line API.
+
+Textual's ``DataTable`` measures every cell when rows are added (22 s for
+100 000 sessions).  :class:`SessionTable` holds only a list of stats ids, the
+view's whole state, and asks a :class:`RowSource` (the :class:`~..core.store.Store`)
+for the rows a visible line needs, one aligned page of ids at a time, into a
+small LRU cache.  Only the visible lines are ever formatted, so a cursor move,
+a re-sort (:meth:`SessionTable.set_ids`) or a jump to the end costs the same at
+ten rows or at a hundred thousand.
+
+Line 0 of the widget is the header and never scrolls; widget line ``y ≥ 1``
+shows row ``scroll_y + y - 1``.  The virtual height is ``rows + 1`` so the last
+row can scroll into view under the header.
+
+Every string from session data goes through :func:`~..core.text.clean_text`
+into a Rich :class:`~rich.text.Text` (never markup), so ``[bold]`` in a folder
+name or a tag shows as typed and control characters show escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal, Protocol
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..core.filters import SessionSort
+from ..core.store import SessionRow
+from ..core.text import clean_text
+from ..core.status import completion_style
+from .commands import bindings
+
+#: Ids per ``fetch_rows`` call; pages are aligned on multiples of this in the id list.
+FETCH_PAGE = 128
+#: Pages of rows kept (by id, least recently used dropped first).
+CACHE_PAGES = 16
+
+
+class RowSource(Protocol):
+    """Where the table gets its rows (the :class:`~..core.store.Store` is one)."""
+
+    def fetch_rows(self, ids: Sequence[int]) -> dict[int, SessionRow]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    """How a completion badge looks: a glyph (or a word) and its Rich style."""
+
+    mark: str
+    style: str
+    meaning: str
+
+
+#: The completion column.  A session whose status is ``completed`` shows only its
+#: percentage, coloured like the report (green ≥ 95 %, yellow ≥ 70 %, red below).
+#: Any other status shows its mark, then the percentage when it is known.
+#: ``dry-run`` and ``unavailable`` replace the whole badge (they win over the status,
+#: unavailable first).
+BADGES: dict[str, Badge] = {
+    "completed": Badge("", "green", "finished; the percentage alone"),
+    "running": Badge("▶", "bold cyan", "generating right now"),
+    "aborted": Badge("✗", "bold red", "stopped by the user or a crash"),
+    "completed_with_failures": Badge("!", "bold yellow", "finished with fewer images than expected"),
+    "stale": Badge("⏸", "magenta", "marked running, but nothing written for 10 minutes"),
+    "incomplete": Badge("…", "yellow", "no status, fewer images than expected"),
+    "unknown": Badge("?", "dim", "unreadable, or nothing to compare against"),
+    "dry-run": Badge("dry", "blue", "a dry run: no images expected"),
+    "unavailable": Badge("gone", "dim strike", "the folder is no longer on disk"),
+}
+
+#: Flags column marks (from the user's metadata), in display order.
+FLAG_MARKS: tuple[tuple[str, str, str], ...] = (
+    ("is_favorite", "♥", "bold red"),
+    ("is_test", "T", "yellow"),
+    ("is_complete", "✓", "green"),
+)
+#: Rating column marks.
+RATING_MARKS: dict[str, tuple[str, str]] = {"like": ("+", "bold green"), "dislike": ("-", "bold red")}
+
+_MODEL_HASH = re.compile(r"\s*\[[0-9a-fA-F]{6,64}\]\s*$")
+_ISO_MINUTE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    title: str
+    sort: str
+    """The core ``SORT_COLUMNS`` name a header click asks for."""
+    width: int = 0
+    """Fixed width; 0 = shares the remaining width by ``weight``."""
+    weight: int = 0
+    min_width: int = 0
+    justify: Literal["left", "right"] = "left"
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("date", "Date", "date", width=16),
+    Column("name", "Name", "name", weight=5, min_width=12),
+    Column("model", "Model", "model", weight=3, min_width=8),
+    Column("images", "Images", "images", width=9, justify="right"),
+    Column("completion", "Done", "completion", width=6, justify="right"),
+    Column("flags", "♥T✓", "liked", width=5),
+    Column("rating", "+/-", "rating", width=5),
+    Column("tags", "Tags", "tags", weight=2, min_width=6),
+)
+#: Dropped in this order when the table is too narrow for every column's minimum.
+DROP_ORDER: tuple[str, ...] = ("tags", "model", "rating", "flags", "images", "date")
+_NAME_FALLBACK = "name"
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    column: Column
+    x: int
+    width: int
+
+
+@dataclass(frozen=True, slots=True)
+class _LoadError:
+    """A cached stand-in for rows whose fetch failed (retried on :meth:`SessionTable.invalidate`)."""
+
+    message: str
+
+
+_MISSING = object()
+"""A cached stand-in for an id the source no longer knows."""
+
+
+def format_date(value: str | None) -> str:
+    """``2025-11-17T11:17:05`` → ``2025-11-17 11:17``; ``—`` when unknown."""
+    if not value:
+        return "—"
+    match = _ISO_MINUTE.match(value)
+    return f"{match[1]} {match[2]}" if match else clean_text(value)
+
+
+def display_model(model: str | None) -> str:
+    """The model name without the web UI's `` [hash]`` suffix."""
+    return _MODEL_HASH.sub("", model) if model else ""
+
+
+def completion_badge(row: SessionRow) -> Text:
+    """The completion cell: see :data:`BADGES`."""
+    if row.is_unavailable:
+        badge = BADGES["unavailable"]
+        return Text(badge.mark, style=badge.style)
+    if row.is_dry_run:
+        badge = BADGES["dry-run"]
+        return Text(badge.mark, style=badge.style)
+    percentage = row.completion_percentage
+    # Floor, so a run one image short never reads "100%".
+    percent = None if percentage is None else f"{int(percentage)}%"
+    badge = BADGES.get(row.status, BADGES["unknown"])
+    text = Text()
+    if badge.mark:
+        text.append(badge.mark, style=badge.style)
+    if percent is not None:
+        if badge.mark:
+            text.append(" ")
+        text.append(percent, style=completion_style(percentage))
+    elif not badge.mark:
+        text.append("—", style="dim")
+    return text
+
+
+def _flags(row: SessionRow) -> Text:
+    text = Text()
+    for index, (field, mark, style) in enumerate(FLAG_MARKS):
+        if index:
+            text.append(" ")
+        text.append(mark if getattr(row.metadata, field) else " ", style=style)
+    return text
+
+
+def _rating(row: SessionRow) -> Text:
+    mark = RATING_MARKS.get(row.metadata.user_rating or "")
+    return Text(mark[0], style=mark[1]) if mark else Text()
+
+
+def row_cells(row: SessionRow) -> dict[str, Text]:
+    """Every column's cell for ``row``; all data text is cleaned and literal."""
+    expected = "?" if row.images_expected is None else str(row.images_expected)
+    return {
+        "date": Text(format_date(row.session_created_at)),
+        "name": Text(clean_text(row.session_id)),
+        "model": Text(clean_text(display_model(row.sd_model))),
+        "images": Text(f"{row.images_actual}/{expected}"),
+        "completion": completion_badge(row),
+        "flags": _flags(row),
+        "rating": _rating(row),
+        "tags": Text(clean_text(", ".join(row.metadata.tags))),
+    }
+
+
+def _fit(text: Text, width: int, justify: str = "left") -> Text:
+    """``text`` cut to ``width`` cells (ending in ``…``) and padded to exactly ``width``."""
+    text = text.copy()
+    text.no_wrap = True
+    text.truncate(width, overflow="ellipsis")
+    pad = width - text.cell_len
+    if pad > 0:
+        if justify == "right":
+            text = Text(" " * pad) + text
+        else:
+            text.pad_right(pad)
+    return text
+
+
+def layout_columns(width: int) -> list[_Placed]:
+    """Where each shown column sits in a line ``width`` cells wide (one space before each)."""
+    shown = list(COLUMNS)
+    for drop in (None, *DROP_ORDER):
+        if drop is not None:
+            shown = [column for column in shown if column.key != drop]
+        fixed = sum(column.width + 1 for column in shown if column.width)
+        flexible = [column for column in shown if not column.width]
+        room = width - fixed - len(flexible)
+        if room >= sum(column.min_width for column in flexible):
+            break
+    total_weight = sum(column.weight for column in flexible) or 1
+    room = max(0, room)
+    widths = {column.key: room * column.weight // total_weight for column in flexible}
+    if flexible:  # the rounding remainder goes to the name
+        widths[_NAME_FALLBACK] += room - sum(widths.values())
+    placed: list[_Placed] = []
+    x = 0
+    for column in shown:
+        cell = column.width or widths[column.key]
+        placed.append(_Placed(column, x + 1, cell))
+        x += cell + 1
+    return placed
+
+
+class SessionTable(ScrollView, can_focus=True):
+    """A keyboard-first, virtual list of sessions: one line per stats id in :meth:`set_ids`."""
+
+    BINDINGS = bindings("table")
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "session-table--header",
+        "session-table--cursor",
+        "session-table--even-row",
+        "session-table--empty",
+    }
+
+    DEFAULT_CSS = """
+    SessionTable {
+        background: $surface;
+        color: $foreground;
+        width: 1fr;
+        height: 1fr;
+        overflow-x: hidden;
+        overflow-y: auto;
+
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .session-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .session-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        &:dark > .session-table--even-row {
+            background: $surface-darken-1 40%;
+        }
+        & > .session-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .session-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .session-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        & > .session-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .session-table--empty {
+            color: $text-muted;
+            text-style: italic;
+        }
+    }
+    """
+
+    class Highlighted(Message):
+        """The cursor moved to another session (``key`` = stats id; None when the list is empty)."""
+
+        def __init__(self, table: SessionTable, key: int | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> SessionTable:
+            return self.table
+
+    class Selected(Message):
+        """Enter (or a double click) on a session."""
+
+        def __init__(self, table: SessionTable, key: int) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> SessionTable:
+            return self.table
+
+    class SortRequested(Message):
+        """A header cell was clicked: ``column`` is a core ``SORT_COLUMNS`` name."""
+
+        def __init__(self, table: SessionTable, column: str) -> None:
+            super().__init__()
+            self.table = table
+            self.column = column
+
+        @property
+        def control(self) -> SessionTable:
+            return self.table
+
+    empty_message: reactive[str] = reactive("No sessions", layout=False)
+    """Shown centred, dimmed, when the list is empty."""
+
+    def __init__(self, source: RowSource, ids: Iterable[int] = (), *, sort: SessionSort | None = None,
+                 cache_pages: int = CACHE_PAGES, name: str | None = None, id: str | None = None,
+                 classes: str | None = None, disabled: bool = False) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.source = source
+        self._ids: list[int] = list(ids)
+        self._cursor = 0
+        self._sort = sort
+        self._row_capacity = max(1, cache_pages) * FETCH_PAGE
+        self._rows: OrderedDict[int, object] = OrderedDict()
+        """id → SessionRow, ``_MISSING`` or ``_LoadError``; least recently used first."""
+        self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(512)
+        """(id, layout width, line width) → the row's line before the row style."""
+        self._layouts: dict[int, list[_Placed]] = {}
+        self.fetch_count = 0
+        """``fetch_rows`` calls so far (tests and benchmarks read it)."""
+        self._update_virtual_size()
+
+    # --- public API ------------------------------------------------------------------------------
+
+    @property
+    def ids(self) -> Sequence[int]:
+        """The stats ids shown, in order (do not mutate; use :meth:`set_ids`)."""
+        return self._ids
+
+    @property
+    def row_count(self) -> int:
+        return len(self._ids)
+
+    @property
+    def cursor_row(self) -> int | None:
+        """The cursor's index in the list; None when the list is empty."""
+        return self._cursor if self._ids else None
+
+    @property
+    def cursor_key(self) -> int | None:
+        """The stats id under the cursor; None when the list is empty."""
+        return self._ids[self._cursor] if self._ids else None
+
+    @property
+    def sort(self) -> SessionSort | None:
+        return self._sort
+
+    def set_ids(self, ids: Sequence[int]) -> None:
+        """Show these ids (a new filter or sort): the cursor stays on its session if still listed.
+
+        Otherwise it keeps its index, clamped.  When the session stays, it also
+        keeps its line on screen where possible.  Cached rows are kept (by id).
+        """
+        old_key = self.cursor_key
+        old_screen_line = self._cursor - round(self.scroll_y)
+        self._ids = list(ids)
+        index = self._index_of(old_key) if old_key is not None else None
+        if index is None:
+            self._cursor = min(self._cursor, max(0, len(self._ids) - 1))
+        else:
+            self._cursor = index
+        self._update_virtual_size()
+        if index is not None and self._data_height > 0:
+            self.scroll_to(y=self._cursor - old_screen_line, animate=False, force=True)
+        self._scroll_cursor_into_view()
+        self.refresh()
+        if self.cursor_key != old_key:
+            self.post_message(self.Highlighted(self, self.cursor_key))
+
+    def set_sort(self, sort: SessionSort | None) -> None:
+        """Show ▲/▼ in the header of the sorted column (the ids are sorted by the caller)."""
+        self._sort = sort
+        self.refresh_line(round(self.scroll_y))  # the header: widget line 0
+
+    def invalidate(self, ids: Iterable[int] | None = None) -> None:
+        """Drop cached rows (all, or these ids) so visible lines are fetched again."""
+        if ids is None:
+            self._rows.clear()
+        else:
+            for key in ids:
+                self._rows.pop(key, None)
+        self._rows = OrderedDict((key, row) for key, row in self._rows.items() if not isinstance(row, _LoadError))
+        self._strips.clear()
+        self.refresh()
+
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on this index (clamped) and scroll it into view."""
+        if not self._ids:
+            return
+        row = max(0, min(row, len(self._ids) - 1))
+        if row == self._cursor:
+            self._scroll_cursor_into_view()
+            return
+        old = self._cursor
+        self._cursor = row
+        self.refresh_line(old + 1)
+        self.refresh_line(row + 1)
+        self._scroll_cursor_into_view()
+        self.post_message(self.Highlighted(self, self.cursor_key))
+
+    def move_cursor_to_key(self, key: int) -> bool:
+        """Put the cursor on this session; False if it is not listed."""
+        index = self._index_of(key)
+        if index is None:
+            return False
+        self.move_cursor(index)
+        return True
+
+    def row_at(self, index: int) -> SessionRow | None:
+        """The row at this list index, fetching its page if needed (None if unknown)."""
+        row = self._row(index)
+        return row if isinstance(row, SessionRow) else None
+
+    # --- actions (bound through the command registry) ----------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self._cursor - max(1, self._data_height))
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self._cursor + max(1, self._data_height))
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self._ids) - 1)
+
+    def action_select(self) -> None:
+        key = self.cursor_key
+        if key is not None:
+            self.post_message(self.Selected(self, key))
+
+    # --- events ------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        # (ScrollView's own on_mount runs too: Textual calls each class's handler.)
+        if self._ids:
+            self.post_message(self.Highlighted(self, self.cursor_key))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._scroll_cursor_into_view()
+
+    def watch_empty_message(self) -> None:
+        if not self._ids:
+            self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        event.stop()
+        if offset.y == 0:
+            for placed in self._layout():
+                if placed.x - 1 <= offset.x < placed.x + placed.width:
+                    self.post_message(self.SortRequested(self, placed.column.sort))
+                    return
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if 0 <= index < len(self._ids):
+            self.move_cursor(index)
+            if event.chain >= 2:
+                self.action_select()
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._render_header(width)
+        index = round(self.scroll_y) + y - 1
+        if not self._ids:
+            return self._render_empty_line(y, width)
+        if index >= len(self._ids):
+            return Strip.blank(width, self.rich_style)
+        if index == self._cursor:
+            style = self.get_component_rich_style("session-table--cursor")
+        elif index % 2 == 0:  # DataTable's striping: rows 0, 2, 4… are "even"
+            style = self.get_component_rich_style("session-table--even-row")
+        else:
+            style = self.rich_style
+        return self._row_strip(index, width).apply_style(style)
+
+    def _render_header(self, width: int) -> Strip:
+        style = self.get_component_rich_style("session-table--header")
+        sort = self._sort
+        line = Text(no_wrap=True, end="")
+        x = 0
+        for placed in self._layout():
+            line.append(" " * (placed.x - x))
+            title = Text(placed.column.title)
+            if sort is not None and sort.column == placed.column.sort:
+                arrow = "▼" if sort.descending else "▲"
+                room = max(0, placed.width - 2)
+                title = (title if title.cell_len <= room else _fit(title, room)) + Text(" " + arrow)
+            line.append_text(_fit(title, placed.width, placed.column.justify))
+            x = placed.x + placed.width
+        return self._strip(line, width).apply_style(style)
+
+    def _render_empty_line(self, y: int, width: int) -> Strip:
+        if y != max(1, self.scrollable_content_region.height // 2):
+            return Strip.blank(width, self.rich_style)
+        message = Text(clean_text(self.empty_message), style=self.get_component_rich_style(
+            "session-table--empty", partial=True), no_wrap=True, end="")
+        message.truncate(self._content_width, overflow="ellipsis")
+        pad = max(0, (self._content_width - message.cell_len) // 2)
+        return self._strip(Text(" " * pad) + message, width).apply_style(self.rich_style)
+
+    def _row_strip(self, index: int, width: int) -> Strip:
+        key = self._ids[index]
+        cache_key = (key, self._content_width, width)
+        cached = self._strips.get(cache_key)
+        if cached is not None:
+            return cached
+        row = self._row(index)
+        line = Text(no_wrap=True, end="")
+        if isinstance(row, SessionRow):
+            cells = row_cells(row)
+        else:
+            cells = {"name": Text(f"session {key}: {row.message}" if isinstance(row, _LoadError)
+                                  else f"session {key} is gone (refresh)", style="dim italic")}
+        x = 0
+        for placed in self._layout():
+            line.append(" " * (placed.x - x))
+            cell = cells.get(placed.column.key)
+            if cell is None and placed.column.key == _NAME_FALLBACK:
+                cell = Text()
+            if cell is not None:
+                line.append_text(_fit(cell, placed.width, placed.column.justify))
+            else:
+                line.append(" " * placed.width)
+            x = placed.x + placed.width
+        strip = self._strip(line, width)
+        if isinstance(row, SessionRow):  # a failed page is retried on invalidate, not cached twice
+            self._strips[cache_key] = strip
+        return strip
+
+    def _strip(self, line: Text, width: int) -> Strip:
+        segments = list(line.render(self.app.console, end=""))
+        return Strip(segments).adjust_cell_length(width)
+
+    # --- internals ------------------------------------------------------------------------------
+
+    @property
+    def _content_width(self) -> int:
+        return self.scrollable_content_region.width
+
+    @property
+    def _data_height(self) -> int:
+        """Rows visible at once (the height below the header)."""
+        return max(0, self.scrollable_content_region.height - 1)
+
+    def _layout(self) -> list[_Placed]:
+        width = self._content_width
+        layout = self._layouts.get(width)
+        if layout is None:
+            if len(self._layouts) > 8:
+                self._layouts.clear()
+            layout = self._layouts[width] = layout_columns(width)
+        return layout
+
+    def _index_of(self, key: int) -> int | None:
+        try:
+            return self._ids.index(key)
+        except ValueError:
+            return None
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(0, len(self._ids) + 1)
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self._data_height
+        if height <= 0 or not self._ids:
+            return
+        top = round(self.scroll_y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, force=True)
+        elif self._cursor >= top + height:
+            self.scroll_to(y=self._cursor - height + 1, animate=False, force=True)
+
+    def _row(self, index: int) -> object:
+        """The cached row at ``index``; on a miss, fetches the missing ids of its aligned page."""
+        key = self._ids[index]
+        rows = self._rows
+        if key in rows:
+            rows.move_to_end(key)
+            return rows[key]
+        start = index - index % FETCH_PAGE
+        wanted = [page_key for page_key in self._ids[start:start + FETCH_PAGE] if page_key not in rows]
+        self.fetch_count += 1
+        try:
+            fetched: dict[int, object] = dict(self.source.fetch_rows(wanted))
+        except Exception as error:  # noqa: BLE001 - a broken store must not crash the render
+            self.log.error(f"SessionTable: fetch_rows failed: {error!r}")
+            failure = _LoadError(clean_text(str(error)) or type(error).__name__)
+            fetched = dict.fromkeys(wanted, failure)
+        for page_key in wanted:
+            rows[page_key] = fetched.get(page_key, _MISSING)
+        while len(rows) > self._row_capacity:
+            rows.popitem(last=False)
+        rows.move_to_end(key)
+        return rows[key]

@@ -1,0 +1,60 @@
+"""Screenshots of the app at 80×24 and 160×50, compared with pytest-textual-snapshot.
+
+Data, file times, tree location and image renderer (halfcell) are fixed, so the
+pictures only change when the UI does.  Update with ``pytest --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from sdsessions_tui.core.refresh import refresh
+from sdsessions_tui.core.store import Store
+from sdsessions_tui.tui.app import SessionsApp
+from sdsessions_tui.tui.details import configure_images
+from sdsessions_tui.tui.session_table import SessionTable
+from tests.tui.conftest import build_tree
+
+#: A fixed place, because the details panel shows the session path.
+TREE = Path(tempfile.gettempdir()) / "sdsessions-snapshot-tree"
+
+
+@pytest.fixture
+def snapshot_app(tmp_path):
+    shutil.rmtree(TREE, ignore_errors=True)
+    build_tree(TREE / "sessions")
+    store = Store(tmp_path / "snap.db")
+    refresh(store, [TREE / "sessions"], retry_delays=(), workers=1)
+    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
+    configure_images("halfcell")
+    yield SessionsApp(store, [], thumbnail_cache=tmp_path / "thumbs", refresh_on_start=False)
+    store.close()
+    shutil.rmtree(TREE, ignore_errors=True)
+
+
+async def _settle(pilot, *keys: str) -> None:
+    table = pilot.app.query_one(SessionTable)
+    for _ in range(100):
+        if table.row_count:
+            break
+        await pilot.pause(0.02)
+    await pilot.press(*keys)
+    await pilot.pause(0.3)  # the details debounce and the thumbnail delay
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_list_and_details_160x50(snap_compare, snapshot_app):
+    assert snap_compare(snapshot_app, terminal_size=(160, 50), run_before=lambda pilot: _settle(pilot, "j"))
+
+
+def test_list_80x24(snap_compare, snapshot_app):
+    assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=lambda pilot: _settle(pilot))
+
+
+def test_details_full_screen_80x24(snap_compare, snapshot_app):
+    assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=lambda pilot: _settle(pilot, "j", "enter"))
