@@ -36,7 +36,7 @@ def build_tree(root: Path) -> None:
         write_session(root, name, manifest=manifest, images=_images(manifest), mtime=FIXED_MTIME)
     write_session(root, "20251104_220100-torn", manifest=b'{"snapshot": {', images=["torn_0000.png"],
                   mtime=FIXED_MTIME)
-    write_session(root, "20251101_101010-[/]odd name", manifest=json.loads(json.dumps(ex.example_b())),
+    write_session(root, "20251101_101010-[bold]odd name[i]", manifest=json.loads(json.dumps(ex.example_b())),
                   images=_images(ex.example_b()), mtime=FIXED_MTIME)
 
 

@@ -156,3 +156,22 @@ async def test_recompute_reads_the_session_again(make_app, app_store):
         before = app_store.get_session(key)[0].stats_computed_at
         await pilot.press("r")
         await until(pilot, lambda: app_store.get_session(key)[0].stats_computed_at > before)
+
+
+async def test_markup_and_control_characters_in_data_are_shown_literally(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.query_one(SessionTable)
+        await pilot.press("slash", *"odd", "enter")
+        await until(pilot, lambda: table.row_count == 1)
+        line = "".join(table.render_line(y).text for y in range(3))
+        assert "-[bold]odd" in line  # the name column is cut, but the markup is literal
+        app.query_one("#query", Input).value = "weird"  # a prompt with [/], [bold] and an ESC sequence
+        await pilot.press("slash", "enter")
+        await until(pilot, lambda: table.row_count == 1 and table.row_at(0).session_id.startswith("20251112_1815"))
+        panel = app.query_one("#details", DetailsPanel)
+        await until(pilot, lambda: panel.stats is not None and panel.stats.session_id.startswith("20251112_1815"))
+        panel.scroll_end(animate=False)  # the prompt is the last section
+        await pilot.pause()
+        screen = app.export_screenshot()
+        assert "closing&#160;[bold]x" in screen and "\\x1b[31m" in screen and "\x1b" not in screen
