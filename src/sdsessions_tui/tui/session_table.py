@@ -244,6 +244,18 @@ def layout_columns(width: int) -> list[_Placed]:
     return placed
 
 
+class _TableMessage(Message):
+    """A message from a :class:`SessionTable`, which is its ``control``."""
+
+    def __init__(self, table: SessionTable) -> None:
+        super().__init__()
+        self.table = table
+
+    @property
+    def control(self) -> SessionTable:
+        return self.table
+
+
 class SessionTable(ScrollView, can_focus=True):
     """A keyboard-first, virtual list of sessions: one line per stats id in :meth:`set_ids`."""
 
@@ -303,41 +315,26 @@ class SessionTable(ScrollView, can_focus=True):
     }
     """
 
-    class Highlighted(Message):
+    class Highlighted(_TableMessage):
         """The cursor moved to another session (``key`` = stats id; None when the list is empty)."""
 
         def __init__(self, table: SessionTable, key: int | None) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.key = key
 
-        @property
-        def control(self) -> SessionTable:
-            return self.table
-
-    class Selected(Message):
+    class Selected(_TableMessage):
         """Enter (or a double click) on a session."""
 
         def __init__(self, table: SessionTable, key: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.key = key
 
-        @property
-        def control(self) -> SessionTable:
-            return self.table
-
-    class SortRequested(Message):
+    class SortRequested(_TableMessage):
         """A header cell was clicked: ``column`` is a core ``SORT_COLUMNS`` name."""
 
         def __init__(self, table: SessionTable, column: str) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.column = column
-
-        @property
-        def control(self) -> SessionTable:
-            return self.table
 
     empty_message: reactive[str] = reactive("No sessions", layout=False)
     """Shown centred, dimmed, when the list is empty."""
