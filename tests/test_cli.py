@@ -145,6 +145,29 @@ def test_import_webui_db_command(tmp_path, capsys):
     assert main(["import-webui-db", str(tmp_path / "nope.db"), "--db", db]) == 2
 
 
+def _children(pid):
+    """Child process ids of ``pid`` (Linux /proc)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry))
+    return children
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
 def test_kill_9_mid_refresh_leaves_a_consistent_db(tmp_path):
     root = tmp_path / "many"
     manifest = ex.example_b()
@@ -165,9 +188,15 @@ def test_kill_9_mid_refresh_leaves_a_consistent_db(tmp_path):
         if stored:
             break
         time.sleep(0.01)
+    readers = _children(process.pid)
+    assert readers, "the refresh reads on a process pool"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert 0 < stored < 1500, "the refresh should have been killed mid-run"
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{pid}") and _state(pid) != "Z" for pid in readers):
+        assert time.monotonic() < deadline, "reader processes outlived the killed refresh"
+        time.sleep(0.1)
     with sqlite3.connect(db) as raw:
         assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert main(["--refresh-all", str(root), "--db", str(db)]) == 0

@@ -146,9 +146,19 @@ def _read_chunk(chunk: list[SessionFolder], retry_delays: tuple[float, ...]) -> 
     return [stats_to_row(read_session(folder, retry_delays=retry_delays), str(folder.root)) for folder in chunk]
 
 
-def _ignore_sigint() -> None:
-    """Reader processes leave Ctrl+C to the parent, which stops the pool and keeps what it wrote."""
+def _init_reader() -> None:
+    """Reader processes leave Ctrl+C to the parent (which stops the pool and keeps what it wrote),
+    and exit by themselves when the parent dies (``kill -9``): they would otherwise wait forever
+    on a task queue whose other ends their siblings keep open."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch_parent, daemon=True, name="parent-watch").start()
 
 
 def _read_rows(folders: list[SessionFolder], retry_delays: tuple[float, ...],
@@ -167,7 +177,7 @@ def _read_rows(folders: list[SessionFolder], retry_delays: tuple[float, ...],
         return
     chunks = [folders[start:start + CHUNK] for start in range(0, len(folders), CHUNK)]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_reader) as pool:
         try:
             for rows in pool.map(_read_chunk, chunks, [retry_delays] * len(chunks)):
                 yield from rows
