@@ -13,6 +13,7 @@ missing root.  Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -199,6 +200,7 @@ def _run_app(args: argparse.Namespace) -> int:
         configure_images(config.images)  # before App.run: an `auto` probe must not race the app
         from .tui.app import SessionsApp
 
+        gc.freeze()  # start-up objects live for the whole run: keep them out of every GC pass
         SessionsApp(store, roots, keymap=config.keymap, theme=config.theme).run()
     finally:
         store.close()

@@ -33,7 +33,6 @@ APP_NAME = "sdsessions"
 #: ``PRAGMA application_id`` of our files ("SDSS"), so another app's SQLite file is never migrated.
 APPLICATION_ID = 0x53445353
 BUSY_TIMEOUT_MS = 10_000
-MMAP_BYTES = 256 * 1024 * 1024
 SCHEMA_VERSION = 1
 
 #: Ordered upgrades: ``(version, description, upgrade)``; ``upgrade`` takes a
@@ -63,7 +62,6 @@ def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")  # index scans of a large DB without read() copies
     cursor.close()
 
 

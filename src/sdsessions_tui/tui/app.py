@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Select
 from textual.widgets.option_list import Option
 
-from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionSort
+from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import QueryError, parse_query
 from ..core.refresh import RefreshSummary, refresh
 from ..core.store import Store
@@ -134,6 +134,7 @@ class SessionsApp(App[None]):
         self._latest = 0
         self._filter_timer: Timer | None = None
         self._details_timer: Timer | None = None
+        self._shown = False
         if theme:
             self.theme = theme
 
@@ -152,11 +153,7 @@ class SessionsApp(App[None]):
             self.set_keymap(self.keymap)
         self.table.focus()
         self._apply_width(self.size.width)
-        self.run_query("")
-        self.load_models()
-        self.prune_thumbnails()
-        if self.refresh_on_start and self.roots:
-            self.call_after_refresh(self.refresh_roots)
+        self.run_query("")  # the first result starts the background work (see _show_result)
 
     def on_resize(self, event: object) -> None:
         self._apply_width(self.size.width)
@@ -204,19 +201,28 @@ class SessionsApp(App[None]):
     def _query_worker(self, parsed: ParsedQuery, generation: int) -> None:
         sort = parsed.sort or self.sort
         ids = self.store.list_ids(parsed.filter, sort)
-        total = len(self.store.list_ids()) if not self.total or generation == 0 else self.total
+        total = self.total
+        if not total:
+            total = len(ids) if parsed.filter == SessionFilter() else len(self.store.list_ids())
         self.call_from_thread(self._show_result, parsed, sort, ids, total, generation)
 
     def _show_result(self, parsed: ParsedQuery, sort: SessionSort, ids: list[int], total: int,
                      generation: int) -> None:
         if generation != self._latest:
             return  # an older query finished late
+        first = not self._shown
+        self._shown = True
         self.parsed, self.total = parsed, total
         self.table.set_sort(sort)
         self.table.empty_message = NOTHING_KNOWN if not total else "No sessions match this filter"
         self.table.set_ids(ids)
         self.filter_bar.show_result(len(ids), total)
         self.filter_bar.show_filter(parsed.filter)
+        if first:  # after the first rows are on screen: nothing competes with the first paint
+            self.load_models()
+            self.prune_thumbnails()
+            if self.refresh_on_start and self.roots:
+                self.refresh_roots()
 
     @work(thread=True, group="models")
     def load_models(self) -> None:
@@ -320,12 +326,17 @@ class SessionsApp(App[None]):
         bar = self.query_one("#refresh-progress", ProgressBar)
         self.call_from_thread(bar.add_class, "-active")
         roots = [root for root in self.roots if root.is_dir()]
+        if not roots:  # remembered folders on an unmounted drive: nothing to scan
+            self.call_from_thread(bar.remove_class, "-active")
+            return
         summary = refresh(self.store, roots,
                           progress=lambda done, total: self.call_from_thread(bar.update, progress=done, total=total))
         self.call_from_thread(self._after_refresh, bar, summary)
 
     def _after_refresh(self, bar: ProgressBar, summary: RefreshSummary) -> None:
         bar.remove_class("-active")
+        if not (summary.new or summary.updated or summary.unavailable):
+            return
         self.table.invalidate()
         self.requery()
         self.load_models()
