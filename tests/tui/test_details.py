@@ -477,7 +477,7 @@ async def test_unreadable_image_shows_no_image(tmp_path: Path, halfcell: None) -
 async def test_unavailable_session_does_not_look_for_its_image(tmp_path: Path, halfcell: None) -> None:
     folder = session_folder(tmp_path, "20251114_093010-gone")
     app = DetailsApp(tmp_path / "cache")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         panel = app.query_one(DetailsPanel)
         panel.show(make_stats(folder, image_files=["portrait_001.png"]), None, unavailable=True)
         assert panel.thumbnail.state == "empty"

@@ -120,10 +120,6 @@ def _now() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _json(value: Any) -> str:
     try:
         return orjson.dumps(value, default=str).decode()
