@@ -58,3 +58,8 @@ def test_list_80x24(snap_compare, snapshot_app):
 
 def test_details_full_screen_80x24(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=lambda pilot: _settle(pilot, "j", "enter"))
+
+
+def test_bad_query_shows_its_error_80x24(snap_compare, snapshot_app):
+    assert snap_compare(snapshot_app, terminal_size=(80, 24),
+                        run_before=lambda pilot: _settle(pilot, "slash", *"is:sweep steps:abc"))
