@@ -60,6 +60,18 @@ def test_details_full_screen_80x24(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=lambda pilot: _settle(pilot, "j", "enter"))
 
 
+async def _bad_query(pilot) -> None:
+    """A good query, then a bad one, each applied at once (Enter), so no debounce timing shows."""
+    await _settle(pilot)
+    query = pilot.app.query_one("#query")
+    for text in ("is:sweep", "is:sweep steps:abc"):
+        query.value = text
+        await pilot.press("slash", "enter")
+        await pilot.pause(0.3)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.press("slash")
+    await pilot.pause()
+
+
 def test_bad_query_shows_its_error_80x24(snap_compare, snapshot_app):
-    assert snap_compare(snapshot_app, terminal_size=(80, 24),
-                        run_before=lambda pilot: _settle(pilot, "slash", *"is:sweep steps:abc"))
+    assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=_bad_query)
