@@ -159,7 +159,10 @@ class SessionsApp(App[None]):
         self._apply_width(self.size.width)
 
     def _apply_width(self, width: int) -> None:
+        was_narrow = self.screen.has_class("-narrow")
         self.screen.set_class(width < WIDE, "-narrow")
+        if was_narrow and width >= WIDE:  # the panel was not updated while hidden
+            self._show_details(self.table.cursor_key)
 
     @property
     def table(self) -> SessionTable:
