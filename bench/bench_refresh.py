@@ -30,7 +30,9 @@ from pathlib import Path
 import orjson
 from _trees import median, verdict, write_tree
 
+from sdsessions_tui.core.discovery import discover
 from sdsessions_tui.core.refresh import RefreshSummary, refresh
+from sdsessions_tui.core.stats import read_session
 from sdsessions_tui.core.store import Store
 
 FULL_TARGET_S, RATIO_TARGET, UNCHANGED_TARGET_S = 20.0, 2.0, 1.5
@@ -73,6 +75,16 @@ def bare_scan(root: Path, stat_files: bool = False) -> int:
                     orjson.loads(handle.read())
                 parsed += 1
     return parsed
+
+
+def read_only(root: Path) -> float:
+    """Wall seconds to compute every session's stats on one process, with no DB: the part of a
+    refresh that a bare scan leaves out, and the floor that explains the full/bare ratio."""
+    folders = discover([str(root)]).sessions
+    started = time.perf_counter()
+    for folder in folders:
+        read_session(folder)
+    return time.perf_counter() - started
 
 
 def timed_refresh(store: Store, root: Path, profile: bool = False) -> tuple[float, RefreshSummary]:
@@ -119,6 +131,10 @@ def main() -> None:
         print(f"  (1) bare scan+parse (scandir + orjson.loads, no DB): {bare:.2f} s (median of 3); "
               f"with a stat per file: {bare_stat:.2f} s")
 
+        reading = read_only(root)
+        print(f"      stats computed for every session, 1 process, no DB: {reading:.2f} s "
+              f"= {reading / bare:.1f}× the bare scan (the floor on 2 cores is half of that ratio, before any write)")
+
         store = Store(scratch / "bench.db")
         full, summary = timed_refresh(store, root, args.profile)
         assert summary.new == args.sessions and not summary.unreadable, summary
@@ -151,6 +167,8 @@ def main() -> None:
     print(f"  bare scan+parse      {bare:7.2f} s   (with stat per file {bare_stat:.2f} s)")
     print(f"  full refresh()       {full:7.2f} s   {verdict(full, FULL_TARGET_S)}")
     print(f"  full / bare          {ratio:7.2f}     {verdict(ratio, RATIO_TARGET)}")
+    print(f"  stats alone / bare   {reading / bare:7.2f}     (1 process, no DB; ÷ {os.cpu_count()} cores = "
+          f"{reading / bare / (os.cpu_count() or 1):.2f})")
     print(f"  unchanged re-run     {unchanged:7.2f} s   {verdict(unchanged, UNCHANGED_TARGET_S)}")
     print(f"  CLI end to end       {cli:7.2f} s   {verdict(cli, FULL_TARGET_S)}")
     print(f"  database size        {db_mb:7.1f} MiB")

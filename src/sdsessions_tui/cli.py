@@ -17,6 +17,7 @@ import gc
 import json
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from . import __version__
@@ -235,7 +236,7 @@ def _run_refresh(args: argparse.Namespace) -> int:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from .core.export import iter_records, write_csv, write_json
+    from .core.export import columns, iter_records, write_csv, write_json
 
     session_filter = sort = None
     if args.query:
@@ -247,8 +248,8 @@ def _run_export(args: argparse.Namespace) -> int:
             raise UsageError(f"--query: {error}") from None
         session_filter, sort = parsed.filter, parsed.sort
     store = _open_store(_settings(args).db)
-    writer = write_csv if args.format == "csv" else write_json
     try:
+        writer = partial(write_csv, fieldnames=columns(store)) if args.format == "csv" else write_json
         records = iter_records(store, session_filter, sort)
         if args.output is None:
             count = writer(records, sys.stdout)

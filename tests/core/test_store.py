@@ -2,11 +2,13 @@
 
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
 
-from sdsessions_tui.core import db
+from sdsessions_tui.core import db, engine
 from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.filters import Range, SessionFilter, SessionSort
 from sdsessions_tui.core.stats import read_session
@@ -57,6 +59,22 @@ def test_every_connection_has_the_pragmas(store):
         assert get("synchronous") == 1  # NORMAL
         assert get("busy_timeout") >= 5000
         assert get("foreign_keys") == 1
+    with store._read() as reader:
+        get = lambda name: reader.execute(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+        assert (get("journal_mode"), get("synchronous"), get("foreign_keys"), get("query_only")) == ("wal", 1, 1, 1)
+        assert get("busy_timeout") >= 5000
+
+
+def test_reading_never_imports_sqlalchemy(tmp_path):
+    """The TUI's first paint reads through sqlite3 only; SQLAlchemy waits for the first write."""
+    Store(tmp_path / "db.sqlite").close()
+    code = ("import sys; from sdsessions_tui.core.store import Store; from sdsessions_tui.core.filters import "
+            "SessionFilter; s = Store(sys.argv[1]); s.list_ids(SessionFilter(liked=True, text=('cat',))); "
+            "s.fetch_rows([1]); s.get_session(1); s.known_roots(); s.distinct_values('model'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'sqlmodel', 'pydantic')))")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "db.sqlite")], capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_schema_has_the_upstream_indexes(store):
@@ -65,6 +83,20 @@ def test_schema_has_the_upstream_indexes(store):
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'session_stats'")}
     assert {"idx_session_stats_model", "idx_session_stats_seed_sweep", "idx_session_stats_completion",
             "idx_session_stats_created_at"} <= indexes
+
+
+def test_plain_sql_column_lists_match_the_schema(store):
+    """The reader names columns without importing the SQLModel schema; the two must agree."""
+    from sdsessions_tui.core import columns, schema
+    from sdsessions_tui.core.store import _STATS_COLUMNS
+
+    stats_table, meta_table = schema.SessionStatsRow.__table__, schema.SessionMetadataRow.__table__
+    assert store.stats_columns() == [column.name for column in stats_table.columns]
+    assert set(_STATS_COLUMNS) | {"id"} == {column.name for column in stats_table.columns}
+    assert columns.METADATA_COLUMNS == tuple(column.name for column in meta_table.columns)
+    booleans = {column.name for table in (stats_table, meta_table) for column in table.columns
+                if column.type.python_type is bool}
+    assert columns.BOOLEAN_COLUMNS == booleans
 
 
 def test_rows_and_details(store, sample):
@@ -307,13 +339,13 @@ def test_migrations_run_in_order_after_a_backup(tmp_path, monkeypatch):
         connection.exec_driver_sql("UPDATE session_metadata SET color = 'red'")
 
     monkeypatch.setattr(db, "SCHEMA_VERSION", 3)
-    monkeypatch.setattr(db, "MIGRATIONS", [(1, "initial", lambda c: ran.append(1)), (2, "color", add_column),
+    monkeypatch.setattr(engine, "MIGRATIONS", [(1, "initial", lambda c: ran.append(1)), (2, "color", add_column),
                                            (3, "fill", fill_column)])
     backups = tmp_path / "backups"
     backups.mkdir()
     with Store(path, backup_dir=backups) as migrated:
         assert ran == [2, 3]
-        assert db.version_of(migrated.engine) == 3
+        assert engine.version_of(migrated.engine) == 3
         assert migrated.get_metadata("kept").user_note == "precious"
     (backup,) = backups.iterdir()
     assert backup.name.startswith("old.v1.")

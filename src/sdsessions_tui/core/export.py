@@ -13,29 +13,25 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 import orjson
-from sqlalchemy import select
 
+from .columns import JSON_STATS_COLUMNS, METADATA_COLUMNS
 from .filters import SessionFilter, SessionSort
-from .schema import JSON_STATS_COLUMNS
-from .store import META, PAGE_SIZE, STATS, Store
+from .store import Store
 
-_META_COLUMNS = [column for column in META.c if column.name not in ("session_id", "session_path")]
-COLUMNS = [column.name for column in STATS.c] + [column.name for column in _META_COLUMNS]
 _JSON_COLUMNS = JSON_STATS_COLUMNS | {"tags", "auto_metadata"}
+
+
+def columns(store: Store) -> list[str]:
+    """The export's columns: every ``session_stats`` column, then the metadata ones it does not repeat."""
+    return store.stats_columns() + [name for name in METADATA_COLUMNS if name not in ("session_id", "session_path")]
 
 
 def iter_records(store: Store, session_filter: SessionFilter | None = None,
                  sort: SessionSort | None = None) -> Iterator[dict[str, Any]]:
     """One dict per session (JSON-valued columns decoded), in list order."""
     ids = store.list_ids(session_filter or SessionFilter(unavailable=None), sort)
-    query = select(*STATS.c, *_META_COLUMNS).select_from(
-        STATS.outerjoin(META, META.c.session_id == STATS.c.session_id))
-    with store.engine.connect() as connection:
-        for start in range(0, len(ids), PAGE_SIZE):
-            page = ids[start:start + PAGE_SIZE]
-            rows = {row["id"]: row for row in connection.execute(query.where(STATS.c.id.in_(page))).mappings()}
-            for session_key in page:
-                yield _decode(dict(rows[session_key]))
+    for record in store.export_rows(ids):
+        yield _decode(record)
 
 
 def _decode(record: dict[str, Any]) -> dict[str, Any]:
@@ -60,9 +56,9 @@ def write_json(records: Iterator[dict[str, Any]], out: TextIO) -> int:
     return count
 
 
-def write_csv(records: Iterator[dict[str, Any]], out: TextIO) -> int:
-    """CSV with the same columns; list and object values as JSON text."""
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
+def write_csv(records: Iterator[dict[str, Any]], out: TextIO, fieldnames: list[str]) -> int:
+    """CSV with the given columns (:func:`columns`); list and object values as JSON text."""
+    writer = csv.DictWriter(out, fieldnames=fieldnames, extrasaction="ignore")
     writer.writeheader()
     count = 0
     for record in records:

@@ -23,15 +23,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-#: Columns of ``session_stats`` that hold JSON text.
-JSON_STATS_COLUMNS = frozenset({"api_params", "seed_list", "placeholders", "image_files", "warnings"})
-
-
-LIST_INDEX_COLUMNS = (
-    "is_unavailable", "session_created_at", "id", "session_id", "sd_model", "sampler_name", "status", "steps",
-    "cfg_scale", "width", "height", "images_actual", "images_expected", "completion_percentage", "is_seed_sweep",
-    "is_dry_run", "duration_seconds",
-)
+from .columns import LIST_INDEX_COLUMNS
 
 
 class SessionStatsRow(SQLModel, table=True):

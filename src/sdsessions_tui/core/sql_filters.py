@@ -1,195 +1,203 @@
-"""A :class:`SessionFilter` and :class:`SessionSort` as SQL over the store's tables.
+"""A :class:`SessionFilter` and :class:`SessionSort` as SQL text over the store's tables.
 
-Every condition is written so SQLite can use an index (equality and ranges on
-indexed columns, tag look-ups in ``session_tags``, free text through the FTS5
-trigram index), which keeps a filtered id list of 100 000 sessions fast.
+Plain SQL with ``?`` parameters for the standard library's sqlite3: the list
+queries are on the TUI's first-paint path, which must not pay for importing
+SQLAlchemy (see the README's architecture notes).  Every condition is written
+so SQLite can use an index (equality and ranges on indexed columns, tag
+look-ups in ``session_tags``, free text through the FTS5 trigram index), which
+keeps a filtered id list of 100 000 sessions fast.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy import ColumnElement, column, func, literal_column, not_, or_, select, table, true
 
 from .filters import Range, SessionFilter, SessionSort
-from .schema import SessionMetadataRow, SessionStatsRow, SessionTagRow
 
-STATS = SessionStatsRow.__table__
-META = SessionMetadataRow.__table__
-TAGS = SessionTagRow.__table__
-
-_SORT_COLUMNS: dict[str, Any] = {
-    "date": STATS.c.session_created_at,
-    "name": STATS.c.session_id,
-    "model": STATS.c.sd_model,
-    "images": STATS.c.images_actual,
-    "expected": STATS.c.images_expected,
-    "completion": STATS.c.completion_percentage,
-    "status": STATS.c.status,
-    "sampler": STATS.c.sampler_name,
-    "steps": STATS.c.steps,
-    "cfg": STATS.c.cfg_scale,
-    "size": STATS.c.width,
-    "duration": STATS.c.duration_seconds,
-    "liked": META.c.is_favorite,
-    "rating": META.c.user_rating,
-    "tags": META.c.tags,
-    "updated": META.c.updated_at,
+_SORT_COLUMNS: dict[str, str] = {
+    "date": "s.session_created_at",
+    "name": "s.session_id",
+    "model": "s.sd_model",
+    "images": "s.images_actual",
+    "expected": "s.images_expected",
+    "completion": "s.completion_percentage",
+    "status": "s.status",
+    "sampler": "s.sampler_name",
+    "steps": "s.steps",
+    "cfg": "s.cfg_scale",
+    "size": "s.width",
+    "duration": "s.duration_seconds",
+    "liked": "m.is_favorite",
+    "rating": "m.user_rating",
+    "tags": "m.tags",
+    "updated": "m.updated_at",
 }
 _METADATA_SORTS = frozenset({"liked", "rating", "tags", "updated"})
 _SHORT_TERM = 3  # the trigram index needs three characters; shorter terms are scanned with LIKE
-SEARCH = table("session_search", column("rowid"), column("doc"))
 
 
-def needs_metadata(sort: SessionSort) -> bool:
-    """Whether the query must join ``session_metadata``: only to sort by one of its columns.
+@dataclass(slots=True)
+class Where:
+    """ANDed SQL conditions (``s`` is ``session_stats``) and their parameters, in order."""
+
+    conditions: list[str] = field(default_factory=list)
+    params: list[object] = field(default_factory=list)
+
+    def add(self, condition: str, *params: object) -> None:
+        self.conditions.append(condition)
+        self.params.extend(params)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.conditions) or "1"
+
+
+def source(sort: SessionSort) -> str:
+    """The FROM clause: ``session_stats AS s``, joined to its metadata only to sort by a metadata column.
 
     Metadata filters are ``session_id IN (…)`` sub-queries on the small metadata
     table, so a filtered list is still answered from the list index alone.
     """
-    return sort.column in _METADATA_SORTS
+    if sort.column in _METADATA_SORTS:
+        return "session_stats AS s LEFT JOIN session_metadata AS m ON m.session_id = s.session_id"
+    return "session_stats AS s"
 
 
-def sort_order(sort: SessionSort) -> list[Any]:
+def order_by(sort: SessionSort) -> str:
     """ORDER BY the column, then by id in the same direction (a stable order the index can serve)."""
-    column = _SORT_COLUMNS[sort.column]
-    if sort.descending:
-        return [column.desc(), STATS.c.id.desc()]
-    return [column.asc(), STATS.c.id.asc()]
+    direction = "DESC" if sort.descending else "ASC"
+    return f"{_SORT_COLUMNS[sort.column]} {direction}, s.id {direction}"
 
 
-def _flag(column: Any, wanted: bool | None) -> list[ColumnElement[bool]]:
-    if wanted is None:
-        return []
-    return [column.is_(True)] if wanted else [func.coalesce(column, False).is_(False)]
+def _placeholders(values: list[object] | tuple[object, ...]) -> str:
+    return ", ".join("?" * len(values))
 
 
-def _meta_ids(condition: ColumnElement[bool]) -> Any:
-    return select(META.c.session_id).where(condition)
+def _flag(where: Where, column: str, wanted: bool | None) -> None:
+    if wanted is not None:
+        where.add(f"{column} IS 1" if wanted else f"coalesce({column}, 0) IS 0")
 
 
-def _meta_flag(column: Any, wanted: bool | None) -> list[ColumnElement[bool]]:
+def _meta_flag(where: Where, column: str, wanted: bool | None) -> None:
     """A user flag; a session without a metadata row has every flag unset."""
-    if wanted is None:
-        return []
-    ids = _meta_ids(column.is_(True))
-    return [STATS.c.session_id.in_(ids) if wanted else STATS.c.session_id.not_in(ids)]
+    if wanted is not None:
+        negation = "" if wanted else "NOT "
+        where.add(f"s.session_id {negation}IN (SELECT session_id FROM session_metadata WHERE {column} IS 1)")
 
 
-def _range(column: Any, bounds: Range | None) -> list[ColumnElement[bool]]:
+def _range(where: Where, column: str, bounds: Range | None) -> None:
     if bounds is None:
-        return []
-    conditions = []
+        return
     if bounds.low is not None:
-        conditions.append(column >= bounds.low)
+        where.add(f"{column} >= ?", bounds.low)
     if bounds.high is not None:
-        conditions.append(column <= bounds.high)
-    return conditions
-
-
-def _substrings(column: Any, terms: tuple[str, ...], *, exclude: bool) -> list[ColumnElement[bool]]:
-    if not terms:
-        return []
-    matches = or_(*(column.ilike(f"%{_escape_like(term)}%", escape="\\") for term in terms))
-    return [or_(column.is_(None), not_(matches))] if exclude else [matches]
+        where.add(f"{column} <= ?", bounds.high)
 
 
 def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _ratings(values: frozenset[str], *, exclude: bool) -> list[ColumnElement[bool]]:
+def _substrings(where: Where, column: str, terms: tuple[str, ...], *, exclude: bool) -> None:
+    if not terms:
+        return
+    matches = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for _ in terms)
+    condition = f"({column} IS NULL OR NOT ({matches}))" if exclude else f"({matches})"
+    where.add(condition, *map(_escape_like, terms))
+
+
+def _ratings(where: Where, values: frozenset[str], *, exclude: bool) -> None:
     """Ratings with "none" for unrated (no metadata row, or a NULL rating)."""
     if not values:
-        return []
+        return
     rated = sorted(value for value in values if value != "none")
     if "none" in values:  # matching = not rated at all, or rated one of `rated`
-        others = _meta_ids(META.c.user_rating.is_not(None) & META.c.user_rating.not_in(rated))
-        matching = STATS.c.session_id.not_in(others)
+        others = "user_rating IS NOT NULL" + (f" AND user_rating NOT IN ({_placeholders(rated)})" if rated else "")
+        matching = f"s.session_id NOT IN (SELECT session_id FROM session_metadata WHERE {others})"
     else:
-        matching = STATS.c.session_id.in_(_meta_ids(META.c.user_rating.in_(rated)))
-    return [not_(matching)] if exclude else [matching]
+        matching = f"s.session_id IN (SELECT session_id FROM session_metadata WHERE user_rating IN " \
+                   f"({_placeholders(rated)}))"
+    where.add(f"NOT ({matching})" if exclude else matching, *rated)
 
 
-def _tag_ids(tags: tuple[str, ...]) -> Any:
-    return select(TAGS.c.session_id).where(TAGS.c.tag.in_([tag.casefold() for tag in tags]))
+def _tag_ids(tags: tuple[str, ...]) -> str:
+    return f"SELECT session_id FROM session_tags WHERE tag IN ({_placeholders(tags)})"
 
 
-def _tags(f: SessionFilter) -> list[ColumnElement[bool]]:
-    conditions = [STATS.c.session_id.in_(_tag_ids((tag,))) for tag in f.tags_all]
+def _tags(where: Where, f: SessionFilter) -> None:
+    for tag in f.tags_all:
+        where.add(f"s.session_id IN ({_tag_ids((tag,))})", tag.casefold())
     if f.tags_any:
-        conditions.append(STATS.c.session_id.in_(_tag_ids(f.tags_any)))
+        where.add(f"s.session_id IN ({_tag_ids(f.tags_any)})", *(tag.casefold() for tag in f.tags_any))
     if f.tags_none:
-        conditions.append(STATS.c.session_id.not_in(_tag_ids(f.tags_none)))
-    return conditions
+        where.add(f"s.session_id NOT IN ({_tag_ids(f.tags_none)})", *(tag.casefold() for tag in f.tags_none))
 
 
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _text_ids(terms: tuple[str, ...]) -> Any:
-    """Rowids of the search documents holding every term (ids of ``session_stats``)."""
+def _text_ids(where: Where, terms: tuple[str, ...], *, exclude: bool) -> None:
+    """Search-document rowids (= ``session_stats.id``) holding every term."""
     long_terms = [term for term in terms if len(term) >= _SHORT_TERM]
     short_terms = [term for term in terms if len(term) < _SHORT_TERM]
-    query = select(SEARCH.c.rowid)
+    conditions, params = [], []
     if long_terms:
-        query = query.where(literal_column("session_search").op("MATCH")(
-            " AND ".join(_fts_phrase(term) for term in long_terms)))
+        conditions.append("session_search MATCH ?")
+        params.append(" AND ".join(_fts_phrase(term) for term in long_terms))
     for term in short_terms:
-        query = query.where(SEARCH.c.doc.like(f"%{_escape_like(term)}%", escape="\\"))
-    return query
+        conditions.append("doc LIKE ? ESCAPE '\\'")
+        params.append(_escape_like(term))
+    negation = "NOT " if exclude else ""
+    where.add(f"s.id {negation}IN (SELECT rowid FROM session_search WHERE {' AND '.join(conditions)})", *params)
 
 
-def _text(f: SessionFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+def _text(where: Where, f: SessionFilter) -> None:
     terms = tuple(term for term in f.text if term.strip())
     if terms:
-        conditions.append(STATS.c.id.in_(_text_ids(terms)))
+        _text_ids(where, terms, exclude=False)
     for term in f.exclude_text:
         if term.strip():
-            conditions.append(STATS.c.id.not_in(_text_ids((term,))))
-    return conditions
+            _text_ids(where, (term,), exclude=True)
 
 
-def _dates(f: SessionFilter) -> list[ColumnElement[bool]]:
-    conditions = []
+def _dates(where: Where, f: SessionFilter) -> None:
     if f.date_from is not None:
-        conditions.append(STATS.c.session_created_at >= f.date_from.isoformat())
+        where.add("s.session_created_at >= ?", f.date_from.isoformat())
     if f.date_to is not None:
-        conditions.append(STATS.c.session_created_at < (f.date_to + timedelta(days=1)).isoformat())
-    return conditions
+        where.add("s.session_created_at < ?", (f.date_to + timedelta(days=1)).isoformat())
 
 
-def filter_conditions(f: SessionFilter) -> list[ColumnElement[bool]]:
-    """The WHERE conditions (ANDed) for a filter."""
-    conditions: list[ColumnElement[bool]] = []
+def filter_where(f: SessionFilter) -> Where:
+    """The WHERE conditions (ANDed) for a filter, over ``session_stats AS s``."""
+    where = Where()
     if f.unavailable is not None:
-        conditions.append(STATS.c.is_unavailable.is_(f.unavailable))
-    conditions += _meta_flag(META.c.is_favorite, f.liked)
-    conditions += _meta_flag(META.c.is_test, f.test)
-    conditions += _meta_flag(META.c.is_complete, f.complete)
-    conditions += _flag(STATS.c.is_seed_sweep, f.sweep)
-    conditions += _flag(STATS.c.is_dry_run, f.dry_run)
+        where.add(f"s.is_unavailable IS {int(f.unavailable)}")
+    _meta_flag(where, "is_favorite", f.liked)
+    _meta_flag(where, "is_test", f.test)
+    _meta_flag(where, "is_complete", f.complete)
+    _flag(where, "s.is_seed_sweep", f.sweep)
+    _flag(where, "s.is_dry_run", f.dry_run)
     if f.stats_error is not None:
-        conditions.append(STATS.c.stats_error.is_not(None) if f.stats_error else STATS.c.stats_error.is_(None))
-    conditions += _ratings(f.ratings, exclude=False) + _ratings(f.exclude_ratings, exclude=True)
+        where.add("s.stats_error IS NOT NULL" if f.stats_error else "s.stats_error IS NULL")
+    _ratings(where, f.ratings, exclude=False)
+    _ratings(where, f.exclude_ratings, exclude=True)
     if f.statuses:
-        conditions.append(STATS.c.status.in_(sorted(f.statuses)))
+        where.add(f"s.status IN ({_placeholders(tuple(f.statuses))})", *sorted(f.statuses))
     if f.exclude_statuses:
-        conditions.append(STATS.c.status.not_in(sorted(f.exclude_statuses)))
-    conditions += _substrings(STATS.c.sd_model, f.models, exclude=False)
-    conditions += _substrings(STATS.c.sd_model, f.exclude_models, exclude=True)
-    conditions += _substrings(STATS.c.sampler_name, f.samplers, exclude=False)
-    conditions += _substrings(STATS.c.sampler_name, f.exclude_samplers, exclude=True)
-    conditions += _dates(f)
-    conditions += _range(STATS.c.completion_percentage, f.completion)
-    conditions += _range(STATS.c.images_actual, f.images)
-    conditions += _range(STATS.c.steps, f.steps)
-    conditions += _range(STATS.c.cfg_scale, f.cfg)
-    conditions += _range(STATS.c.width, f.width)
-    conditions += _range(STATS.c.height, f.height)
-    conditions += _tags(f) + _text(f)
-    return conditions or [true()]
-
+        where.add(f"s.status NOT IN ({_placeholders(tuple(f.exclude_statuses))})", *sorted(f.exclude_statuses))
+    _substrings(where, "s.sd_model", f.models, exclude=False)
+    _substrings(where, "s.sd_model", f.exclude_models, exclude=True)
+    _substrings(where, "s.sampler_name", f.samplers, exclude=False)
+    _substrings(where, "s.sampler_name", f.exclude_samplers, exclude=True)
+    _dates(where, f)
+    _range(where, "s.completion_percentage", f.completion)
+    _range(where, "s.images_actual", f.images)
+    _range(where, "s.steps", f.steps)
+    _range(where, "s.cfg_scale", f.cfg)
+    _range(where, "s.width", f.width)
+    _range(where, "s.height", f.height)
+    _tags(where, f)
+    _text(where, f)
+    return where

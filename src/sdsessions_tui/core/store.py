@@ -1,9 +1,11 @@
 """The session store: the small API the TUI and the headless commands use.
 
-Reads and writes go through SQLAlchemy Core on the tables of :mod:`.schema`.
-Bulk stats writes are ``executemany`` upserts in short ``BEGIN IMMEDIATE``
-transactions (the ORM's ``add_all`` was 60× slower).  User metadata is only
-written by :meth:`Store.update_metadata` (and the web UI import through it).
+Reads are plain SQL on a small pool of standard-library sqlite3 connections
+(read-only), so opening the app never imports SQLAlchemy; writes go through
+the SQLAlchemy engine of :mod:`.engine`, created on the first write, as short
+``BEGIN IMMEDIATE`` transactions.  Bulk stats writes are ``executemany``
+upserts (the ORM's ``add_all`` was 60× slower).  User metadata is only written
+by :meth:`Store.update_metadata` (and the web UI import through it).
 """
 
 from __future__ import annotations
@@ -11,29 +13,33 @@ from __future__ import annotations
 import json
 import operator
 import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError
 
-from .db import StoreError, default_db_path, describe, open_database, write_transaction
+from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS
+from . import db
+from .db import StoreError, check_database, connect_reader, default_db_path, describe
 from .filters import SessionFilter, SessionSort
-from .schema import JSON_STATS_COLUMNS, SessionMetadataRow, SessionStatsRow, SessionTagRow
-from .sql_filters import filter_conditions, needs_metadata, sort_order
+from .sql_filters import filter_where, order_by, source
 from .stats import SessionStats, read_session
 
-STATS = SessionStatsRow.__table__
-META = SessionMetadataRow.__table__
-TAGS = SessionTagRow.__table__
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 #: Rows per ``WHERE id IN (…)`` page fetch; well under SQLite's variable limit.
 PAGE_SIZE = 500
-_STATS_COLUMNS = [column.name for column in STATS.columns if column.name != "id"]
+#: ``session_stats`` columns but ``id``: every stats field, then what the store adds.
+_STATS_COLUMNS = [*SessionStats.__dataclass_fields__, "root", "is_unavailable", "unavailable_since"]
 _ROW_VALUES = operator.itemgetter(*_STATS_COLUMNS)
 _UPSERT_SQL = (
     f"INSERT INTO session_stats ({', '.join(_STATS_COLUMNS)}) VALUES ({', '.join('?' * len(_STATS_COLUMNS))}) "
@@ -152,9 +158,8 @@ def stats_to_row(stats: SessionStats, root: str) -> dict[str, Any]:
     return row
 
 
-def row_to_stats(row: Any) -> SessionStats:
+def row_to_stats(data: dict[str, Any]) -> SessionStats:
     """Rebuild a :class:`SessionStats` from a stored row (the details panel shows it)."""
-    data = dict(row._mapping)
     values: dict[str, Any] = {}
     for name in SessionStats.__dataclass_fields__:
         if name not in data:
@@ -190,15 +195,66 @@ def normalize_tags(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
+
+
+_KNOWN_COLUMNS = ", ".join(KnownSession.__dataclass_fields__)
+_ROW_COLUMNS = ", ".join(f"s.{name}" for name in SessionRow.__dataclass_fields__ if name != "metadata")
+_JOINED_METADATA = ", ".join(f"m.{name} AS m_{name}" for name in METADATA_COLUMNS)
+_METADATA_JOIN = "session_stats AS s LEFT JOIN session_metadata AS m ON m.session_id = s.session_id"
+
+
+def _mappings(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
+    """Rows as dicts by column name (joined metadata as ``m_…``), flags as ``bool``."""
+    names = [description[0] for description in cursor.description]
+    flags = [name for name in names if name.removeprefix("m_") in BOOLEAN_COLUMNS]
+    for values in cursor:
+        row = dict(zip(names, values))
+        for name in flags:
+            if row[name] is not None:
+                row[name] = bool(row[name])
+        yield row
+
+
+def _in(values: Sequence[object]) -> str:
+    return f"({', '.join('?' * len(values))})"
+
+
 class Store:
-    """One open database.  Cheap to share within a process; safe across processes."""
+    """One open database.  Cheap to share within a process (threads included); safe across processes."""
 
     def __init__(self, path: Path | str | None = None, *, backup_dir: Path | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else default_db_path()
-        self.engine: Engine = open_database(self.path, backup_dir=backup_dir)
+        version = check_database(self.path)
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._readers: list[sqlite3.Connection] = []
+        if version != db.SCHEMA_VERSION:
+            from .engine import prepare_schema
+
+            self._engine = prepare_schema(self.path, version, backup_dir or self.path.parent)
+        try:
+            self._release(self._open_reader())
+        except sqlite3.Error as error:
+            self.close()
+            raise StoreError(describe(error, self.path)) from None
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine for writes, created (and SQLAlchemy imported) on first use."""
+        with self._engine_lock:
+            if self._engine is None:
+                from .engine import make_engine
+
+                self._engine = make_engine(self.path)
+            return self._engine
 
     def close(self) -> None:
-        self.engine.dispose()
+        for connection in self._readers:
+            connection.close()
+        self._readers.clear()
+        if self._engine is not None:
+            self._engine.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -206,30 +262,62 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _read(self) -> Connection:
-        return self.engine.connect()
+    def _open_reader(self) -> sqlite3.Connection:
+        connection = connect_reader(self.path)
+        self._readers.append(connection)
+        return connection
+
+    def _release(self, connection: sqlite3.Connection) -> None:
+        self._idle.put(connection)
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of the pool, for one thread at a time; SQLite errors become StoreError."""
+        try:
+            connection = self._idle.get_nowait()
+        except queue.Empty:
+            connection = self._open_reader()
+        try:
+            yield connection
+        except sqlite3.Error as error:
+            raise StoreError(describe(error, self.path)) from None
+        finally:
+            self._release(connection)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A short ``BEGIN IMMEDIATE`` transaction; SQLite errors become StoreError."""
+        from sqlalchemy.exc import DBAPIError
+
+        from .engine import write_transaction
+
+        try:
+            with write_transaction(self.engine) as connection:
+                yield connection
+        except DBAPIError as error:
+            raise StoreError(describe(error, self.path)) from None
 
     # --- refresh side ---------------------------------------------------------------------------
 
     def known_sessions(self, roots: Sequence[str]) -> dict[str, KnownSession]:
         """Stored sessions under ``roots``, by path."""
-        columns = [STATS.c[name] for name in KnownSession.__dataclass_fields__]
+        roots = list(roots)
         with self._read() as connection:
-            rows = connection.execute(select(*columns).where(STATS.c.root.in_(list(roots)))).all()
-        return {row.session_path: KnownSession(*row) for row in rows}
+            rows = connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE root IN {_in(roots)}",
+                                      roots).fetchall()
+        return {row[2]: KnownSession(*row) for row in rows}
 
     def find_relink_candidates(self, fingerprints: Iterable[str]) -> dict[str, KnownSession]:
         """Unavailable sessions with these fingerprints: a renamed or moved folder is one of them."""
         wanted = list(set(fingerprints))
-        columns = [STATS.c[name] for name in KnownSession.__dataclass_fields__]
         found: dict[str, KnownSession] = {}
         with self._read() as connection:
             for start in range(0, len(wanted), PAGE_SIZE):
-                rows = connection.execute(select(*columns).where(
-                    STATS.c.fingerprint.in_(wanted[start:start + PAGE_SIZE]),
-                    STATS.c.is_unavailable.is_(True))).all()
-                for row in rows:
-                    found.setdefault(row.fingerprint, KnownSession(*row))
+                page = wanted[start:start + PAGE_SIZE]
+                for row in connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE fingerprint IN "
+                                              f"{_in(page)} AND is_unavailable IS 1", page):
+                    known = KnownSession(*row)
+                    found.setdefault(known.fingerprint or "", known)
         return found
 
     def upsert_stats(self, rows: Sequence[dict[str, Any]], relinks: dict[str, KnownSession] | None = None) -> None:
@@ -242,17 +330,14 @@ class Store:
         if not rows:
             return
         relinks = relinks or {}
-        try:
-            with write_transaction(self.engine) as connection:
-                for path, old in relinks.items():
-                    new_row = next(r for r in rows if r["session_path"] == path)
-                    connection.execute(update(STATS).where(STATS.c.id == old.id).values(session_path=path))
-                    self._rekey_metadata(connection, old.session_id, new_row["session_id"], path)
-                # executemany on plain tuples: the bulk path of a 10 000-session refresh
-                connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
-                self._index_search(connection, rows)
-        except DBAPIError as error:
-            raise StoreError(describe(error, self.path)) from None
+        with self._write() as connection:
+            for path, old in relinks.items():
+                new_row = next(r for r in rows if r["session_path"] == path)
+                connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?", (path, old.id))
+                self._rekey_metadata(connection, old.session_id, new_row["session_id"], path)
+            # executemany on plain tuples: the bulk path of a 10 000-session refresh
+            connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
+            self._index_search(connection, rows)
 
     def mark_unavailable(self, session_paths: Sequence[str]) -> int:
         """Mark sessions whose folder is gone; their stats and metadata stay."""
@@ -260,25 +345,27 @@ class Store:
             return 0
         stamp = _now()
         changed = 0
-        with write_transaction(self.engine) as connection:
+        with self._write() as connection:
             for start in range(0, len(session_paths), PAGE_SIZE):
-                result = connection.execute(
-                    update(STATS).where(STATS.c.session_path.in_(session_paths[start:start + PAGE_SIZE]),
-                                        STATS.c.is_unavailable.is_(False))
-                    .values(is_unavailable=True, unavailable_since=stamp))
+                page = list(session_paths[start:start + PAGE_SIZE])
+                result = connection.exec_driver_sql(
+                    f"UPDATE session_stats SET is_unavailable = 1, unavailable_since = ? "
+                    f"WHERE session_path IN {_in(page)} AND is_unavailable IS 0", (stamp, *page))
                 changed += result.rowcount
         return changed
 
-    def _rekey_metadata(self, connection: Connection, old_id: str, new_id: str, path: str) -> None:
+    @staticmethod
+    def _rekey_metadata(connection: Connection, old_id: str, new_id: str, path: str) -> None:
         if old_id == new_id:
             return
-        taken = connection.execute(select(META.c.session_id).where(META.c.session_id == new_id)).first()
+        taken = connection.exec_driver_sql("SELECT 1 FROM session_metadata WHERE session_id = ?", (new_id,)).first()
         if taken is None:  # tags follow through ON UPDATE CASCADE
-            connection.execute(update(META).where(META.c.session_id == old_id)
-                               .values(session_id=new_id, session_path=path))
+            connection.exec_driver_sql("UPDATE session_metadata SET session_id = ?, session_path = ? "
+                                       "WHERE session_id = ?", (new_id, path, old_id))
 
-    def _index_search(self, connection: Connection, rows: Sequence[Any]) -> None:
-        """Rewrite the full-text documents of these stats rows (dicts or rows with the text columns).
+    @staticmethod
+    def _index_search(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Rewrite the full-text documents of these stats rows (dicts with the text columns).
 
         Built from the rows in hand; only the ids and any user tags and notes are read.
         """
@@ -289,12 +376,15 @@ class Store:
         metadata: dict[str, tuple[str | None, str | None]] = {}
         paths, names = list(by_path), list({row["session_id"] for row in rows})
         for start in range(0, max(len(paths), len(names)), PAGE_SIZE):
-            ids.update((path, key) for path, key in connection.execute(select(STATS.c.session_path, STATS.c.id)
-                                                                       .where(STATS.c.session_path.in_(
-                                                                           paths[start:start + PAGE_SIZE]))))
-            metadata.update((sid, (tags, note)) for sid, tags, note in connection.execute(
-                select(META.c.session_id, META.c.tags, META.c.user_note).where(
-                    META.c.session_id.in_(names[start:start + PAGE_SIZE]))))
+            page_paths, page_names = paths[start:start + PAGE_SIZE], names[start:start + PAGE_SIZE]
+            if page_paths:
+                ids.update(connection.exec_driver_sql(
+                    f"SELECT session_path, id FROM session_stats WHERE session_path IN {_in(page_paths)}",
+                    tuple(page_paths)).all())
+            if page_names:
+                metadata.update((sid, (tags, note)) for sid, tags, note in connection.exec_driver_sql(
+                    f"SELECT session_id, tags, user_note FROM session_metadata WHERE session_id IN {_in(page_names)}",
+                    tuple(page_names)))
         documents = []
         for path, row in by_path.items():
             tags, note = metadata.get(row["session_id"], (None, None))
@@ -308,60 +398,61 @@ class Store:
 
     def list_ids(self, session_filter: SessionFilter | None = None, sort: SessionSort | None = None) -> list[int]:
         """Ids of the sessions matching the filter, in sort order (the list's whole view state)."""
-        session_filter = session_filter or SessionFilter()
         sort = sort or SessionSort()
-        source = STATS.outerjoin(META, META.c.session_id == STATS.c.session_id) if needs_metadata(sort) else STATS
-        query = (select(STATS.c.id).select_from(source)
-                 .where(*filter_conditions(session_filter)).order_by(*sort_order(sort)))
+        where = filter_where(session_filter or SessionFilter())
         # 100 000 ids as Python rows cost more than the query itself; SQLite hands
         # them over as one JSON array instead, in the sub-query's order.
-        ordered = query.subquery()
-        packed = select(func.json_group_array(ordered.c.id)).select_from(ordered)
+        sql = (f"SELECT json_group_array(id) FROM (SELECT s.id AS id FROM {source(sort)} "
+               f"WHERE {where.sql} ORDER BY {order_by(sort)})")
         with self._read() as connection:
-            return orjson.loads(connection.execute(packed).scalar_one())
+            return orjson.loads(connection.execute(sql, where.params).fetchone()[0])
 
     def fetch_rows(self, ids: Sequence[int]) -> dict[int, SessionRow]:
         """The list rows for these ids (one page), by id."""
-        if not ids:
-            return {}
-        columns = [STATS.c[name] for name in SessionRow.__dataclass_fields__ if name != "metadata"]
-        query = select(*columns, *(column.label(f"m_{column.name}") for column in META.c)).select_from(
-            STATS.outerjoin(META, META.c.session_id == STATS.c.session_id))
         rows: dict[int, SessionRow] = {}
         with self._read() as connection:
             for start in range(0, len(ids), PAGE_SIZE):
-                page = query.where(STATS.c.id.in_(list(ids[start:start + PAGE_SIZE])))
-                for row in connection.execute(page).mappings():
-                    values = [row[column.name] for column in columns]
+                page = list(ids[start:start + PAGE_SIZE])
+                cursor = connection.execute(f"SELECT {_ROW_COLUMNS}, {_JOINED_METADATA} FROM {_METADATA_JOIN} "
+                                            f"WHERE s.id IN {_in(page)}", page)
+                width = len(SessionRow.__dataclass_fields__) - 1
+                for row in _mappings(cursor):
+                    values = list(row.values())[:width]
                     rows[row["id"]] = SessionRow(*values, metadata=_metadata_from(row, row["session_id"], "m_"))
         return rows
 
     def get_session(self, session_key: int) -> tuple[SessionStats, SessionMetadata] | None:
         """One session's full stats and its metadata, by stats id."""
         with self._read() as connection:
-            row = connection.execute(select(STATS).where(STATS.c.id == session_key)).first()
+            row = next(_mappings(connection.execute("SELECT * FROM session_stats WHERE id = ?", (session_key,))),
+                       None)
             if row is None:
                 return None
-            meta = connection.execute(select(META).where(META.c.session_id == row.session_id)).mappings().first()
-        return row_to_stats(row), _metadata_from(meta, row.session_id)
+            meta = self._metadata_row(connection, row["session_id"])
+        return row_to_stats(row), _metadata_from(meta, row["session_id"])
+
+    @staticmethod
+    def _metadata_row(connection: sqlite3.Connection, session_id: str) -> dict[str, Any] | None:
+        cursor = connection.execute("SELECT * FROM session_metadata WHERE session_id = ?", (session_id,))
+        return next(_mappings(cursor), None)
 
     def get_metadata(self, session_id: str) -> SessionMetadata:
         with self._read() as connection:
-            meta = connection.execute(select(META).where(META.c.session_id == session_id)).mappings().first()
-        return _metadata_from(meta, session_id)
+            return _metadata_from(self._metadata_row(connection, session_id), session_id)
 
     def recompute(self, session_key: int) -> SessionStats | None:
         """Re-read one session from disk now and store it (the seed's refresh endpoint)."""
         with self._read() as connection:
-            row = connection.execute(select(STATS.c.session_path, STATS.c.root).where(
-                STATS.c.id == session_key)).first()
+            row = connection.execute("SELECT session_path, root FROM session_stats WHERE id = ?",
+                                     (session_key,)).fetchone()
         if row is None:
             return None
-        if not os.path.isdir(row.session_path):
-            self.mark_unavailable([row.session_path])
+        session_path, root = row
+        if not os.path.isdir(session_path):
+            self.mark_unavailable([session_path])
             return self.get_session(session_key)[0]  # type: ignore[index]
-        stats = read_session(row.session_path)
-        self.upsert_stats([stats_to_row(stats, row.root)])
+        stats = read_session(session_path)
+        self.upsert_stats([stats_to_row(stats, root)])
         return stats
 
     def update_metadata(self, session_id: str, changes: dict[str, Any], *,
@@ -378,80 +469,95 @@ class Store:
             raise ValueError(f"rating must be like, dislike or None, not {changes['user_rating']!r}")
         values = {key: bool(value) if key.startswith("is_") else value for key, value in changes.items()}
         if "tags" in values:
-            tags = normalize_tags(values["tags"] or ())
-            values["tags"] = _json(list(tags))
+            values["tags"] = _json(list(normalize_tags(values["tags"] or ())))
         if values.get("user_note") is not None and not values["user_note"].strip():
             values["user_note"] = None
         stamp = _now()
-        try:
-            with write_transaction(self.engine) as connection:
-                current = connection.execute(select(META).where(META.c.session_id == session_id)).mappings().first()
-                if expected_version is not None and (current["version"] if current else 0) != expected_version:
-                    raise MetadataConflict(_metadata_from(current, session_id))
-                if current is None:
-                    path = connection.execute(select(STATS.c.session_path).where(
-                        STATS.c.session_id == session_id).limit(1)).scalar()
-                    connection.execute(insert(META).values(
-                        session_id=session_id, session_path=path or "", created_at=stamp, updated_at=stamp,
-                        version=1, **{**{"is_test": False, "is_complete": False, "is_favorite": False,
-                                         "tags": "[]"}, **values}))
-                else:
-                    connection.execute(update(META).where(META.c.session_id == session_id).values(
-                        updated_at=stamp, version=current["version"] + 1, **values))
-                if "tags" in values:
-                    connection.execute(delete(TAGS).where(TAGS.c.session_id == session_id))
-                    tag_rows = [{"session_id": session_id, "tag": tag.casefold()}
-                                for tag in orjson.loads(values["tags"])]
-                    if tag_rows:
-                        connection.execute(insert(TAGS), tag_rows)
-                if "tags" in values or "user_note" in values:
-                    self._index_search(connection, connection.execute(select(
-                        STATS.c.session_path, STATS.c.session_id, STATS.c.display_name, STATS.c.resolved_prompt,
-                        STATS.c.negative_prompt, STATS.c.placeholders).where(
-                        STATS.c.session_id == session_id)).mappings().all())
-                new = connection.execute(select(META).where(META.c.session_id == session_id)).mappings().first()
-        except DBAPIError as error:
-            raise StoreError(describe(error, self.path)) from None
+        with self._write() as connection:
+            current = _metadata_mapping(connection, session_id)
+            if expected_version is not None and (current["version"] if current else 0) != expected_version:
+                raise MetadataConflict(_metadata_from(current, session_id))
+            if current is None:
+                path = connection.exec_driver_sql("SELECT session_path FROM session_stats WHERE session_id = ? "
+                                                  "LIMIT 1", (session_id,)).scalar()
+                row = {"session_id": session_id, "session_path": path or "", "is_test": False,
+                       "is_complete": False, "is_favorite": False, "tags": "[]", "created_at": stamp,
+                       "updated_at": stamp, "version": 1, **values}
+                connection.exec_driver_sql(f"INSERT INTO session_metadata ({', '.join(row)}) VALUES {_in(row)}",
+                                           tuple(row.values()))
+            else:
+                row = {**values, "updated_at": stamp, "version": current["version"] + 1}
+                connection.exec_driver_sql(
+                    f"UPDATE session_metadata SET {', '.join(f'{name} = ?' for name in row)} WHERE session_id = ?",
+                    (*row.values(), session_id))
+            if "tags" in values:
+                connection.exec_driver_sql("DELETE FROM session_tags WHERE session_id = ?", (session_id,))
+                tag_rows = [(session_id, tag.casefold()) for tag in orjson.loads(values["tags"])]
+                if tag_rows:
+                    connection.exec_driver_sql("INSERT INTO session_tags (session_id, tag) VALUES (?, ?)", tag_rows)
+            if "tags" in values or "user_note" in values:
+                texts = connection.exec_driver_sql(
+                    "SELECT session_path, session_id, display_name, resolved_prompt, negative_prompt, placeholders "
+                    "FROM session_stats WHERE session_id = ?", (session_id,)).mappings().all()
+                self._index_search(connection, [dict(text) for text in texts])
+            new = _metadata_mapping(connection, session_id)
         return _metadata_from(new, session_id)
 
     def set_auto_metadata(self, session_id: str, data: dict[str, Any]) -> None:
         """Merge machine-written hints (e.g. the web UI's weak ``is_complete``) into ``auto_metadata``."""
-        with write_transaction(self.engine) as connection:
-            current = connection.execute(select(META.c.auto_metadata).where(
-                META.c.session_id == session_id)).scalar()
+        with self._write() as connection:
+            current = connection.exec_driver_sql("SELECT auto_metadata FROM session_metadata WHERE session_id = ?",
+                                                 (session_id,)).scalar()
             merged = {**orjson.loads(current or "{}"), **data}
-            connection.execute(update(META).where(META.c.session_id == session_id).values(
-                auto_metadata=_json(merged)))
+            connection.exec_driver_sql("UPDATE session_metadata SET auto_metadata = ? WHERE session_id = ?",
+                                       (_json(merged), session_id))
 
     def recently_liked(self, limit: int = 20) -> list[int]:
         """Stats ids of liked sessions, most recently changed first."""
-        query = (select(STATS.c.id).select_from(STATS.join(META, META.c.session_id == STATS.c.session_id))
-                 .where(META.c.is_favorite.is_(True), STATS.c.is_unavailable.is_(False))
-                 .order_by(META.c.updated_at.desc(), STATS.c.id.desc()).limit(limit))
         with self._read() as connection:
-            return list(connection.execute(query).scalars())
+            return [key for (key,) in connection.execute(
+                "SELECT s.id FROM session_stats AS s JOIN session_metadata AS m ON m.session_id = s.session_id "
+                "WHERE m.is_favorite IS 1 AND s.is_unavailable IS 0 ORDER BY m.updated_at DESC, s.id DESC LIMIT ?",
+                (limit,))]
 
     def distinct_values(self, kind: str, limit: int | None = None) -> list[tuple[str, int]]:
         """Values with their session counts, most common first: ``model``, ``sampler`` or ``tag``."""
-        if kind == "tag":
-            column, source = TAGS.c.tag, TAGS
-        elif kind in ("model", "sampler"):
-            column = STATS.c.sd_model if kind == "model" else STATS.c.sampler_name
-            source = STATS
-        else:
+        sources = {"tag": ("tag", "session_tags"), "model": ("sd_model", "session_stats"),
+                   "sampler": ("sampler_name", "session_stats")}
+        if kind not in sources:
             raise ValueError(f"no distinct values for {kind!r}: use model, sampler or tag")
-        count = func.count().label("n")
-        query = (select(column, count).select_from(source).where(column.is_not(None))
-                 .group_by(column).order_by(count.desc(), column))
-        if limit:
-            query = query.limit(limit)
+        column, table = sources[kind]
+        sql = (f"SELECT {column}, count(*) AS n FROM {table} WHERE {column} IS NOT NULL "
+               f"GROUP BY {column} ORDER BY n DESC, {column} LIMIT ?")
         with self._read() as connection:
-            return [(value, number) for value, number in connection.execute(query)]
+            return [(value, number) for value, number in connection.execute(sql, (limit or -1,))]
 
     def known_roots(self) -> list[str]:
         """The roots sessions were found under (remembered between runs)."""
         with self._read() as connection:
-            return list(connection.execute(select(STATS.c.root).distinct().order_by(STATS.c.root)).scalars())
+            return [root for (root,) in connection.execute("SELECT DISTINCT root FROM session_stats ORDER BY root")]
+
+    def export_rows(self, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
+        """Every stats and metadata column of these sessions (raw stored values), in the order given."""
+        metadata = ", ".join(f"m.{name}" for name in METADATA_COLUMNS if name not in ("session_id", "session_path"))
+        with self._read() as connection:
+            for start in range(0, len(ids), PAGE_SIZE):
+                page = list(ids[start:start + PAGE_SIZE])
+                cursor = connection.execute(f"SELECT s.*, {metadata} FROM {_METADATA_JOIN} WHERE s.id IN {_in(page)}",
+                                            page)
+                rows = {row["id"]: row for row in _mappings(cursor)}
+                yield from (rows[key] for key in page)
+
+    def stats_columns(self) -> list[str]:
+        """The ``session_stats`` column names, in table order."""
+        with self._read() as connection:
+            return [row[1] for row in connection.execute("PRAGMA table_info(session_stats)")]
+
+
+def _metadata_mapping(connection: Connection, session_id: str) -> dict[str, Any] | None:
+    row = connection.exec_driver_sql("SELECT * FROM session_metadata WHERE session_id = ?",
+                                     (session_id,)).mappings().first()
+    return dict(row) if row is not None else None
 
 
 def _placeholder_text(placeholders: str | None) -> str:

@@ -1,0 +1,23 @@
+"""Facts about the stored columns that the plain-SQL reader and the SQLModel schema both need.
+
+Kept apart from :mod:`.schema` so that reading never imports SQLModel.
+"""
+
+#: Columns of ``session_stats`` that hold JSON text.
+JSON_STATS_COLUMNS = frozenset({"api_params", "seed_list", "placeholders", "image_files", "warnings"})
+
+#: The list's covering index: the availability flag every list query tests, then
+#: every column the list filters or sorts on.
+LIST_INDEX_COLUMNS = (
+    "is_unavailable", "session_created_at", "id", "session_id", "sd_model", "sampler_name", "status", "steps",
+    "cfg_scale", "width", "height", "images_actual", "images_expected", "completion_percentage", "is_seed_sweep",
+    "is_dry_run", "duration_seconds",
+)
+
+#: ``session_metadata`` columns, in table order.
+METADATA_COLUMNS = ("session_id", "session_path", "is_test", "is_complete", "is_favorite", "user_rating",
+                    "user_note", "tags", "auto_metadata", "created_at", "updated_at", "version")
+
+#: Columns stored as 0/1 that read back as ``bool`` (SQLite has no boolean type).
+BOOLEAN_COLUMNS = frozenset({"is_dry_run", "is_unavailable", "has_extra_images", "is_seed_sweep", "is_test",
+                             "is_complete", "is_favorite"})

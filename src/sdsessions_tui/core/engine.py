@@ -1,0 +1,98 @@
+"""The SQLAlchemy side of the database: the write engine, schema creation and migrations.
+
+Imported on the first write (or when a database must be created or upgraded),
+never on the TUI's first-paint path: reads go through :mod:`.db`'s plain
+sqlite3 connections.  Python's sqlite3 runs in autocommit mode so that
+transactions are real ``BEGIN`` statements we control: writers ask for
+``BEGIN IMMEDIATE`` (taking the write lock up front, so two processes wait
+for each other instead of failing with "database is locked" mid-transaction).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
+
+from . import db
+from .db import APPLICATION_ID, BUSY_TIMEOUT_MS, StoreError, backup_database, configure, describe
+from .schema import SEARCH_TABLE_DDL, SQLModel
+
+#: Ordered upgrades: ``(version, description, upgrade)``; ``upgrade`` takes a
+#: connection inside a write transaction and brings the schema from
+#: ``version - 1`` to ``version``.  A fresh database is created at
+#: :data:`.db.SCHEMA_VERSION` directly from the table declarations.
+Migration = tuple[int, str, Callable[[Connection], None]]
+MIGRATIONS: list[Migration] = []
+
+
+def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    configure(dbapi_connection)
+
+
+def _begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get("write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", poolclass=QueuePool, pool_size=2, max_overflow=4,
+                           connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _configure)
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A short ``BEGIN IMMEDIATE`` transaction: commit on success, roll back on error."""
+    with engine.connect().execution_options(write=True) as connection, connection.begin():
+        yield connection
+
+
+def prepare_schema(path: Path, version: int, backup_dir: Path) -> Engine:
+    """An engine on ``path`` whose schema is current: created when ``version`` is 0, else migrated
+    from ``version`` after a backup.  ``version`` comes from :func:`.db.check_database`."""
+    engine = make_engine(path)
+    try:
+        if version == 0:
+            _create_schema(engine)
+        elif version < db.SCHEMA_VERSION:
+            _migrate(engine, path, version, backup_dir)
+    except StoreError:
+        engine.dispose()
+        raise
+    except (DBAPIError, sqlite3.Error) as error:
+        engine.dispose()
+        raise StoreError(describe(error, path)) from None
+    return engine
+
+
+def _migrate(engine: Engine, path: Path, version: int, backup_dir: Path) -> None:
+    backup = backup_database(path, backup_dir, version)
+    for number, _description, upgrade in MIGRATIONS:
+        if number <= version:
+            continue
+        with write_transaction(engine) as connection:
+            upgrade(connection)
+            connection.exec_driver_sql(f"PRAGMA user_version = {number}")
+    if version_of(engine) != db.SCHEMA_VERSION:
+        raise StoreError(f"migration of {path} stopped at schema {version_of(engine)}; the backup is {backup}")
+
+
+def _create_schema(engine: Engine) -> None:
+    with write_transaction(engine) as connection:
+        SQLModel.metadata.create_all(connection)
+        connection.exec_driver_sql(SEARCH_TABLE_DDL)
+        connection.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.exec_driver_sql(f"PRAGMA user_version = {db.SCHEMA_VERSION}")
+
+
+def version_of(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("PRAGMA user_version")).scalar_one())
