@@ -17,6 +17,7 @@ import gc
 import json
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -196,13 +197,16 @@ def _run_app(args: argparse.Namespace) -> int:
         roots = [root.resolve() for root in config.roots]  # flag ROOTs, else the config file's
         if not roots:
             roots = [Path(root) for root in store.known_roots()]
-        from .tui.details import configure_images
+        # The first screen's query runs (sqlite3 releases the GIL) while Textual is imported.
+        with ThreadPoolExecutor(1, thread_name_prefix="first-query") as pool:
+            first_ids = pool.submit(store.list_ids)
+            from .tui.details import configure_images
 
-        configure_images(config.images)  # before App.run: an `auto` probe must not race the app
-        from .tui.app import SessionsApp
+            configure_images(config.images)  # before App.run: an `auto` probe must not race the app
+            from .tui.app import SessionsApp
 
-        gc.freeze()  # start-up objects live for the whole run: keep them out of every GC pass
-        SessionsApp(store, roots, keymap=config.keymap, theme=config.theme).run()
+            gc.freeze()  # start-up objects live for the whole run: keep them out of every GC pass
+            SessionsApp(store, roots, keymap=config.keymap, theme=config.theme, first_ids=first_ids).run()
     finally:
         store.close()
     return EXIT_OK

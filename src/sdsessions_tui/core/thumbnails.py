@@ -17,10 +17,14 @@ import logging
 import os
 import tempfile
 import time
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from PIL import Image, features
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +36,19 @@ _TEMP_PREFIX = ".tmp-"
 #: A temp file older than this is a leftover of a crashed write; prune removes it.
 _STALE_TEMP_SECONDS = 3600.0
 
-if features.check("webp"):
-    _FORMAT, _SUFFIX, _SAVE_OPTIONS = "WEBP", ".webp", {"quality": 82, "method": 4}
-else:  # pragma: no cover - Pillow built without libwebp
-    _FORMAT, _SUFFIX, _SAVE_OPTIONS = "PNG", ".png", {"optimize": False}
+
+
+@cache
+def _cache_format() -> tuple[str, str, dict[str, Any]]:
+    """(Pillow format, suffix, save options) of cached thumbnails: WebP when Pillow has it.
+
+    Pillow is imported here, not with the module: the TUI's first paint does not need it.
+    """
+    from PIL import features
+
+    if features.check("webp"):
+        return "WEBP", ".webp", {"quality": 82, "method": 4}
+    return "PNG", ".png", {"optimize": False}  # pragma: no cover - Pillow built without libwebp
 
 
 def default_cache_dir() -> Path:
@@ -53,7 +66,7 @@ def thumbnail_path(image: Path, cache_dir: Path, size: int = DEFAULT_SIZE) -> Pa
     info = os.stat(absolute)
     key = f"{absolute}\0{info.st_mtime_ns}\0{info.st_size}\0{size}"
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40]
-    return Path(cache_dir) / f"{digest}{_SUFFIX}"
+    return Path(cache_dir) / f"{digest}{_cache_format()[1]}"
 
 
 def get_thumbnail(image: Path, cache_dir: Path, size: int = DEFAULT_SIZE) -> Path | None:
@@ -134,6 +147,8 @@ def _check_cache_dir(image: Path, cache_dir: Path) -> None:
 
 
 def _make_thumbnail(image: Path, size: int) -> Image.Image:
+    from PIL import Image
+
     with Image.open(image) as source:
         if source.format == "JPEG":
             source.draft("RGB", (size, size))  # decode at 1/2…1/8 scale: much faster for big JPEGs
@@ -157,10 +172,11 @@ def _displayable(picture: Image.Image) -> Image.Image:
 
 def _write_atomic(picture: Image.Image, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_SUFFIX, dir=target.parent)
+    image_format, suffix, options = _cache_format()
+    handle, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=suffix, dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            picture.save(stream, _FORMAT, **_SAVE_OPTIONS)
+            picture.save(stream, image_format, **options)
         os.replace(temp, target)
     except BaseException:
         _unlink(temp)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -25,14 +26,17 @@ from textual.widgets.option_list import Option
 
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import QueryError, parse_query
-from ..core.refresh import RefreshSummary, refresh
 from ..core.store import Store
-from ..core.thumbnails import default_cache_dir, prune_cache
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .filter_bar import FilterBar
 from .help import HelpScreen
 from .session_table import SessionTable
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from ..core.refresh import RefreshSummary
 
 #: Columns at which the details panel fits beside the table.
 WIDE = 120
@@ -58,15 +62,16 @@ class RegistryCommands(Provider):
 
     async def discover(self) -> Hits:
         for command in palette_commands():
-            yield DiscoveryHit(command.description, partial(self.app.run_command, command), help=command.id)
+            yield DiscoveryHit(command.description, partial(self.app.run_command, command),  # type: ignore[attr-defined]
+                               help=command.id)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for command in palette_commands():
             score = matcher.match(command.description)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.description), partial(self.app.run_command, command),
-                          help=command.id)
+                yield Hit(score, matcher.highlight(command.description),
+                          partial(self.app.run_command, command), help=command.id)  # type: ignore[attr-defined]
 
 
 class SortMenu(ModalScreen[str]):
@@ -120,8 +125,12 @@ class SessionsApp(App[None]):
     COMMANDS = App.COMMANDS | {RegistryCommands}
 
     def __init__(self, store: Store, roots: Sequence[Path], *, keymap: dict[str, str] | None = None,
-                 thumbnail_cache: Path | None = None, refresh_on_start: bool = True, theme: str | None = None) -> None:
+                 thumbnail_cache: Path | None = None, refresh_on_start: bool = True, theme: str | None = None,
+                 first_ids: Future[list[int]] | None = None) -> None:
+        """``first_ids``: the unfiltered id list, already being fetched (the CLI starts it before
+        importing Textual, so the query overlaps the imports and the first frame has rows)."""
         super().__init__()
+        self._first_ids = first_ids
         self.store = store
         self.roots = list(roots)
         self.keymap = dict(keymap or {})
@@ -153,7 +162,12 @@ class SessionsApp(App[None]):
             self.set_keymap(self.keymap)
         self.table.focus()
         self._apply_width(self.size.width)
-        self.run_query("")  # the first result starts the background work (see _show_result)
+        if self._first_ids is None:
+            self.run_query("")  # the first result starts the background work (see _show_result)
+            return
+        ids, self._first_ids = self._first_ids.result(), None
+        self._latest = next(self._generation)
+        self._show_result(ParsedQuery(), self.sort, ids, len(ids), self._latest)
 
     def on_resize(self, event: object) -> None:
         self._apply_width(self.size.width)
@@ -222,10 +236,13 @@ class SessionsApp(App[None]):
         self.filter_bar.show_result(len(ids), total)
         self.filter_bar.show_filter(parsed.filter)
         if first:  # after the first rows are on screen: nothing competes with the first paint
-            self.load_models()
-            self.prune_thumbnails()
-            if self.refresh_on_start and self.roots:
-                self.refresh_roots()
+            self.call_after_refresh(self._start_background_work)
+
+    def _start_background_work(self) -> None:
+        self.load_models()
+        self.prune_thumbnails()
+        if self.refresh_on_start and self.roots:
+            self.refresh_roots()
 
     @work(thread=True, group="models")
     def load_models(self) -> None:
@@ -234,6 +251,8 @@ class SessionsApp(App[None]):
 
     @work(thread=True, group="housekeeping")
     def prune_thumbnails(self) -> None:
+        from ..core.thumbnails import default_cache_dir, prune_cache
+
         prune_cache(self.thumbnail_cache or default_cache_dir(), THUMBNAIL_CACHE_BYTES)
 
     def requery(self) -> None:
@@ -326,6 +345,8 @@ class SessionsApp(App[None]):
 
     @work(thread=True, exclusive=True, group="refresh")
     def refresh_roots(self) -> None:
+        from ..core.refresh import refresh  # with SQLAlchemy for the writes: off the first paint
+
         bar = self.query_one("#refresh-progress", ProgressBar)
         self.call_from_thread(bar.add_class, "-active")
         roots = [root for root in self.roots if root.is_dir()]

@@ -31,7 +31,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, Iterator
 
-from PIL import Image as PILImage
 from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.measure import Measurement
 from rich.segment import Segment
@@ -271,6 +270,8 @@ class Thumbnail(Widget):
     @staticmethod
     def _load(token: int, image: Path, cache_dir: Path, size: int) -> tuple[int, Path | None, Any]:
         """Thread: the cached thumbnail of ``image`` (made if needed), decoded."""
+        from PIL import Image as PILImage  # here: Pillow is not needed for the first paint
+
         try:
             path = get_thumbnail(image, cache_dir, size)
             if path is None:

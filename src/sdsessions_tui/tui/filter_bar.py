@@ -77,11 +77,12 @@ class FilterBar(Vertical):
         picker.set_options([(Text(f"{clean_text(name)} ({count})"), name) for name, count in models])
 
     def show_result(self, shown: int, total: int) -> None:
-        self.query_one("#count", Label).update(f"{shown:,} of {total:,}".replace(",", " "))
+        # fixed width in screens.tcss: no layout pass (it would re-arrange the whole screen per filter)
+        self.query_one("#count", Label).update(f"{shown:,} of {total:,}".replace(",", " "), layout=False)
 
     def show_error(self, message: str | None) -> None:
         error = self.query_one("#query-error", Label)
-        error.update(clean_text(message or ""))
+        error.update(clean_text(message or ""), layout=False)  # one line; showing it is the class
         error.set_class(bool(message), "-visible")
 
     def show_filter(self, f: SessionFilter) -> None:
