@@ -16,9 +16,8 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS
 from . import db
+from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS
 from .db import StoreError, check_database, connect_reader, default_db_path, describe
+from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
 from .sql_filters import filter_where, order_by, source
 from .stats import SessionStats, read_session
@@ -467,41 +467,91 @@ class Store:
             raise ValueError(f"unknown metadata fields: {', '.join(sorted(unknown))}")
         if "user_rating" in changes and changes["user_rating"] not in RATINGS:
             raise ValueError(f"rating must be like, dislike or None, not {changes['user_rating']!r}")
-        values = {key: bool(value) if key.startswith("is_") else value for key, value in changes.items()}
-        if "tags" in values:
-            values["tags"] = _json(list(normalize_tags(values["tags"] or ())))
-        if values.get("user_note") is not None and not values["user_note"].strip():
-            values["user_note"] = None
-        stamp = _now()
+        values = _stored_values(changes)
         with self._write() as connection:
             current = _metadata_mapping(connection, session_id)
             if expected_version is not None and (current["version"] if current else 0) != expected_version:
                 raise MetadataConflict(_metadata_from(current, session_id))
-            if current is None:
-                path = connection.exec_driver_sql("SELECT session_path FROM session_stats WHERE session_id = ? "
-                                                  "LIMIT 1", (session_id,)).scalar()
-                row = {"session_id": session_id, "session_path": path or "", "is_test": False,
-                       "is_complete": False, "is_favorite": False, "tags": "[]", "created_at": stamp,
-                       "updated_at": stamp, "version": 1, **values}
-                connection.exec_driver_sql(f"INSERT INTO session_metadata ({', '.join(row)}) VALUES {_in(row)}",
-                                           tuple(row.values()))
-            else:
-                row = {**values, "updated_at": stamp, "version": current["version"] + 1}
-                connection.exec_driver_sql(
-                    f"UPDATE session_metadata SET {', '.join(f'{name} = ?' for name in row)} WHERE session_id = ?",
-                    (*row.values(), session_id))
-            if "tags" in values:
-                connection.exec_driver_sql("DELETE FROM session_tags WHERE session_id = ?", (session_id,))
-                tag_rows = [(session_id, tag.casefold()) for tag in orjson.loads(values["tags"])]
-                if tag_rows:
-                    connection.exec_driver_sql("INSERT INTO session_tags (session_id, tag) VALUES (?, ?)", tag_rows)
-            if "tags" in values or "user_note" in values:
-                texts = connection.exec_driver_sql(
-                    "SELECT session_path, session_id, display_name, resolved_prompt, negative_prompt, placeholders "
-                    "FROM session_stats WHERE session_id = ?", (session_id,)).mappings().all()
-                self._index_search(connection, [dict(text) for text in texts])
-            new = _metadata_mapping(connection, session_id)
-        return _metadata_from(new, session_id)
+            return self._write_metadata(connection, session_id, values, current, _now())
+
+    def _write_metadata(self, connection: Connection, session_id: str, values: dict[str, Any],
+                        current: dict[str, Any] | None, stamp: str) -> SessionMetadata:
+        """Write ``values`` (stored forms) over ``current`` (the row, or None), bumping the version."""
+        if current is None:
+            path = connection.exec_driver_sql("SELECT session_path FROM session_stats WHERE session_id = ? "
+                                              "LIMIT 1", (session_id,)).scalar()
+            row = {"session_id": session_id, "session_path": path or "", "is_test": False,
+                   "is_complete": False, "is_favorite": False, "tags": "[]", "created_at": stamp,
+                   "updated_at": stamp, "version": 1, **values}
+            connection.exec_driver_sql(f"INSERT INTO session_metadata ({', '.join(row)}) VALUES {_in(row)}",
+                                       tuple(row.values()))
+        else:
+            row = {**values, "updated_at": stamp, "version": current["version"] + 1}
+            connection.exec_driver_sql(
+                f"UPDATE session_metadata SET {', '.join(f'{name} = ?' for name in row)} WHERE session_id = ?",
+                (*row.values(), session_id))
+        if "tags" in values:
+            connection.exec_driver_sql("DELETE FROM session_tags WHERE session_id = ?", (session_id,))
+            tag_rows = [(session_id, tag.casefold()) for tag in orjson.loads(values["tags"])]
+            if tag_rows:
+                connection.exec_driver_sql("INSERT INTO session_tags (session_id, tag) VALUES (?, ?)", tag_rows)
+        if "tags" in values or "user_note" in values:
+            texts = connection.exec_driver_sql(
+                "SELECT session_path, session_id, display_name, resolved_prompt, negative_prompt, placeholders "
+                "FROM session_stats WHERE session_id = ?", (session_id,)).mappings().all()
+            self._index_search(connection, [dict(text) for text in texts])
+        return _metadata_from(_metadata_mapping(connection, session_id), session_id)
+
+    def apply_edits(self, edits: Sequence[Edit]) -> SaveResult:
+        """Save a burst of edits in one short transaction, each touching only its changed fields.
+
+        An edit made against an older version still lands when the fields it
+        changes were left alone since (another instance changed others); a field
+        changed on both sides is not written but returned as a :class:`Conflict`.
+        """
+        result = SaveResult()
+        stamp = _now()
+        with self._write() as connection:
+            for edit in edits:
+                current = _metadata_mapping(connection, edit.session_id)
+                stored = _metadata_from(current, edit.session_id)
+                changes = dict(edit.changes)
+                if stored.version != edit.base_version:
+                    clashing = {name for name in changes
+                                if getattr(stored, name) != edit.base.get(name) and getattr(stored, name) != changes[name]}
+                    if clashing:
+                        result.conflicts.append(Conflict(
+                            edit.session_id, {name: changes.pop(name) for name in sorted(clashing)},
+                            {name: getattr(stored, name) for name in sorted(clashing)}, stored.version))
+                if changes:
+                    stored = self._write_metadata(connection, edit.session_id, _stored_values(changes), current, stamp)
+                result.saved[edit.session_id] = stored
+        return result
+
+    def set_metadata_many(self, session_keys: Sequence[int], changes: dict[str, Any]) -> int:
+        """Set flags or the rating of many sessions (by stats id) at once: "apply to all filtered".
+
+        Two statements over a JSON list of ids, in one transaction: rows are
+        created where missing, then only the given fields change.
+        """
+        if not changes or set(changes) - {*FLAGS, "user_rating"}:
+            raise ValueError(f"only flags and the rating can be set in bulk, not {sorted(changes)}")
+        if "user_rating" in changes and changes["user_rating"] not in RATINGS:
+            raise ValueError(f"rating must be like, dislike or None, not {changes['user_rating']!r}")
+        values = _stored_values(changes)
+        ids = orjson.dumps(list(session_keys)).decode()
+        stamp = _now()
+        chosen = "SELECT DISTINCT session_id FROM session_stats WHERE id IN (SELECT value FROM json_each(?))"
+        with self._write() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO session_metadata (session_id, session_path, is_test, is_complete, is_favorite, tags, "
+                "created_at, updated_at, version) SELECT session_id, min(session_path), 0, 0, 0, '[]', ?, ?, 0 "
+                "FROM session_stats WHERE id IN (SELECT value FROM json_each(?)) GROUP BY session_id "
+                "ON CONFLICT(session_id) DO NOTHING", (stamp, stamp, ids))
+            result = connection.exec_driver_sql(
+                f"UPDATE session_metadata SET {', '.join(f'{name} = ?' for name in values)}, updated_at = ?, "
+                f"version = version + 1 WHERE session_id IN ({chosen})", (*values.values(), stamp, ids))
+            return result.rowcount
 
     def set_auto_metadata(self, session_id: str, data: dict[str, Any]) -> None:
         """Merge machine-written hints (e.g. the web UI's weak ``is_complete``) into ``auto_metadata``."""
@@ -552,6 +602,16 @@ class Store:
         """The ``session_stats`` column names, in table order."""
         with self._read() as connection:
             return [row[1] for row in connection.execute("PRAGMA table_info(session_stats)")]
+
+
+def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
+    """Metadata changes as stored: flags as bools, tags as a JSON list, a blank note as NULL."""
+    values = {key: bool(value) if key.startswith("is_") else value for key, value in changes.items()}
+    if "tags" in values:
+        values["tags"] = _json(list(normalize_tags(values["tags"] or ())))
+    if values.get("user_note") is not None and not values["user_note"].strip():
+        values["user_note"] = None
+    return values
 
 
 def _metadata_mapping(connection: Connection, session_id: str) -> dict[str, Any] | None:

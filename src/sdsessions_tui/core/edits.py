@@ -1,0 +1,92 @@
+"""The user's edits to session metadata: validation, and what a save sends to the store.
+
+The TUI gathers a burst of edits per session (an :class:`Edit`: the metadata
+it was made against plus the changed fields) and hands them to
+:meth:`.store.Store.apply_edits` in one short transaction.  Keeping the base
+lets the store tell a harmless concurrent change (another instance changed a
+different field) from a real conflict (the same field), which the user
+resolves.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_TAG_LENGTH = 50
+MAX_NOTE_LENGTH = 500
+#: The editable fields (web UI column names); ``is_favorite`` is shown as "liked".
+FLAGS = ("is_favorite", "is_test", "is_complete")
+EDITABLE = (*FLAGS, "user_rating", "tags", "user_note")
+
+_SPACES = re.compile(r"\s+")
+
+
+class EditError(ValueError):
+    """An edit the user must correct; the message says how."""
+
+
+def normalize_tag(text: str) -> str:
+    """``text`` as a tag: trimmed, inner spaces collapsed.  Raises :class:`EditError` when it
+    is empty, longer than :data:`MAX_TAG_LENGTH`, or holds a comma or a control character."""
+    tag = _SPACES.sub(" ", text).strip()
+    if not tag:
+        raise EditError("a tag cannot be empty")
+    if "," in tag:
+        raise EditError("a tag cannot contain a comma (add several tags one by one)")
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs") for char in tag):
+        raise EditError("a tag cannot contain control characters")
+    if len(tag) > MAX_TAG_LENGTH:
+        raise EditError(f"a tag has at most {MAX_TAG_LENGTH} characters ({len(tag)} given)")
+    return tag
+
+
+def add_tag(tags: tuple[str, ...], tag: str) -> tuple[str, ...]:
+    """``tags`` with ``tag`` appended unless present in another case (the first spelling is kept)."""
+    if tag.casefold() in {existing.casefold() for existing in tags}:
+        return tags
+    return (*tags, tag)
+
+
+def remove_tag(tags: tuple[str, ...], tag: str) -> tuple[str, ...]:
+    return tuple(existing for existing in tags if existing.casefold() != tag.casefold())
+
+
+def check_note(text: str) -> str:
+    """A note as stored; raises :class:`EditError` past :data:`MAX_NOTE_LENGTH` characters."""
+    if len(text) > MAX_NOTE_LENGTH:
+        raise EditError(f"a note has at most {MAX_NOTE_LENGTH} characters ({len(text)} given)")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Changed fields of one session, and the field values they were made against."""
+
+    session_id: str
+    base_version: int
+    base: dict[str, Any]
+    """Each changed field's value when the user started editing it."""
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Fields another instance changed too: both values, for the user to choose."""
+
+    session_id: str
+    mine: dict[str, Any]
+    theirs: dict[str, Any]
+    version: int
+    """The stored version now: keeping mine writes against it."""
+
+
+@dataclass(slots=True)
+class SaveResult:
+    """What :meth:`.store.Store.apply_edits` did with a burst of edits."""
+
+    saved: dict[str, Any] = field(default_factory=dict)
+    """Session id → its :class:`~.store.SessionMetadata` as stored now."""
+    conflicts: list[Conflict] = field(default_factory=list)

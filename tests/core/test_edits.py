@@ -1,0 +1,104 @@
+"""Metadata edits: tag and note rules, and saving bursts with per-field conflict detection."""
+
+import pytest
+
+from sdsessions_tui.core.edits import Edit, EditError, add_tag, check_note, normalize_tag, remove_tag
+from sdsessions_tui.core.filters import SessionFilter
+from sdsessions_tui.core.store import Store
+from tests.core.test_store import add_sessions, sample, store  # noqa: F401 - fixtures
+
+
+@pytest.mark.parametrize(("typed", "tag"), [("  keep  ", "keep"), ("red   hair\tstyle", "red hair style"),
+                                             ("Ünïcode ✓", "Ünïcode ✓"), ("x" * 50, "x" * 50)])
+def test_tags_are_trimmed_and_collapsed(typed, tag):
+    assert normalize_tag(typed) == tag
+
+
+@pytest.mark.parametrize(("typed", "reason"), [("", "empty"), ("   ", "empty"), ("a,b", "comma"),
+                                               ("bell\x07", "control"), ("zero\u200bwidth", "control"),
+                                               ("x" * 51, "at most 50")])
+def test_invalid_tags_are_refused_with_a_reason(typed, reason):
+    with pytest.raises(EditError, match=reason):
+        normalize_tag(typed)
+
+
+def test_tag_lists_merge_case_insensitively_keeping_the_first_spelling():
+    assert add_tag(("Keep", "red"), "keep") == ("Keep", "red")
+    assert add_tag(("Keep",), "new") == ("Keep", "new")
+    assert remove_tag(("Keep", "red"), "KEEP") == ("red",)
+
+
+def test_notes_have_a_hard_limit():
+    assert check_note("n" * 500) == "n" * 500
+    with pytest.raises(EditError, match="at most 500"):
+        check_note("n" * 501)
+
+
+def _edit(store, session_id, **changes):
+    meta = store.get_metadata(session_id)
+    return Edit(session_id, meta.version, {name: getattr(meta, name) for name in changes}, changes)
+
+
+def test_a_burst_is_saved_touching_only_its_fields(store, sample):
+    store.update_metadata("20251112_181502-Teasing", {"user_note": "keep me", "is_test": True})
+    result = store.apply_edits([_edit(store, "20251112_181502-Teasing", is_favorite=True, tags=("cats", "Cats")),
+                                _edit(store, "20251114_093010-hair_test", user_rating="like")])
+    assert not result.conflicts
+    teasing = store.get_metadata("20251112_181502-Teasing")
+    assert (teasing.is_favorite, teasing.tags, teasing.user_note, teasing.is_test) == (True, ("cats",), "keep me", True)
+    assert result.saved["20251112_181502-Teasing"] == teasing
+    assert store.get_metadata("20251114_093010-hair_test").user_rating == "like"
+    assert store.list_ids(SessionFilter(tags_all=("cats",))) == [sample["20251112_181502-Teasing"]]
+    assert store.list_ids(SessionFilter(text=("cats",))) == [sample["20251112_181502-Teasing"]]
+
+
+def test_another_instance_changing_other_fields_is_merged(store, sample):
+    name = "20251117_111757-donmain"
+    mine = _edit(store, name, is_favorite=True)
+    store.update_metadata(name, {"user_note": "theirs"})  # the other instance, meanwhile
+    result = store.apply_edits([mine])
+    assert not result.conflicts
+    meta = store.get_metadata(name)
+    assert (meta.is_favorite, meta.user_note, meta.version) == (True, "theirs", 2)
+
+
+def test_the_same_field_changed_elsewhere_is_a_conflict_not_an_overwrite(store, sample):
+    name = "20251117_111757-donmain"
+    mine = _edit(store, name, user_note="mine", is_test=True)
+    store.update_metadata(name, {"user_note": "theirs"})
+    result = store.apply_edits([mine])
+    (conflict,) = result.conflicts
+    assert (conflict.mine, conflict.theirs) == ({"user_note": "mine"}, {"user_note": "theirs"})
+    meta = store.get_metadata(name)
+    assert (meta.user_note, meta.is_test) == ("theirs", True)  # the field without a clash was saved
+    # Keeping mine: an edit against the version the conflict reported.
+    again = store.apply_edits([Edit(name, conflict.version, conflict.theirs, conflict.mine)])
+    assert not again.conflicts and store.get_metadata(name).user_note == "mine"
+
+
+def test_the_same_value_on_both_sides_is_no_conflict(store, sample):
+    name = "20251117_111757-donmain"
+    mine = _edit(store, name, user_rating="like")
+    store.update_metadata(name, {"user_rating": "like"})
+    assert not store.apply_edits([mine]).conflicts
+
+
+def test_bulk_flags_over_a_filter(store, sample):
+    store.update_metadata("20251112_181502-Teasing", {"user_note": "kept", "is_favorite": False})
+    ids = store.list_ids()
+    assert store.set_metadata_many(ids, {"is_favorite": True, "user_rating": "dislike"}) == len(ids)
+    assert store.list_ids(SessionFilter(liked=True)) == ids
+    teasing = store.get_metadata("20251112_181502-Teasing")
+    assert (teasing.user_note, teasing.user_rating, teasing.version) == ("kept", "dislike", 2)
+    assert store.get_metadata("20251114_093010-hair_test").version == 1
+    with pytest.raises(ValueError, match="in bulk"):
+        store.set_metadata_many(ids, {"tags": ["x"]})
+
+
+def test_two_stores_on_one_file_see_each_others_edits(store, sample, tmp_path):
+    other = Store(store.path)
+    try:
+        other.apply_edits([_edit(other, "20251117_111757-donmain", tags=("from-other",))])
+        assert store.get_metadata("20251117_111757-donmain").tags == ("from-other",)
+    finally:
+        other.close()
