@@ -8,7 +8,9 @@ older query finishing late) is dropped.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import signal
 from collections.abc import Sequence
 from functools import partial
 from importlib import resources
@@ -23,12 +25,18 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Select
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import QueryError, parse_query
-from ..core.store import Store
+from ..core.db import StoreError
+from ..core.edits import Conflict, SaveResult
+from ..core.store import SessionRow, Store
+from ..core.text import clean_text
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
+from .edit_screens import ApplyMenu, ConflictScreen
+from .editing import PendingEdits, SaveState
 from .filter_bar import FilterBar
 from .help import HelpScreen
 from .session_table import SessionTable
@@ -45,6 +53,13 @@ DETAILS_DEBOUNCE = 0.04
 #: On top of DETAILS_DEBOUNCE: holding ↓ still never decodes an image per row.
 THUMBNAIL_DELAY = 0.06
 THUMBNAIL_CACHE_BYTES = 200 * 1024 * 1024
+#: Seconds after the last flag or rating key before the burst is written.
+FLAG_SAVE_DELAY = 0.5
+#: Seconds after the last tag or note keystroke.
+TEXT_SAVE_DELAY = 1.0
+#: Back-off between automatic retries of a failed save (the last one repeats).
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+SAVE_STATE_TEXT = {"idle": "", "unsaved": "● unsaved", "saving": "… saving", "saved": "✓ saved"}
 NOTHING_KNOWN = ("No sessions yet. Start with a sessions folder:  sdsessions ~/path/to/results\n"
                  "or open the demo:  sdsessions demo /tmp/sdsessions-demo && sdsessions /tmp/sdsessions-demo")
 
@@ -126,7 +141,7 @@ class SessionsApp(App[None]):
 
     def __init__(self, store: Store, roots: Sequence[Path], *, keymap: dict[str, str] | None = None,
                  thumbnail_cache: Path | None = None, refresh_on_start: bool = True, theme: str | None = None,
-                 first_ids: Future[list[int]] | None = None) -> None:
+                 first_ids: Future[list[int]] | None = None, advance_after_rating: bool = False) -> None:
         """``first_ids``: the unfiltered id list, already being fetched (the CLI starts it before
         importing Textual, so the query overlaps the imports and the first frame has rows)."""
         super().__init__()
@@ -144,6 +159,14 @@ class SessionsApp(App[None]):
         self._filter_timer: Timer | None = None
         self._details_timer: Timer | None = None
         self._shown = False
+        self._quit_anyway = False
+        self.save_state: SaveState = "idle"
+        self.edits = PendingEdits()
+        """Edits on screen but not in the database yet; see :mod:`.editing`."""
+        self._save_timer: Timer | None = None
+        self._save_worker: Worker[SaveResult] | None = None
+        self._save_failures = 0
+        self.advance_after_rating = advance_after_rating
         if theme:
             self.theme = theme
 
@@ -160,6 +183,8 @@ class SessionsApp(App[None]):
     def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
+        self.table.metadata_overlay = self.edits.effective
+        self._install_signal_handlers()
         self.table.focus()
         self._apply_width(self.size.width)
         if self._first_ids is None:
@@ -315,9 +340,9 @@ class SessionsApp(App[None]):
         focused = self.focused
         scopes: tuple[str, ...] = ("app",)
         if isinstance(focused, SessionTable):
-            scopes = ("table", "app")
+            scopes = ("table", "edit", "app")
         elif isinstance(focused, DetailsPanel):
-            scopes = ("details", "app")
+            scopes = ("details", "edit", "app")
         elif isinstance(focused, Input):
             scopes = ("filter", "app")
         self.push_screen(HelpScreen(scopes, self.keymap))
@@ -366,6 +391,181 @@ class SessionsApp(App[None]):
         self.load_models()
         if summary.new or summary.unavailable:  # running sessions are re-read every time: not news
             self.notify(f"{summary.new} new, {summary.unavailable} gone")
+
+    # --- editing metadata -------------------------------------------------------------------------
+
+    def _targets(self) -> list[SessionRow]:
+        """The marked rows if any, else the highlighted session (or the one full-screen)."""
+        if isinstance(self.screen, DetailsScreen):
+            keys = [self.screen.key]
+        elif self.table.marked:
+            keys = [key for key in self.table.ids if key in self.table.marked]
+        else:
+            keys = [self.table.cursor_key] if self.table.cursor_key is not None else []
+        try:
+            rows = self.store.fetch_rows(keys)
+        except StoreError as error:
+            self.notify(f"Cannot read the sessions to edit: {error}", severity="error")
+            return []
+        return [rows[key] for key in keys if key in rows]
+
+    def _edit(self, rows: list[SessionRow], name: str, value: object) -> None:
+        for row in rows:
+            self.edits.change(row.metadata, name, value)
+        keys = [row.id for row in rows]
+        self.table.redraw(keys)
+        cursor = self.table.cursor_key
+        if cursor in keys or isinstance(self.screen, DetailsScreen):
+            self._refresh_details_now()
+        self._schedule_save(FLAG_SAVE_DELAY if name != "tags" and name != "user_note" else TEXT_SAVE_DELAY)
+        if self.advance_after_rating and not self.table.marked and not isinstance(self.screen, DetailsScreen):
+            self.table.action_cursor_down()
+
+    def action_toggle_flag(self, name: str) -> None:
+        rows = self._targets()
+        if rows:
+            value = not all(getattr(self.edits.effective(row.metadata), name) for row in rows)
+            self._edit(rows, name, value)
+
+    def action_rate(self, rating: str | None) -> None:
+        rows = self._targets()
+        if rows:
+            self._edit(rows, "user_rating", rating)
+
+    def action_toggle_mark(self) -> None:
+        key = self.table.cursor_key
+        if key is not None:
+            self.table.toggle_mark(key)
+            self.table.action_cursor_down()
+            self._show_save_state()
+
+    def action_apply_filtered(self) -> None:
+        ids = list(self.table.ids)
+        if not ids:
+            self.notify("No sessions in this filter", severity="warning")
+            return
+        self.push_screen(ApplyMenu(len(ids)), partial(self._apply_to, ids))
+
+    def _apply_to(self, ids: list[int], choice: tuple[str, object] | None) -> None:
+        if choice is not None:
+            self._bulk_worker(ids, *choice)
+
+    @work(thread=True, group="bulk")
+    def _bulk_worker(self, ids: list[int], name: str, value: object) -> None:
+        try:
+            changed = self.store.set_metadata_many(ids, {name: value})
+        except StoreError as error:
+            self.call_from_thread(self.notify, f"Not applied: {error}", severity="error", timeout=10)
+            return
+        self.call_from_thread(self._after_bulk, changed)
+
+    def _after_bulk(self, changed: int) -> None:
+        self.table.invalidate()
+        self._refresh_details_now()
+        self.notify(f"Applied to {changed:,} sessions".replace(",", " "))
+
+    def _refresh_details_now(self) -> None:
+        if isinstance(self.screen, DetailsScreen):
+            self.show_details_in(self.screen.query_one(DetailsPanel), self.screen.key)
+        else:
+            self._show_details(self.table.cursor_key)
+
+    def _schedule_save(self, delay: float) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()  # Timer.reset() would not restart the countdown
+        self._save_timer = self.set_timer(delay, self._start_save)
+        self._show_save_state("unsaved")
+
+    def action_save_now(self) -> None:
+        self._start_save()
+
+    def _start_save(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if self._save_worker is not None or not self.edits:
+            return  # a save is running: its end starts the next one
+        burst = self.edits.take()
+        self._show_save_state("saving")
+        self._save_worker = self.run_worker(partial(self.store.apply_edits, burst), thread=True, group="save",
+                                            exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._save_worker or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self._save_worker = None
+        if event.state == WorkerState.SUCCESS:
+            self._saved(event.worker.result)
+        else:
+            self._save_failed(event.worker.error)
+
+    def _saved(self, result: SaveResult) -> None:
+        self._save_failures = 0
+        self.edits.done(result.saved, {conflict.session_id: list(conflict.mine) for conflict in result.conflicts})
+        self.table.invalidate()
+        for conflict in result.conflicts:
+            self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
+        if self.edits:
+            self._start_save()
+        else:
+            self._show_save_state("saved")
+
+    def _resolve(self, conflict: Conflict, keep_mine: bool | None) -> None:
+        if keep_mine:
+            self.edits.keep_mine(conflict)
+            self._show_save_state("unsaved")
+            self.call_later(self._start_save)
+        self.table.invalidate()
+        self._refresh_details_now()
+
+    def _save_failed(self, error: BaseException | None) -> None:
+        self.edits.failed()
+        delay = RETRY_DELAYS[min(self._save_failures, len(RETRY_DELAYS) - 1)]
+        self._save_failures += 1
+        reason = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+        self._show_save_state("error", f"✗ not saved: {clean_text(reason)} — retry in {delay:g} s or ctrl+s")
+        self._save_timer = self.set_timer(delay, self._start_save)
+
+    def _show_save_state(self, state: SaveState | None = None, text: str | None = None) -> None:
+        if state is not None:
+            self.save_state = state
+        label = text if text is not None else SAVE_STATE_TEXT[self.save_state]
+        if self.table.marked:
+            label = f"{len(self.table.marked)} marked  {label}"
+        self.filter_bar.show_save_state(self.save_state, label)
+
+    def flush_edits(self) -> bool:
+        """Write every pending edit now, on this thread (quit, SIGTERM, SIGHUP); False if that failed."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        if not self.edits:
+            return True
+        try:  # an edit being saved by the worker is written again: same values, harmless
+            result = self.store.apply_edits(self.edits.take())
+        except StoreError as error:
+            self.edits.failed()
+            self._show_save_state("error", f"✗ not saved: {clean_text(str(error))} — q again quits anyway")
+            return False
+        self.edits.done(result.saved)  # conflicts at exit: the other instance's values stay
+        return True
+
+    async def action_quit(self) -> None:
+        if self.flush_edits() or self._quit_anyway:
+            self.exit()
+        self._quit_anyway = True
+
+    def _install_signal_handlers(self) -> None:
+        """SIGTERM and SIGHUP (an SSH connection dropping) save pending edits before exiting."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(signum, self._exit_on_signal)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), Windows
+                pass
+
+    def _exit_on_signal(self) -> None:
+        self.flush_edits()
+        self.exit()
 
     async def run_command(self, command: Command) -> None:
         """Run a registry command from the palette, on the widget its scope names."""

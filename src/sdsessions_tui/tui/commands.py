@@ -24,7 +24,7 @@ class Command:
     action: str
     """The Textual action run on the widget (or app) whose scope this is."""
     scope: str
-    """``app``, ``table``, ``filter``, ``details`` or ``help``: where the key works."""
+    """``app``, ``table``, ``filter``, ``details``, ``edit`` (table and details) or ``help``: where the key works."""
     show: bool = True
     """Shown in the footer (navigation keys are not, to keep it readable at 80 columns)."""
     palette: bool = True
@@ -38,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("app.filter", "slash", "Filter", "app.focus_filter", "app", key_display="/"),
     Command("app.refresh_all", "R", "Refresh all", "app.refresh_all", "app"),
     Command("app.quit", "q", "Quit", "app.quit", "app"),
+    Command("app.save", "ctrl+s", "Save now / retry", "app.save_now", "app", show=False),
     # the session table
     Command("table.up", "up,k", "Up", "cursor_up", "table", show=False, palette=False),
     Command("table.down", "down,j", "Down", "cursor_down", "table", show=False, palette=False),
@@ -48,6 +49,20 @@ COMMANDS: tuple[Command, ...] = (
     Command("table.open", "enter", "Details", "select", "table", key_display="⏎"),
     Command("table.sort", "s", "Sort", "app.sort_menu", "table"),
     Command("table.recompute", "r", "Recompute", "app.recompute", "table"),
+    Command("table.mark", "space", "Mark", "app.toggle_mark", "table", key_display="␣"),
+    Command("table.apply_filtered", "A", "Apply to all filtered", "app.apply_filtered", "table"),
+    # editing metadata: on the marked rows if any, else the highlighted session (table and details)
+    Command("edit.liked", "f", "Liked", "app.toggle_flag('is_favorite')", "edit"),
+    Command("edit.test", "t", "Test", "app.toggle_flag('is_test')", "edit"),
+    Command("edit.complete", "c", "Complete", "app.toggle_flag('is_complete')", "edit"),
+    Command("edit.like", "plus", "Like", "app.rate('like')", "edit", key_display="+"),
+    Command("edit.dislike", "minus", "Dislike", "app.rate('dislike')", "edit", key_display="-"),
+    Command("edit.clear_rating", "0", "Clear rating", "app.rate(None)", "edit", show=False),
+    # dialogs of editing
+    Command("apply.cancel", "escape", "Cancel", "cancel", "apply", palette=False),
+    Command("conflict.mine", "m", "Keep mine", "keep_mine", "conflict", palette=False),
+    Command("conflict.theirs", "o,escape", "Keep theirs", "keep_theirs", "conflict", key_display="o",
+            palette=False),
     # the filter input
     Command("filter.done", "escape", "Back to list", "app.focus_table", "filter"),
     Command("filter.apply", "enter", "Apply", "app.focus_table", "filter", show=False, palette=False),

@@ -326,7 +326,7 @@ class DetailsPanel(VerticalScroll, can_focus=True):
     when the caller already debounces :meth:`show`).
     """
 
-    BINDINGS = bindings("details")
+    BINDINGS = [*bindings("details"), *bindings("edit")]
 
     DEFAULT_CSS = """
     DetailsPanel {

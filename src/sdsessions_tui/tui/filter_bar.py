@@ -59,6 +59,7 @@ class FilterBar(Vertical):
             yield Input(placeholder="filter: model:flux tag:keep is:liked date:7d cat on a mat   (/ to focus)",
                         id="query")
             yield Label("", id="count")
+            yield Label("", id="save-state")
         with Horizontal(id="chips"):
             for chip_id, label, _term in CHIPS:
                 yield Button(label, id=chip_id, classes="chip", compact=True)
@@ -79,6 +80,13 @@ class FilterBar(Vertical):
     def show_result(self, shown: int, total: int) -> None:
         # fixed width in screens.tcss: no layout pass (it would re-arrange the whole screen per filter)
         self.query_one("#count", Label).update(f"{shown:,} of {total:,}".replace(",", " "), layout=False)
+
+    def show_save_state(self, state: str, text: str) -> None:
+        """The save indicator of the edited sessions: unsaved → saving → saved, or error."""
+        label = self.query_one("#save-state", Label)
+        label.update(text)
+        for name in ("unsaved", "saving", "saved", "error"):
+            label.set_class(name == state, f"-{name}")
 
     def show_error(self, message: str | None) -> None:
         error = self.query_one("#query-error", Label)

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import ClassVar, Literal, Protocol
 
 from rich.text import Text
@@ -35,7 +35,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..core.filters import SessionSort
-from ..core.store import SessionRow
+from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text
 from ..core.status import completion_style
 from .commands import bindings
@@ -257,13 +257,14 @@ class _TableMessage(Message):
 class SessionTable(ScrollView, can_focus=True):
     """A keyboard-first, virtual list of sessions: one line per stats id in :meth:`set_ids`."""
 
-    BINDINGS = bindings("table")
+    BINDINGS = [*bindings("table"), *bindings("edit")]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "session-table--header",
         "session-table--cursor",
         "session-table--even-row",
         "session-table--empty",
+        "session-table--mark",
     }
 
     DEFAULT_CSS = """
@@ -310,6 +311,10 @@ class SessionTable(ScrollView, can_focus=True):
             color: $text-muted;
             text-style: italic;
         }
+        & > .session-table--mark {
+            color: $accent;
+            text-style: bold;
+        }
     }
     """
 
@@ -351,6 +356,10 @@ class SessionTable(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(512)
         """(id, layout width, line width) → the row's line before the row style."""
         self._layouts: dict[int, list[_Placed]] = {}
+        self.marked: set[int] = set()
+        """Ids marked with space: the editing keys act on them instead of the cursor's row."""
+        self.metadata_overlay: Callable[[SessionMetadata], SessionMetadata] | None = None
+        """Shows metadata edits not saved yet (the app's pending edits) over the fetched rows."""
         self.fetch_count = 0
         """``fetch_rows`` calls so far (tests and benchmarks read it)."""
         self._update_virtual_size()
@@ -417,6 +426,21 @@ class SessionTable(ScrollView, can_focus=True):
         self._rows = OrderedDict((key, row) for key, row in self._rows.items() if not isinstance(row, _LoadError))
         self._strips.clear()
         self.refresh()
+
+    def redraw(self, ids: Iterable[int]) -> None:
+        """Draw these rows again from their cached data (a mark or an unsaved edit changed)."""
+        keys = set(ids)
+        for cache_key in [cache_key for cache_key in self._strips.keys() if cache_key[0] in keys]:
+            self._strips.discard(cache_key)
+        self.refresh()
+
+    def toggle_mark(self, key: int) -> None:
+        self.marked.symmetric_difference_update({key})
+        self.redraw([key])
+
+    def clear_marks(self) -> None:
+        marked, self.marked = self.marked, set()
+        self.redraw(marked)
 
     def move_cursor(self, row: int) -> None:
         """Put the cursor on this index (clamped) and scroll it into view."""
@@ -555,6 +579,8 @@ class SessionTable(ScrollView, can_focus=True):
         row = self._row(index)
         line = Text(no_wrap=True, end="")
         if isinstance(row, SessionRow):
+            if self.metadata_overlay is not None:
+                row = replace(row, metadata=self.metadata_overlay(row.metadata))
             cells = row_cells(row)
         else:
             cells = {"name": Text(f"session {key}: {row.message}" if isinstance(row, _LoadError)
@@ -570,6 +596,8 @@ class SessionTable(ScrollView, can_focus=True):
             else:
                 line.append(" " * placed.width)
             x = placed.x + placed.width
+        if key in self.marked:  # the space before the first column
+            line = Text("▌", style=self.get_component_rich_style("session-table--mark", partial=True)) + line[1:]
         strip = self._strip(line, width)
         if isinstance(row, SessionRow):  # a failed page is retried on invalidate, not cached twice
             self._strips[cache_key] = strip

@@ -1,0 +1,99 @@
+"""Dialogs of metadata editing: "apply to all filtered" and a save conflict.
+
+Both are modal and keyboard-only; their keys come from the command registry
+(scopes ``apply`` and ``conflict``), so F1 and the footer list them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..core.edits import Conflict
+from ..core.text import clean_text
+from .commands import bindings
+
+#: (label, metadata field, value) offered by "apply to all filtered".
+BULK_ACTIONS: tuple[tuple[str, str, object], ...] = (
+    ("Mark liked", "is_favorite", True), ("Unmark liked", "is_favorite", False),
+    ("Mark test", "is_test", True), ("Unmark test", "is_test", False),
+    ("Mark complete", "is_complete", True), ("Unmark complete", "is_complete", False),
+    ("Rate like", "user_rating", "like"), ("Rate dislike", "user_rating", "dislike"),
+    ("Clear rating", "user_rating", None),
+)
+FIELD_LABELS = {"is_favorite": "liked", "is_test": "test", "is_complete": "complete", "user_rating": "rating",
+                "tags": "tags", "user_note": "note"}
+
+
+def _count(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+class ApplyMenu(ModalScreen[tuple[str, object] | None]):
+    """Choose what to apply to every session of the filter; the title says how many."""
+
+    BINDINGS = bindings("apply")
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def compose(self) -> ComposeResult:
+        menu = OptionList(*(Option(label, id=str(index)) for index, (label, _f, _v) in enumerate(BULK_ACTIONS)),
+                          id="apply-menu")
+        menu.border_title = f"Apply to all {_count(self.count)} filtered sessions"
+        menu.border_subtitle = "Enter applies · Esc cancels"
+        yield menu
+        yield Footer()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        _label, name, value = BULK_ACTIONS[int(event.option.id or 0)]
+        self.dismiss((name, value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _shown(name: str, value: Any) -> str:
+    if name == "tags":
+        return ", ".join(value) or "(none)"
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+class ConflictScreen(ModalScreen[bool]):
+    """Another instance changed the same fields: show both values, keep mine or theirs."""
+
+    BINDINGS = bindings("conflict")
+
+    def __init__(self, conflict: Conflict) -> None:
+        super().__init__()
+        self.conflict = conflict
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append(f"{clean_text(self.conflict.session_id)} was changed elsewhere while you edited it.\n\n")
+        for name, mine in self.conflict.mine.items():
+            text.append(f"{FIELD_LABELS.get(name, name)}\n", style="bold")
+            text.append("  yours:  ")
+            text.append(clean_text(_shown(name, mine)) + "\n", style="green")
+            text.append("  theirs: ")
+            text.append(clean_text(_shown(name, self.conflict.theirs[name])) + "\n", style="yellow")
+        with Vertical(id="conflict"):
+            yield Static(text)
+        yield Footer()
+
+    def action_keep_mine(self) -> None:
+        self.dismiss(True)
+
+    def action_keep_theirs(self) -> None:
+        self.dismiss(False)

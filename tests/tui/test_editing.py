@@ -1,0 +1,179 @@
+"""Editing metadata from the keyboard: flags and ratings, marks, bulk apply, debounced saves, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from sdsessions_tui.core.db import StoreError
+from sdsessions_tui.core.edits import Edit
+from sdsessions_tui.core.filters import SessionFilter
+from sdsessions_tui.core.store import SessionMetadata
+from sdsessions_tui.tui import app as app_module
+from sdsessions_tui.tui.app import ConflictScreen, SessionsApp
+from sdsessions_tui.tui.edit_screens import ApplyMenu
+from sdsessions_tui.tui.editing import PendingEdits
+from sdsessions_tui.tui.session_table import SessionTable
+from tests.tui.test_app import until
+
+
+def count_writes(store, monkeypatch):
+    """Count ``apply_edits`` transactions."""
+    calls = []
+    original = store.apply_edits
+
+    def counted(edits):
+        calls.append(list(edits))
+        return original(edits)
+
+    monkeypatch.setattr(store, "apply_edits", counted)
+    return calls
+
+
+def save_text(app) -> str:
+    return str(app.query_one("#save-state").render())
+
+
+async def ready(pilot) -> SessionTable:
+    table = pilot.app.query_one(SessionTable)
+    await until(pilot, lambda: table.row_count == 7)
+    return table
+
+
+async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, app_store, monkeypatch):
+    writes = count_writes(app_store, monkeypatch)
+    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 2.0)  # Pilot's key presses are slow on a busy CI box
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        row = table.row_at(0)
+        await pilot.press("f", "t", "plus", "f", "f")
+        shown = app.edits.effective(row.metadata)
+        assert (shown.is_favorite, shown.is_test, shown.user_rating) == (True, True, "like")
+        assert "unsaved" in save_text(app) and not writes
+        assert "♥" in table.render_line(1).text  # the row shows it before any write
+        await until(pilot, lambda: "saved" in save_text(app) and "unsaved" not in save_text(app))
+        assert len(writes) == 1 and writes[0][0].changes == {"is_favorite": True, "is_test": True,
+                                                              "user_rating": "like"}
+        stored = app_store.get_metadata(row.session_id)
+        assert (stored.is_favorite, stored.is_test, stored.user_rating) == (True, True, "like")
+        await pilot.press("0", "c")
+        await until(pilot, lambda: app_store.get_metadata(row.session_id).user_rating is None)
+        assert app_store.get_metadata(row.session_id).is_complete
+
+
+async def test_quitting_mid_debounce_persists_the_edit(make_app, app_store, monkeypatch):
+    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 30.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        session_id = table.row_at(0).session_id
+        await pilot.press("minus", "q")
+    assert app_store.get_metadata(session_id).user_rating == "dislike"
+
+
+async def test_a_failed_write_keeps_the_edit_and_the_retry_succeeds(make_app, app_store, monkeypatch):
+    original = app_store.apply_edits
+    failing = [True]
+
+    def flaky(edits):
+        if failing[0]:
+            raise StoreError("the database /x is locked by another program (waited 10 s); try again")
+        return original(edits)
+
+    monkeypatch.setattr(app_store, "apply_edits", flaky)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        row = table.row_at(0)
+        await pilot.press("f")
+        await until(pilot, lambda: "not saved" in save_text(app))
+        assert "locked" in save_text(app)
+        assert app.edits.effective(row.metadata).is_favorite  # still on screen
+        failing[0] = False
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(row.session_id).is_favorite)
+        await until(pilot, lambda: "✓ saved" in save_text(app))
+
+
+async def test_marked_rows_are_edited_together(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        first, second, third = (table.row_at(i).session_id for i in range(3))
+        await pilot.press("space", "space")  # marks rows 0 and 1, the cursor moves down
+        assert len(table.marked) == 2 and table.cursor_row == 2
+        await pilot.press("f", "ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(second).is_favorite)
+        assert app_store.get_metadata(first).is_favorite and not app_store.get_metadata(third).is_favorite
+
+
+async def test_apply_to_all_filtered_after_a_confirmation(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        liked_before = app_store.list_ids(SessionFilter(liked=True))
+        assert len(liked_before) < 7
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(app.screen, ApplyMenu))
+        assert "7 filtered sessions" in str(app.screen.query_one("#apply-menu").border_title)
+        await pilot.press("escape")
+        assert app_store.list_ids(SessionFilter(liked=True)) == liked_before
+        await pilot.press("A", "enter")  # the first action: mark liked
+        await until(pilot, lambda: len(app_store.list_ids(SessionFilter(liked=True))) == 7)
+        assert table.row_count == 7
+
+
+async def test_advance_after_rating_moves_to_the_next_row(app_store, tmp_path):
+    app = SessionsApp(app_store, [], thumbnail_cache=tmp_path / "t", refresh_on_start=False,
+                      advance_after_rating=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("plus", "minus")
+        assert table.cursor_row == 2
+
+
+async def test_editing_keys_work_from_the_details_panel(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        session_id = table.row_at(0).session_id
+        await pilot.press("enter", "c", "q")
+    assert app_store.get_metadata(session_id).is_complete
+
+
+async def test_a_conflicting_edit_shows_both_values(make_app, app_store, monkeypatch):
+    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        session_id = table.row_at(0).session_id
+        await pilot.press("plus")
+        app_store.update_metadata(session_id, {"user_rating": "dislike"})  # another instance, meanwhile
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        text = str(app.screen.query_one("#conflict Static").render())
+        assert "yours:  like" in text and "theirs: dislike" in text
+        assert app_store.get_metadata(session_id).user_rating == "dislike"  # not silently applied
+        await pilot.press("m")
+        await until(pilot, lambda: app_store.get_metadata(session_id).user_rating == "like")
+
+
+def test_pending_edits_survive_a_failed_save_and_later_keys():
+    meta = SessionMetadata("s", version=3)
+    edits = PendingEdits()
+    edits.change(meta, "is_favorite", True)
+    (burst,) = edits.take()
+    assert burst == Edit("s", 3, {"is_favorite": False}, {"is_favorite": True})
+    edits.change(meta, "user_rating", "like")  # typed while saving
+    edits.failed()
+    (retry,) = edits.take()
+    assert retry.changes == {"is_favorite": True, "user_rating": "like"}
+    edits.done({"s": SessionMetadata("s", is_favorite=True, user_rating="like", version=4)})
+    assert not edits
+
+
+@pytest.mark.parametrize("key", ["f", "t", "c", "plus", "minus", "0", "space", "A"])
+def test_every_editing_key_is_in_the_registry(key):
+    from sdsessions_tui.tui.commands import COMMANDS
+
+    assert any(key in command.key.split(",") for command in COMMANDS)
