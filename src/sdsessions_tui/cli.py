@@ -206,7 +206,8 @@ def _run_app(args: argparse.Namespace) -> int:
             from .tui.app import SessionsApp
 
             gc.freeze()  # start-up objects live for the whole run: keep them out of every GC pass
-            SessionsApp(store, roots, keymap=config.keymap, theme=config.theme, first_ids=first_ids).run()
+            SessionsApp(store, roots, keymap=config.keymap, theme=config.theme, first_ids=first_ids,
+                        advance_after_rating=config.advance_after_rating).run()
     finally:
         store.close()
     return EXIT_OK

@@ -146,7 +146,7 @@ def test_toml_error_at_end_of_document(tmp_path):
 def test_unknown_key_is_named_with_its_line_and_the_known_keys(tmp_path):
     path = write(tmp_path, 'images = "auto"\nrootz = ["a"]\n')
     assert error_of() == (f'{path} line 2: unknown key "rootz" '
-                          "(known: roots, db, images, theme, poll, keymap)")
+                          "(known: roots, db, images, theme, poll, advance_after_rating, keymap)")
 
 
 def test_unknown_table_is_found_by_its_header(tmp_path):
@@ -267,3 +267,15 @@ def test_locations(tmp_path, monkeypatch):
                      "cache": tmp_path / "cache" / "sdsessions"}
     assert locations(Config(db=tmp_path / "chosen.db"))["db"] == tmp_path / "chosen.db"
 
+
+
+def test_advance_after_rating_is_a_boolean(tmp_path):
+    from sdsessions_tui.core.config import ConfigError, load_config
+
+    good = tmp_path / "good.toml"
+    good.write_text("advance_after_rating = true\n")
+    assert load_config(good).advance_after_rating is True
+    bad = tmp_path / "bad.toml"
+    bad.write_text('advance_after_rating = "yes"\n')
+    with pytest.raises(ConfigError, match="advance_after_rating"):
+        load_config(bad)

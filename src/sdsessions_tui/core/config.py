@@ -7,6 +7,7 @@ Example (every key optional)::
     images = "halfcell"        # auto|halfcell|unicode|sixel|tgp|none
     theme = "textual-dark"     # any Textual theme name
     poll = false               # force polling file watching
+    advance_after_rating = false   # a flag or rating key moves to the next row (fast culling)
     [keymap]                   # command id -> key(s), alternatives comma-separated
     "table.sort" = "o"
 
@@ -44,7 +45,7 @@ from .text import clean_text
 ENV_CONFIG = "SDSESSIONS_CONFIG"
 CONFIG_NAME = "config.toml"
 IMAGE_MODES = ("auto", "halfcell", "unicode", "sixel", "tgp", "none")
-KNOWN_KEYS = ("roots", "db", "images", "theme", "poll", "keymap")
+KNOWN_KEYS = ("roots", "db", "images", "theme", "poll", "advance_after_rating", "keymap")
 
 
 class ConfigError(Exception):
@@ -67,6 +68,8 @@ class Config:
     """A Textual theme name; None keeps Textual's default."""
     poll: bool = False
     """Force polling file watching."""
+    advance_after_rating: bool = False
+    """A flag or rating key on one row moves the cursor to the next row."""
     keymap: dict[str, str] = field(default_factory=dict)
     """Command id -> Textual key string(s), for ``App.set_keymap``."""
     source: Path | None = None
@@ -212,11 +215,12 @@ def _parse(path: Path, text: str) -> Config:
         if not isinstance(value, str) or not value.strip():
             raise errors.at("theme", '"theme" must be a theme name, e.g. theme = "textual-dark"')
         changes["theme"] = value.strip()
-    if "poll" in data:
-        value = data["poll"]
-        if not isinstance(value, bool):
-            raise errors.at("poll", f'"poll" must be true or false (got {_show(value)})')
-        changes["poll"] = value
+    for name in ("poll", "advance_after_rating"):
+        if name in data:
+            value = data[name]
+            if not isinstance(value, bool):
+                raise errors.at(name, f'"{name}" must be true or false (got {_show(value)})')
+            changes[name] = value
     if "keymap" in data:
         changes["keymap"] = _keymap(errors, data["keymap"])
     return replace(config, **changes)
