@@ -21,6 +21,13 @@ async def until(pilot, condition, timeout=5.0):
         await pilot.pause(0.02)
 
 
+async def ready(pilot) -> SessionTable:
+    """The table, once the fixture's seven sessions are listed."""
+    table = pilot.app.query_one(SessionTable)
+    await until(pilot, lambda: table.row_count == 7)
+    return table
+
+
 def count_text(app) -> str:
     return str(app.query_one("#count", Label).render())
 
@@ -28,8 +35,7 @@ def count_text(app) -> str:
 async def test_opens_with_every_session_and_a_count(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        table = app.query_one(SessionTable)
-        await until(pilot, lambda: table.row_count == 7)
+        table = await ready(pilot)
         assert count_text(app) == "7 of 7"
         assert app.focused is table
         assert table.cursor_key is not None
@@ -51,8 +57,7 @@ async def test_keyboard_navigation_updates_the_details(make_app):
 async def test_typing_a_query_filters_and_a_bad_one_keeps_the_result(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        table = app.query_one(SessionTable)
-        await until(pilot, lambda: table.row_count == 7)
+        table = await ready(pilot)
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"is:sweep")
@@ -68,8 +73,7 @@ async def test_typing_a_query_filters_and_a_bad_one_keeps_the_result(make_app):
 async def test_chip_toggles_its_term_in_the_text(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        table = app.query_one(SessionTable)
-        await until(pilot, lambda: table.row_count == 7)
+        table = await ready(pilot)
         await pilot.click("#chip-liked")
         query = app.query_one("#query", Input)
         assert query.value.strip() == "is:liked"
@@ -83,8 +87,7 @@ async def test_chip_toggles_its_term_in_the_text(make_app):
 async def test_sort_menu_and_the_cursor_stays_on_its_session(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        table = app.query_one(SessionTable)
-        await until(pilot, lambda: table.row_count == 7)
+        table = await ready(pilot)
         await pilot.press("j", "j")
         key = table.cursor_key
         await pilot.press("s")
@@ -99,8 +102,7 @@ async def test_sort_menu_and_the_cursor_stays_on_its_session(make_app):
 async def test_narrow_terminal_opens_details_full_screen(make_app):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        table = app.query_one(SessionTable)
-        await until(pilot, lambda: table.row_count == 7)
+        table = await ready(pilot)
         assert not app.query_one("#details").display
         await pilot.press("enter")
         assert isinstance(app.screen, DetailsScreen)
@@ -150,8 +152,7 @@ async def test_help_lists_the_focused_widgets_keys(make_app):
 async def test_recompute_reads_the_session_again(make_app, app_store):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        table = app.query_one(SessionTable)
-        await until(pilot, lambda: table.row_count == 7)
+        table = await ready(pilot)
         key = table.cursor_key
         before = app_store.get_session(key)[0].stats_computed_at
         await pilot.press("r")

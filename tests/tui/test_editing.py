@@ -12,8 +12,7 @@ from sdsessions_tui.tui import app as app_module
 from sdsessions_tui.tui.app import ConflictScreen, SessionsApp
 from sdsessions_tui.tui.edit_screens import ApplyMenu
 from sdsessions_tui.tui.editing import PendingEdits
-from sdsessions_tui.tui.session_table import SessionTable
-from tests.tui.test_app import until
+from tests.tui.test_app import ready, until
 
 
 def count_writes(store, monkeypatch):
@@ -31,12 +30,6 @@ def count_writes(store, monkeypatch):
 
 def save_text(app) -> str:
     return str(app.query_one("#save-state").render())
-
-
-async def ready(pilot) -> SessionTable:
-    table = pilot.app.query_one(SessionTable)
-    await until(pilot, lambda: table.row_count == 7)
-    return table
 
 
 async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, app_store, monkeypatch):

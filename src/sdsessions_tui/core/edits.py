@@ -17,9 +17,8 @@ from typing import Any
 
 MAX_TAG_LENGTH = 50
 MAX_NOTE_LENGTH = 500
-#: The editable fields (web UI column names); ``is_favorite`` is shown as "liked".
+#: The user's flags (web UI column names); ``is_favorite`` is shown as "liked".
 FLAGS = ("is_favorite", "is_test", "is_complete")
-EDITABLE = (*FLAGS, "user_rating", "tags", "user_note")
 
 _SPACES = re.compile(r"\s+")
 

@@ -195,10 +195,9 @@ def normalize_tags(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-
-
 _KNOWN_COLUMNS = ", ".join(KnownSession.__dataclass_fields__)
-_ROW_COLUMNS = ", ".join(f"s.{name}" for name in SessionRow.__dataclass_fields__ if name != "metadata")
+_ROW_FIELDS = [name for name in SessionRow.__dataclass_fields__ if name != "metadata"]
+_ROW_COLUMNS = ", ".join(f"s.{name}" for name in _ROW_FIELDS)
 _JOINED_METADATA = ", ".join(f"m.{name} AS m_{name}" for name in METADATA_COLUMNS)
 _METADATA_JOIN = "session_stats AS s LEFT JOIN session_metadata AS m ON m.session_id = s.session_id"
 
@@ -415,9 +414,8 @@ class Store:
                 page = list(ids[start:start + PAGE_SIZE])
                 cursor = connection.execute(f"SELECT {_ROW_COLUMNS}, {_JOINED_METADATA} FROM {_METADATA_JOIN} "
                                             f"WHERE s.id IN {_in(page)}", page)
-                width = len(SessionRow.__dataclass_fields__) - 1
                 for row in _mappings(cursor):
-                    values = list(row.values())[:width]
+                    values = [row[name] for name in _ROW_FIELDS]
                     rows[row["id"]] = SessionRow(*values, metadata=_metadata_from(row, row["session_id"], "m_"))
         return rows
 
@@ -428,17 +426,12 @@ class Store:
                        None)
             if row is None:
                 return None
-            meta = self._metadata_row(connection, row["session_id"])
+            meta = _metadata_row(connection, row["session_id"])
         return row_to_stats(row), _metadata_from(meta, row["session_id"])
-
-    @staticmethod
-    def _metadata_row(connection: sqlite3.Connection, session_id: str) -> dict[str, Any] | None:
-        cursor = connection.execute("SELECT * FROM session_metadata WHERE session_id = ?", (session_id,))
-        return next(_mappings(cursor), None)
 
     def get_metadata(self, session_id: str) -> SessionMetadata:
         with self._read() as connection:
-            return _metadata_from(self._metadata_row(connection, session_id), session_id)
+            return _metadata_from(_metadata_row(connection, session_id), session_id)
 
     def recompute(self, session_key: int) -> SessionStats | None:
         """Re-read one session from disk now and store it (the seed's refresh endpoint)."""
@@ -465,8 +458,6 @@ class Store:
         unknown = set(changes) - _METADATA_FIELDS
         if unknown:
             raise ValueError(f"unknown metadata fields: {', '.join(sorted(unknown))}")
-        if "user_rating" in changes and changes["user_rating"] not in RATINGS:
-            raise ValueError(f"rating must be like, dislike or None, not {changes['user_rating']!r}")
         values = _stored_values(changes)
         with self._write() as connection:
             current = _metadata_mapping(connection, session_id)
@@ -536,8 +527,6 @@ class Store:
         """
         if not changes or set(changes) - {*FLAGS, "user_rating"}:
             raise ValueError(f"only flags and the rating can be set in bulk, not {sorted(changes)}")
-        if "user_rating" in changes and changes["user_rating"] not in RATINGS:
-            raise ValueError(f"rating must be like, dislike or None, not {changes['user_rating']!r}")
         values = _stored_values(changes)
         ids = orjson.dumps(list(session_keys)).decode()
         stamp = _now()
@@ -605,7 +594,12 @@ class Store:
 
 
 def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
-    """Metadata changes as stored: flags as bools, tags as a JSON list, a blank note as NULL."""
+    """Metadata changes as stored: flags as bools, tags as a JSON list, a blank note as NULL.
+
+    Raises ValueError for a rating other than like, dislike or None.
+    """
+    if "user_rating" in changes and changes["user_rating"] not in RATINGS:
+        raise ValueError(f"rating must be like, dislike or None, not {changes['user_rating']!r}")
     values = {key: bool(value) if key.startswith("is_") else value for key, value in changes.items()}
     if "tags" in values:
         values["tags"] = _json(list(normalize_tags(values["tags"] or ())))
@@ -614,10 +608,14 @@ def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _metadata_row(connection: sqlite3.Connection, session_id: str) -> dict[str, Any] | None:
+    cursor = connection.execute("SELECT * FROM session_metadata WHERE session_id = ?", (session_id,))
+    return next(_mappings(cursor), None)
+
+
 def _metadata_mapping(connection: Connection, session_id: str) -> dict[str, Any] | None:
-    row = connection.exec_driver_sql("SELECT * FROM session_metadata WHERE session_id = ?",
-                                     (session_id,)).mappings().first()
-    return dict(row) if row is not None else None
+    """:func:`_metadata_row` inside a write transaction (its sqlite3 connection)."""
+    return _metadata_row(connection.connection.dbapi_connection, session_id)  # type: ignore[arg-type]
 
 
 def _placeholder_text(placeholders: str | None) -> str:

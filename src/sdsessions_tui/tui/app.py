@@ -55,8 +55,6 @@ THUMBNAIL_DELAY = 0.06
 THUMBNAIL_CACHE_BYTES = 200 * 1024 * 1024
 #: Seconds after the last flag or rating key before the burst is written.
 FLAG_SAVE_DELAY = 0.5
-#: Seconds after the last tag or note keystroke.
-TEXT_SAVE_DELAY = 1.0
 #: Back-off between automatic retries of a failed save (the last one repeats).
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 SAVE_STATE_TEXT = {"idle": "", "unsaved": "● unsaved", "saving": "… saving", "saved": "✓ saved"}
@@ -400,8 +398,10 @@ class SessionsApp(App[None]):
             keys = [self.screen.key]
         elif self.table.marked:
             keys = [key for key in self.table.ids if key in self.table.marked]
-        else:
-            keys = [self.table.cursor_key] if self.table.cursor_key is not None else []
+        else:  # the common case, one key press: the row the table already holds
+            cursor = self.table.cursor_row
+            row = self.table.row_at(cursor) if cursor is not None else None
+            return [row] if row is not None else []
         try:
             rows = self.store.fetch_rows(keys)
         except StoreError as error:
@@ -417,7 +417,7 @@ class SessionsApp(App[None]):
         cursor = self.table.cursor_key
         if cursor in keys or isinstance(self.screen, DetailsScreen):
             self._refresh_details_now()
-        self._schedule_save(FLAG_SAVE_DELAY if name != "tags" and name != "user_note" else TEXT_SAVE_DELAY)
+        self._schedule_save(FLAG_SAVE_DELAY)
         if self.advance_after_rating and not self.table.marked and not isinstance(self.screen, DetailsScreen):
             self.table.action_cursor_down()
 

@@ -35,9 +35,6 @@ class PendingEdits:
     def __bool__(self) -> bool:
         return bool(self._pending or self._in_flight)
 
-    def __len__(self) -> int:
-        return len(self._pending.keys() | self._in_flight.keys())
-
     def change(self, meta: SessionMetadata, name: str, value: Any) -> None:
         """Record ``name = value`` for a session whose stored metadata is ``meta``."""
         pending = self._pending.get(meta.session_id)
@@ -56,9 +53,6 @@ class PendingEdits:
         if not changes:
             return meta
         return replace(meta, **{name: tuple(value) if name == "tags" else value for name, value in changes.items()})
-
-    def is_pending(self, session_id: str) -> bool:
-        return session_id in self._pending or session_id in self._in_flight
 
     def take(self) -> list[Edit]:
         """The burst to save now (moved to "in flight" until :meth:`done` or :meth:`failed`)."""
