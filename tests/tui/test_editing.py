@@ -82,6 +82,8 @@ async def test_a_failed_write_keeps_the_edit_and_the_retry_succeeds(make_app, ap
         await until(pilot, lambda: "not saved" in save_text(app))
         assert "locked" in save_text(app)
         assert app.edits.effective(row.metadata).is_favorite  # still on screen
+        await pilot.press("space")  # marking a row while the error shows keeps the error in view
+        assert "1 marked" in save_text(app) and "locked" in save_text(app)
         failing[0] = False
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app_store.get_metadata(row.session_id).is_favorite)

@@ -159,6 +159,7 @@ class SessionsApp(App[None]):
         self._shown = False
         self._quit_anyway = False
         self.save_state: SaveState = "idle"
+        self._save_text = ""
         self.edits = PendingEdits()
         """Edits on screen but not in the database yet; see :mod:`.editing`."""
         self._save_timer: Timer | None = None
@@ -527,9 +528,11 @@ class SessionsApp(App[None]):
         self._save_timer = self.set_timer(delay, self._start_save)
 
     def _show_save_state(self, state: SaveState | None = None, text: str | None = None) -> None:
+        """Show ``state`` (its standard text unless ``text``); without arguments, the last state again."""
         if state is not None:
             self.save_state = state
-        label = text if text is not None else SAVE_STATE_TEXT[self.save_state]
+            self._save_text = text if text is not None else SAVE_STATE_TEXT[state]
+        label = self._save_text
         if self.table.marked:
             label = f"{len(self.table.marked)} marked  {label}"
         self.filter_bar.show_save_state(self.save_state, label)
