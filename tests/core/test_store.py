@@ -355,3 +355,20 @@ def test_migrations_run_in_order_after_a_backup(tmp_path, monkeypatch):
     with Store(path, backup_dir=backups):
         assert ran == [2, 3]  # nothing runs twice
     assert len(list(backups.iterdir())) == 1
+
+
+def test_tags_are_offered_in_their_most_used_spelling(store, sample):
+    store.update_metadata("20251114_093010-hair_test", {"tags": ["SDXL", "keep"]})
+    store.update_metadata("20251117_111757-donmain", {"tags": ["sdxl"]})
+    store.update_metadata("20251112_181502-Teasing", {"tags": ["sdxl", "Keep"]})
+    store.update_metadata("20251112_184000-api_down", {"tags": ["keep", "wip"]})
+    assert store.distinct_values("tag") == [("keep", 3), ("sdxl", 3), ("wip", 1)]
+    assert store.distinct_values("tag", limit=1) == [("keep", 3)]
+
+
+def test_data_version_moves_when_another_connection_commits(store, sample):
+    before = store.data_version()
+    assert store.data_version() == before  # reading changes nothing
+    with Store(store.path) as other:
+        other.update_metadata("20251114_093010-hair_test", {"is_test": True})
+    assert store.data_version() != before

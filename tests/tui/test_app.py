@@ -103,7 +103,7 @@ async def test_narrow_terminal_opens_details_full_screen(make_app):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         table = await ready(pilot)
-        assert not app.query_one("#details").display
+        assert not app.query_one("#side").display
         await pilot.press("enter")
         assert isinstance(app.screen, DetailsScreen)
         await pilot.press("escape")
@@ -115,7 +115,7 @@ async def test_wide_terminal_shows_details_beside_the_table(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.query_one("#details", DetailsPanel).stats is not None)
-        assert app.query_one("#details").display
+        assert app.query_one("#side").display
 
 
 async def test_placeholders_expand_with_enter_in_the_details(make_app):

@@ -75,3 +75,9 @@ async def _bad_query(pilot) -> None:
 
 def test_bad_query_shows_its_error_80x24(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=_bad_query)
+
+
+def test_details_in_edit_mode_160x50(snap_compare, snapshot_app):
+    """The tag and note editor open above the details of a tagged session (``e`` on it)."""
+    assert snap_compare(snapshot_app, terminal_size=(160, 50),
+                        run_before=lambda pilot: _settle(pilot, "j", "e", *"best", "enter", "tab"))

@@ -228,6 +228,8 @@ class Store:
         self._engine_lock = threading.Lock()
         self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._readers: list[sqlite3.Connection] = []
+        self._watcher: sqlite3.Connection | None = None
+        self._watcher_lock = threading.Lock()
         if version != db.SCHEMA_VERSION:
             from .engine import prepare_schema
 
@@ -254,6 +256,22 @@ class Store:
         self._readers.clear()
         if self._engine is not None:
             self._engine.dispose()
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the database.
+
+        SQLite's ``PRAGMA data_version`` on a connection kept for it: another app
+        instance, a ``--refresh-all`` or ``--watch``, and this store's own writer all
+        count as "another connection".  Cheap (no table is read): the TUI polls it to
+        pick up other instances' changes.
+        """
+        with self._watcher_lock:
+            try:
+                if self._watcher is None:
+                    self._watcher = self._open_reader()
+                return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as error:
+                raise StoreError(describe(error, self.path)) from None
 
     def __enter__(self) -> Store:
         return self
@@ -560,9 +578,14 @@ class Store:
                 (limit,))]
 
     def distinct_values(self, kind: str, limit: int | None = None) -> list[tuple[str, int]]:
-        """Values with their session counts, most common first: ``model``, ``sampler`` or ``tag``."""
-        sources = {"tag": ("tag", "session_tags"), "model": ("sd_model", "session_stats"),
-                   "sampler": ("sampler_name", "session_stats")}
+        """Values with their session counts, most common first: ``model``, ``sampler`` or ``tag``.
+
+        Tags match case-insensitively; each is given in its most used spelling (what the
+        tag editor offers for completion).
+        """
+        if kind == "tag":
+            return self._distinct_tags(limit)
+        sources = {"model": ("sd_model", "session_stats"), "sampler": ("sampler_name", "session_stats")}
         if kind not in sources:
             raise ValueError(f"no distinct values for {kind!r}: use model, sampler or tag")
         column, table = sources[kind]
@@ -570,6 +593,20 @@ class Store:
                f"GROUP BY {column} ORDER BY n DESC, {column} LIMIT ?")
         with self._read() as connection:
             return [(value, number) for value, number in connection.execute(sql, (limit or -1,))]
+
+    def _distinct_tags(self, limit: int | None) -> list[tuple[str, int]]:
+        sql = ("SELECT tag.value, count(*) FROM session_metadata AS m, json_each(m.tags) AS tag "
+               "WHERE m.tags != '[]' AND json_valid(m.tags) AND tag.type = 'text' GROUP BY tag.value")
+        merged: dict[str, list[Any]] = {}  # casefolded → [spelling, sessions, sessions with that spelling]
+        with self._read() as connection:
+            for spelling, number in connection.execute(sql):
+                entry = merged.setdefault(spelling.casefold(), [spelling, 0, 0])
+                entry[1] += number
+                if number > entry[2]:
+                    entry[0], entry[2] = spelling, number
+        tags = sorted(((spelling, total) for spelling, total, _most in merged.values()),
+                      key=lambda item: (-item[1], item[0].casefold()))
+        return tags[:limit] if limit else tags
 
     def known_roots(self) -> list[str]:
         """The roots sessions were found under (remembered between runs)."""

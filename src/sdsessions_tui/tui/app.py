@@ -11,18 +11,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList, ProgressBar, Select
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
@@ -30,8 +31,8 @@ from textual.worker import Worker, WorkerState
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import QueryError, parse_query
 from ..core.db import StoreError
-from ..core.edits import Conflict, SaveResult
-from ..core.store import SessionRow, Store
+from ..core.edits import Conflict, EditError, SaveResult, add_tag, normalize_tag, remove_tag
+from ..core.store import SessionMetadata, SessionRow, Store
 from ..core.text import clean_text
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
@@ -39,6 +40,7 @@ from .edit_screens import ApplyMenu, ConflictScreen
 from .editing import PendingEdits, SaveState
 from .filter_bar import FilterBar
 from .help import HelpScreen
+from .metadata_editor import MetadataEditor, TagList
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -55,6 +57,12 @@ THUMBNAIL_DELAY = 0.06
 THUMBNAIL_CACHE_BYTES = 200 * 1024 * 1024
 #: Seconds after the last flag or rating key before the burst is written.
 FLAG_SAVE_DELAY = 0.5
+#: Seconds after the last keystroke in the tag or note editor.
+TEXT_SAVE_DELAY = 1.0
+#: Seconds between checks for changes other programs made to the database.
+EXTERNAL_CHECK_INTERVAL = 1.0
+#: Worker groups that write to the database: their commits are not "other programs' changes".
+WRITING_GROUPS = frozenset({"save", "bulk", "recompute", "refresh"})
 #: Back-off between automatic retries of a failed save (the last one repeats).
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 SAVE_STATE_TEXT = {"idle": "", "unsaved": "● unsaved", "saving": "… saving", "saved": "✓ saved"}
@@ -115,13 +123,19 @@ class SortMenu(ModalScreen[str]):
 
 
 class DetailsScreen(Screen[None]):
-    """The details panel full-screen, for terminals narrower than :data:`WIDE` columns."""
+    """The details panel full-screen, for terminals narrower than :data:`WIDE` columns.
 
-    def __init__(self, key: int) -> None:
+    ``edit``: open the tag or note editor at once, on these sessions (``e`` or ``n`` pressed
+    in the table); closing the editor then closes the screen too.
+    """
+
+    def __init__(self, key: int, edit: tuple[str, list[SessionRow]] | None = None) -> None:
         super().__init__()
         self.key = key
+        self.edit = edit
 
     def compose(self) -> ComposeResult:
+        yield MetadataEditor(id="editor-full")
         yield DetailsPanel(thumbnail_cache=self.app.thumbnail_cache, id="details-full")  # type: ignore[attr-defined]
         yield Footer()
 
@@ -129,6 +143,8 @@ class DetailsScreen(Screen[None]):
         panel = self.query_one(DetailsPanel)
         self.app.show_details_in(panel, self.key)  # type: ignore[attr-defined]
         panel.focus()
+        if self.edit is not None:
+            self.app.open_editor(self.query_one(MetadataEditor), *self.edit)  # type: ignore[attr-defined]
 
 
 class SessionsApp(App[None]):
@@ -166,6 +182,8 @@ class SessionsApp(App[None]):
         self._save_worker: Worker[SaveResult] | None = None
         self._save_failures = 0
         self.advance_after_rating = advance_after_rating
+        self._focus_before_edit: Widget | None = None
+        self._data_version: int | None = None
         if theme:
             self.theme = theme
 
@@ -175,7 +193,10 @@ class SessionsApp(App[None]):
         yield FilterBar(id="filter-bar")
         with Horizontal(id="main"):
             yield SessionTable(self.store, id="sessions")
-            yield DetailsPanel(thumbnail_cache=self.thumbnail_cache, thumbnail_delay=THUMBNAIL_DELAY, id="details")
+            with Vertical(id="side"):
+                yield MetadataEditor(id="editor")
+                yield DetailsPanel(thumbnail_cache=self.thumbnail_cache, thumbnail_delay=THUMBNAIL_DELAY,
+                                   id="details")
         yield ProgressBar(id="refresh-progress", show_eta=False)
         yield Footer()
 
@@ -265,6 +286,8 @@ class SessionsApp(App[None]):
     def _start_background_work(self) -> None:
         self.load_models()
         self.prune_thumbnails()
+        self._absorb_own_writes()
+        self.set_interval(EXTERNAL_CHECK_INTERVAL, self._check_external_changes)
         if self.refresh_on_start and self.roots:
             self.refresh_roots()
 
@@ -279,6 +302,32 @@ class SessionsApp(App[None]):
 
         prune_cache(self.thumbnail_cache or default_cache_dir(), THUMBNAIL_CACHE_BYTES)
 
+    def _absorb_own_writes(self) -> None:
+        """Our own commits are shown already: remember the database's version after them.
+
+        (A commit by another program in the same instant is then picked up with the next one.)
+        """
+        try:
+            self._data_version = self.store.data_version()
+        except StoreError:
+            self._data_version = None
+
+    def _check_external_changes(self) -> None:
+        """Another instance (or a headless refresh) wrote: show its changes, keep the cursor."""
+        if any(worker.group in WRITING_GROUPS and not worker.is_finished for worker in self.workers):
+            return  # our own writes: absorbed when they end
+        try:
+            version = self.store.data_version()
+        except StoreError:
+            return
+        if self._data_version is None or version == self._data_version:
+            self._data_version = version
+            return
+        self._data_version = version
+        self.table.invalidate()
+        self._refresh_details_now()
+        self.requery()
+
     def requery(self) -> None:
         self.total = 0
         self.run_query(self.filter_bar.query_input.value)
@@ -292,6 +341,9 @@ class SessionsApp(App[None]):
 
     def _show_details(self, key: int | None) -> None:
         if not self.screen.has_class("-narrow"):
+            editor = self.query_one("#editor", MetadataEditor)
+            if editor.is_open and editor.keys != [key] and not self.table.marked:
+                editor.close()  # another session under the cursor (a mouse click): not the one edited
             self.show_details_in(self.query_one("#details", DetailsPanel), key)
 
     def show_details_in(self, panel: DetailsPanel, key: int | None) -> None:
@@ -338,7 +390,12 @@ class SessionsApp(App[None]):
     def action_show_help(self) -> None:
         focused = self.focused
         scopes: tuple[str, ...] = ("app",)
-        if isinstance(focused, SessionTable):
+        in_editor = focused is not None and any(isinstance(node, MetadataEditor) for node in focused.ancestors)
+        if isinstance(focused, TagList):
+            scopes = ("tags", "editor", "app")
+        elif in_editor:
+            scopes = ("editor", "app")
+        elif isinstance(focused, SessionTable):
             scopes = ("table", "edit", "app")
         elif isinstance(focused, DetailsPanel):
             scopes = ("details", "edit", "app")
@@ -357,6 +414,7 @@ class SessionsApp(App[None]):
         self.call_from_thread(self._after_recompute, key)
 
     def _after_recompute(self, key: int) -> None:
+        self._absorb_own_writes()
         self.table.invalidate([key])
         self._show_details(key)
         self.notify("Session re-read from disk")
@@ -383,6 +441,7 @@ class SessionsApp(App[None]):
 
     def _after_refresh(self, bar: ProgressBar, summary: RefreshSummary) -> None:
         bar.remove_class("-active")
+        self._absorb_own_writes()
         if not (summary.new or summary.updated or summary.unavailable):
             return
         self.table.invalidate()
@@ -411,16 +470,30 @@ class SessionsApp(App[None]):
         return [rows[key] for key in keys if key in rows]
 
     def _edit(self, rows: list[SessionRow], name: str, value: object) -> None:
-        for row in rows:
-            self.edits.change(row.metadata, name, value)
-        keys = [row.id for row in rows]
-        self.table.redraw(keys)
-        cursor = self.table.cursor_key
-        if cursor in keys or isinstance(self.screen, DetailsScreen):
-            self._refresh_details_now()
-        self._schedule_save(FLAG_SAVE_DELAY)
+        """A flag or rating key: set ``name`` on every target, then maybe move on (fast culling)."""
+        self._edit_each(rows, name, lambda _shown: value, FLAG_SAVE_DELAY)
         if self.advance_after_rating and not self.table.marked and not isinstance(self.screen, DetailsScreen):
             self.table.action_cursor_down()
+
+    def _edit_each(self, rows: list[SessionRow], name: str, value_for: Callable[[SessionMetadata], object],
+                   delay: float) -> int:
+        """Set ``name`` to ``value_for(metadata on screen)`` on each row it changes; show it, schedule the save.
+
+        Returns how many sessions changed.
+        """
+        changed = []
+        for row in rows:
+            shown = self.edits.effective(row.metadata)
+            value = value_for(shown)
+            if value != getattr(shown, name):
+                self.edits.change(row.metadata, name, value)
+                changed.append(row.id)
+        if changed:
+            self.table.redraw(changed)
+            if self.table.cursor_key in changed or isinstance(self.screen, DetailsScreen):
+                self._refresh_details_now()
+            self._schedule_save(delay)
+        return len(changed)
 
     def action_toggle_flag(self, name: str) -> None:
         rows = self._targets()
@@ -432,6 +505,11 @@ class SessionsApp(App[None]):
         rows = self._targets()
         if rows:
             self._edit(rows, "user_rating", rating)
+
+    def action_clear_marks(self) -> None:
+        if self.table.marked:
+            self.table.clear_marks()
+            self._show_save_state()
 
     def action_toggle_mark(self) -> None:
         key = self.table.cursor_key
@@ -461,9 +539,112 @@ class SessionsApp(App[None]):
         self.call_from_thread(self._after_bulk, changed)
 
     def _after_bulk(self, changed: int) -> None:
+        self._absorb_own_writes()
         self.table.invalidate()
         self._refresh_details_now()
         self.notify(f"Applied to {changed:,} sessions".replace(",", " "))
+
+    # --- the tag and note editor ------------------------------------------------------------------
+
+    def action_edit_tags(self) -> None:
+        self._start_editing("tags")
+
+    def action_edit_note(self) -> None:
+        self._start_editing("note")
+
+    def _start_editing(self, part: str) -> None:
+        rows = self._targets()
+        if not rows:
+            return
+        if self.screen.has_class("-narrow") and not isinstance(self.screen, DetailsScreen):
+            key = self.table.cursor_key
+            self.push_screen(DetailsScreen(key if key is not None else rows[0].id, edit=(part, rows)))
+        else:
+            self.open_editor(self.screen.query_one(MetadataEditor), part, rows)
+
+    def open_editor(self, editor: MetadataEditor, part: str, rows: list[SessionRow]) -> None:
+        """Edit the tags (``part`` "tags") or the note ("note") of these sessions in ``editor``."""
+        if not editor.is_open:
+            self._focus_before_edit = self.focused
+        shown = [self.edits.effective(row.metadata) for row in rows]
+        notes = {meta.user_note or "" for meta in shown}
+        title = f"Editing {len(rows)} marked sessions" if len(rows) > 1 else f"Editing {rows[0].display_name}"
+        if len(notes) == 1:
+            editor.open([row.id for row in rows], title, notes.pop())
+        else:
+            editor.open([row.id for row in rows], title, "",
+                        note_reason="These sessions have different notes: edit those one at a time")
+        self._show_editor_tags(editor, shown)
+        self._load_known_tags(editor)
+        editor.focus_part(part)
+
+    @work(thread=True, group="tags")
+    def _load_known_tags(self, editor: MetadataEditor) -> None:
+        try:
+            known = self.store.distinct_values("tag")
+        except StoreError:
+            return  # no completion; adding tags still works
+        self.call_from_thread(setattr, editor, "known_tags", known)
+
+    @staticmethod
+    def _show_editor_tags(editor: MetadataEditor, shown: list[SessionMetadata]) -> None:
+        counts: dict[str, list[Any]] = {}
+        for meta in shown:
+            for tag in meta.tags:
+                counts.setdefault(tag.casefold(), [tag, 0])[1] += 1
+        editor.show_tags([(tag, count) for tag, count in counts.values()], len(shown))
+
+    def _editor_rows(self, editor: MetadataEditor) -> list[SessionRow]:
+        try:
+            rows = self.store.fetch_rows(editor.keys)
+        except StoreError as error:
+            editor.show_message(f"Cannot read the sessions: {error}", error=True)
+            return []
+        return [rows[key] for key in editor.keys if key in rows]
+
+    def _edit_in_editor(self, editor: MetadataEditor, name: str,
+                        value_for: Callable[[SessionMetadata], object]) -> tuple[int, int]:
+        """Apply an editor change to its sessions; (changed, sessions)."""
+        rows = self._editor_rows(editor)
+        changed = self._edit_each(rows, name, value_for, TEXT_SAVE_DELAY)
+        self._show_editor_tags(editor, [self.edits.effective(row.metadata) for row in rows])
+        return changed, len(rows)
+
+    def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
+        editor = self.screen.query_one(MetadataEditor)
+        try:
+            tag = normalize_tag(event.text)
+        except EditError as error:
+            editor.show_message(f"Not added: {error}", error=True)  # the text stays, to be corrected
+            return
+        changed, sessions = self._edit_in_editor(editor, "tags", lambda meta: add_tag(meta.tags, tag))
+        editor.tag_added()
+        if not changed:
+            editor.show_message(f"“{tag}” is already there")
+        else:
+            editor.show_message(f"Added “{tag}”" + (f" to {changed} sessions" if sessions > 1 else ""))
+
+    def on_metadata_editor_tag_removed(self, event: MetadataEditor.TagRemoved) -> None:
+        editor = self.screen.query_one(MetadataEditor)
+        changed, sessions = self._edit_in_editor(editor, "tags", lambda meta: remove_tag(meta.tags, event.tag))
+        if changed:
+            editor.show_message(f"Removed “{event.tag}”" + (f" from {changed} sessions" if sessions > 1 else ""))
+
+    def on_metadata_editor_note_changed(self, event: MetadataEditor.NoteChanged) -> None:
+        self._edit_in_editor(self.screen.query_one(MetadataEditor), "user_note", lambda _meta: event.text or None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A keystroke in the tag input delays a pending save, like one in the note."""
+        if event.input.id == "tag-input" and self._save_timer is not None and self.save_state == "unsaved":
+            self._schedule_save(TEXT_SAVE_DELAY)
+
+    def action_close_editor(self) -> None:
+        self.screen.query_one(MetadataEditor).close()
+        if isinstance(self.screen, DetailsScreen) and self.screen.edit is not None:
+            self.pop_screen()  # opened for editing from the table: back to the table
+            return
+        previous = self._focus_before_edit
+        (previous if previous is not None and previous.is_attached else self.table).focus()
 
     def _refresh_details_now(self) -> None:
         if isinstance(self.screen, DetailsScreen):
@@ -501,6 +682,7 @@ class SessionsApp(App[None]):
             self._save_failed(event.worker.error)
 
     def _saved(self, result: SaveResult) -> None:
+        self._absorb_own_writes()
         self._save_failures = 0
         self.edits.done(result.saved, {conflict.session_id: list(conflict.mine) for conflict in result.conflicts})
         self.table.invalidate()
@@ -518,6 +700,12 @@ class SessionsApp(App[None]):
             self.call_later(self._start_save)
         self.table.invalidate()
         self._refresh_details_now()
+        editor = self.screen.query_one(MetadataEditor) if self.screen.query(MetadataEditor) else None
+        if editor is not None and editor.is_open and not keep_mine:  # theirs: show the stored values
+            rows = self._editor_rows(editor)
+            if rows:
+                self.open_editor(editor, "note" if self.focused is editor.query_one("#note-input") else "tags",
+                                 rows)
 
     def _save_failed(self, error: BaseException | None) -> None:
         self.edits.failed()

@@ -24,7 +24,8 @@ class Command:
     action: str
     """The Textual action run on the widget (or app) whose scope this is."""
     scope: str
-    """``app``, ``table``, ``filter``, ``details``, ``edit`` (table and details) or ``help``: where the key works."""
+    """``app``, ``table``, ``filter``, ``details``, ``edit`` (table and details), ``editor``, ``tags``,
+    ``apply``, ``conflict`` or ``help``: where the key works."""
     show: bool = True
     """Shown in the footer (navigation keys are not, to keep it readable at 80 columns)."""
     palette: bool = True
@@ -48,9 +49,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("table.last", "end,G", "Last row", "last", "table", show=False, palette=False),
     Command("table.open", "enter", "Details", "select", "table", key_display="⏎"),
     Command("table.sort", "s", "Sort", "app.sort_menu", "table"),
-    Command("table.recompute", "r", "Recompute", "app.recompute", "table"),
+    Command("table.recompute", "r", "Recompute", "app.recompute", "table", show=False),
     Command("table.mark", "space", "Mark", "app.toggle_mark", "table", key_display="␣"),
-    Command("table.apply_filtered", "A", "Apply to all filtered", "app.apply_filtered", "table"),
+    Command("table.apply_filtered", "A", "Apply to filtered", "app.apply_filtered", "table"),
+    Command("table.clear_marks", "escape", "Clear marks", "app.clear_marks", "table", show=False),
     # editing metadata: on the marked rows if any, else the highlighted session (table and details)
     Command("edit.liked", "f", "Liked", "app.toggle_flag('is_favorite')", "edit"),
     Command("edit.test", "t", "Test", "app.toggle_flag('is_test')", "edit"),
@@ -58,6 +60,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("edit.like", "plus", "Like", "app.rate('like')", "edit", key_display="+"),
     Command("edit.dislike", "minus", "Dislike", "app.rate('dislike')", "edit", key_display="-"),
     Command("edit.clear_rating", "0", "Clear rating", "app.rate(None)", "edit", show=False),
+    Command("edit.tags", "e", "Tags", "app.edit_tags", "edit"),
+    Command("edit.note", "n", "Note", "app.edit_note", "edit"),
+    # the tag and note editor (above the details panel)
+    Command("editor.close", "escape", "Done", "app.close_editor", "editor", palette=False),
+    Command("tags.remove", "delete,backspace", "Remove tag", "remove_tag", "tags", key_display="Del",
+            palette=False),
     # dialogs of editing
     Command("apply.cancel", "escape", "Cancel", "cancel", "apply", palette=False),
     Command("conflict.mine", "m", "Keep mine", "keep_mine", "conflict", palette=False),

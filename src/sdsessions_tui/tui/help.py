@@ -27,6 +27,9 @@ SCOPE_TITLES: dict[str, str] = {
     "table": "Session list",
     "filter": "Filter",
     "details": "Details",
+    "edit": "Editing (marked rows, else the highlighted one)",
+    "editor": "Tag and note editor",
+    "tags": "Tag list",
     "help": "Help",
     "app": "Everywhere",
 }

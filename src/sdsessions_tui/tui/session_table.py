@@ -438,6 +438,10 @@ class SessionTable(ScrollView, can_focus=True):
         self.marked.symmetric_difference_update({key})
         self.redraw([key])
 
+    def clear_marks(self) -> None:
+        marked, self.marked = self.marked, set()
+        self.redraw(marked)
+
     def move_cursor(self, row: int) -> None:
         """Put the cursor on this index (clamped) and scroll it into view."""
         if not self._ids:

@@ -1,0 +1,201 @@
+"""The tag and note editor: the details side's edit mode (keys ``e`` and ``n``).
+
+It sits above the details panel, not inside it, so the panel's one-key edit
+bindings (``f``, ``t``, ``+``…) never fire from the editor's fields and the
+footer lists only what works there.  The editor holds no metadata: it posts
+what the user asked for (:class:`MetadataEditor.TagSubmitted`,
+:class:`MetadataEditor.TagRemoved`, :class:`MetadataEditor.NoteChanged`) and
+the app applies it to its targets (the marked rows, else the highlighted
+session) through the same pending-edit path as the flag keys, then shows the
+result with :meth:`MetadataEditor.show_tags`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, OptionList, TextArea
+from textual.widgets.option_list import Option
+from textual.widgets.text_area import Edit, EditResult
+from textual_autocomplete import AutoComplete, DropdownItem, TargetState
+
+from ..core.edits import MAX_NOTE_LENGTH, MAX_TAG_LENGTH
+from ..core.text import clean_text
+from .commands import bindings
+
+
+class TagAutoComplete(AutoComplete):
+    """Existing tags, most used first, with their session counts; Enter on one adds it at once."""
+
+    def __init__(self, target: Input, known: Callable[[], Sequence[tuple[str, int]]]) -> None:
+        super().__init__(target, candidates=self._candidates, id="tag-complete")
+        self._known = known
+
+    def _candidates(self, state: TargetState) -> list[DropdownItem]:
+        return [DropdownItem(main=clean_text(tag), prefix=f"{count:>5}  ") for tag, count in self._known()]
+
+    def post_completion(self) -> None:
+        """Enter (or Tab) on a suggestion: the tag is added, the input is ready for the next."""
+        super().post_completion()
+        target = self.target
+        target.post_message(Input.Submitted(target, target.value))
+
+
+class TagList(OptionList):
+    """The targets' tags; Delete or Backspace removes the highlighted one (from every target)."""
+
+    BINDINGS = bindings("tags")
+
+    def action_remove_tag(self) -> None:
+        if self.highlighted is not None:
+            option = self.get_option_at_index(self.highlighted)
+            self.post_message(MetadataEditor.TagRemoved(str(option.id)))
+
+
+class NoteArea(TextArea):
+    """A multi-line note that never grows past :data:`MAX_NOTE_LENGTH` characters.
+
+    Every change (typed, pasted, undone) goes through :meth:`edit`, where an insertion is
+    cut to the room left; deleting is always allowed, even in a longer note imported
+    from elsewhere.  :class:`NoteArea.LimitReached` says how much did not fit.
+    """
+
+    class LimitReached(Message):
+        def __init__(self, dropped: int) -> None:
+            super().__init__()
+            self.dropped = dropped
+
+    def edit(self, edit: Edit) -> EditResult:
+        removed = len(self.get_text_range(edit.top, edit.bottom))
+        room = max(0, MAX_NOTE_LENGTH - (len(self.text) - removed))
+        if len(edit.text) > room:
+            self.post_message(self.LimitReached(len(edit.text) - room))
+            edit.text = edit.text[:room]
+        return super().edit(edit)
+
+
+class MetadataEditor(Vertical):
+    """Add tags (with completion), remove them, and write a note; Esc closes."""
+
+    BINDINGS = bindings("editor")
+
+    class TagSubmitted(Message):
+        """The user asked for this tag (not normalised yet: the app checks it and says why not)."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class TagRemoved(Message):
+        def __init__(self, tag: str) -> None:
+            super().__init__()
+            self.tag = tag
+
+    class NoteChanged(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.keys: list[int] = []
+        """The sessions being edited (table ids)."""
+        self.known_tags: list[tuple[str, int]] = []
+        """Completion candidates: every tag in the database with its session count."""
+        self._everywhere: set[str] = set()
+        """Tags (casefolded) every edited session has already: not offered for completion."""
+        self._note = ""
+        """The note as last loaded or reported: a Changed event with the same text is not an edit."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="editor-title")
+        tag_input = Input(placeholder="add a tag (Enter; ↓ for existing tags)", max_length=MAX_TAG_LENGTH * 2,
+                          id="tag-input")
+        yield tag_input
+        yield TagAutoComplete(tag_input, self._completions)
+        yield TagList(id="tag-list")
+        yield Label("", id="editor-message")
+        yield Label("", id="note-counter")
+        yield NoteArea(id="note-input", soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+
+    @property
+    def is_open(self) -> bool:
+        return self.has_class("-open")
+
+    def open(self, keys: list[int], title: str, note: str | None, note_reason: str | None = None) -> None:
+        """Edit these sessions; ``note_reason``: why their note cannot be edited here (None: it can)."""
+        self.keys = list(keys)
+        self.add_class("-open")
+        self.query_one("#editor-title", Label).update(Text(title, style="bold"))
+        self.show_message(None)
+        area = self.query_one(NoteArea)
+        area.read_only = note_reason is not None
+        self._note = note or ""
+        area.load_text(self._note)  # its Changed event carries the same text: not reported
+        if note_reason:
+            self.show_message(note_reason)
+        self._show_counter()
+
+    def close(self) -> None:
+        self.remove_class("-open")
+        self.keys = []
+        self.query_one("#tag-input", Input).value = ""
+
+    def show_tags(self, tags: Sequence[tuple[str, int]], sessions: int) -> None:
+        """The targets' tags; with several sessions, how many of them have each."""
+        tag_list = self.query_one(TagList)
+        highlighted = tag_list.highlighted
+        options = []
+        for tag, count in tags:
+            label = Text(clean_text(tag))
+            if sessions > 1:
+                label.append(f"  {count}/{sessions}", style="dim")
+            options.append(Option(label, id=tag))
+        tag_list.set_options(options)
+        self._everywhere = {tag.casefold() for tag, count in tags if count >= sessions}
+        if options:
+            tag_list.highlighted = min(highlighted or 0, len(options) - 1)
+        tag_list.set_class(not options, "-empty")
+
+    def _completions(self) -> list[tuple[str, int]]:
+        return [(tag, count) for tag, count in self.known_tags if tag.casefold() not in self._everywhere]
+
+    def tag_added(self) -> None:
+        """The submitted tag was taken: the input is ready for the next one."""
+        self.query_one("#tag-input", Input).value = ""
+
+    def show_message(self, text: str | None, *, error: bool = False) -> None:
+        label = self.query_one("#editor-message", Label)
+        label.update(Text(clean_text(text or "")))
+        label.set_class(bool(text), "-visible")
+        label.set_class(error, "-error")
+
+    def focus_part(self, part: str) -> None:
+        (self.query_one("#note-input") if part == "note" else self.query_one("#tag-input")).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.post_message(self.TagSubmitted(event.value))
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        self._show_counter()
+        text = event.text_area.text
+        if text != self._note:
+            self._note = text
+            self.post_message(self.NoteChanged(text))
+
+    def on_note_area_limit_reached(self, event: NoteArea.LimitReached) -> None:
+        self.show_message(f"a note has at most {MAX_NOTE_LENGTH} characters: {event.dropped} not added",
+                          error=True)
+
+    def _show_counter(self) -> None:
+        length = len(self.query_one(NoteArea).text)
+        counter = self.query_one("#note-counter", Label)
+        counter.update(f"Note  {length}/{MAX_NOTE_LENGTH}")
+        counter.set_class(length >= MAX_NOTE_LENGTH, "-full")

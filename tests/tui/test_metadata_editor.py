@@ -1,0 +1,196 @@
+"""The tag and note editor (keys e and n): completion, normalisation, removal, the note limit, saving."""
+
+from __future__ import annotations
+
+from textual import events
+
+from sdsessions_tui.core.edits import MAX_NOTE_LENGTH
+from sdsessions_tui.core.store import Store
+from sdsessions_tui.tui import app as app_module
+from sdsessions_tui.tui.app import DetailsScreen
+from sdsessions_tui.tui.metadata_editor import MetadataEditor, NoteArea, TagAutoComplete, TagList
+from tests.tui.test_app import ready, until
+from tests.tui.test_editing import count_writes, save_text
+
+HAIR = "20251114_093010-hair_test"  # tagged "keep" and "[red]x[/]" by the fixture
+
+
+async def cursor_to(pilot, table, session_id: str) -> None:
+    index = next(i for i in range(table.row_count) if table.row_at(i).session_id == session_id)
+    table.move_cursor(index)
+    await pilot.pause()
+
+
+def editor_of(app) -> MetadataEditor:
+    return app.screen.query_one(MetadataEditor)
+
+
+def message(app) -> str:
+    return str(editor_of(app).query_one("#editor-message").render())
+
+
+def tag_list(app) -> list[str]:
+    tags = editor_of(app).query_one(TagList)
+    return [str(tags.get_option_at_index(i).prompt) for i in range(tags.option_count)]
+
+
+async def test_nine_quick_keystrokes_in_the_tag_input_make_one_write(make_app, app_store, monkeypatch):
+    writes = count_writes(app_store, monkeypatch)
+    monkeypatch.setattr(app_module, "TEXT_SAVE_DELAY", 2.0)  # Pilot's presses are slow on a busy CI box
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        session_id = table.row_at(0).session_id
+        await pilot.press("e")
+        assert editor_of(app).is_open and app.focused.id == "tag-input"
+        await pilot.press("w", "i", "p", "enter", "b", "e", "s", "t", "enter")  # nine keys, two tags
+        assert "wip, best" in table.render_line(1).text  # on screen before any write
+        assert not writes and "unsaved" in save_text(app)
+        await until(pilot, lambda: "✓ saved" in save_text(app))
+        assert len(writes) == 1 and writes[0][0].changes == {"tags": ("wip", "best")}
+        assert app_store.get_metadata(session_id).tags == ("wip", "best")
+
+
+async def test_tags_are_normalised_and_invalid_ones_refused(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await cursor_to(pilot, table, HAIR)
+        await pilot.press("e", *"  Best   of  set ", "enter")
+        assert "Added “Best of set”" in message(app)
+        assert tag_list(app) == ["keep", "[red]x[/]", "Best of set"]  # markup in a tag stays literal
+        tag_input = app.screen.query_one("#tag-input")
+        await pilot.press(*"a,b", "enter")
+        assert "comma" in message(app) and tag_input.value == "a,b"  # kept, to be corrected
+        tag_input.value = "x" * 51
+        await pilot.press("enter")
+        assert "at most 50 characters" in message(app)
+        tag_input.value = "KEEP"
+        await pilot.press("enter")
+        assert "already there" in message(app) and tag_list(app)[0] == "keep"  # first spelling kept
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(HAIR).tags == ("keep", "[red]x[/]", "Best of set"))
+
+
+async def test_a_tag_is_removed_from_the_keyboard(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await cursor_to(pilot, table, HAIR)
+        await pilot.press("e", "tab")
+        assert isinstance(app.focused, TagList)
+        await pilot.press("down", "delete")
+        assert tag_list(app) == ["keep"] and "Removed “[red]x[/]”" in message(app)
+        await pilot.press("escape")  # closes the editor, back to the table
+        assert not editor_of(app).is_open and app.focused is table
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(HAIR).tags == ("keep",))
+
+
+async def test_completion_offers_existing_tags_with_counts(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await cursor_to(pilot, table, HAIR)
+        await pilot.press("e")
+        await until(pilot, lambda: editor_of(app).known_tags)
+        completion = app.screen.query_one(TagAutoComplete)
+        await pilot.press("k")
+        assert not completion.display  # "keep" is on this session already: not offered
+        await pilot.press("escape", "escape", "down", "e")  # another session
+        await until(pilot, lambda: editor_of(app).known_tags)
+        await pilot.press("k")
+        await until(pilot, lambda: completion.display)
+        assert "1  keep" in str(completion.option_list.get_option_at_index(0).prompt)
+        await pilot.press("enter")  # takes the suggestion and adds it
+        assert tag_list(app) == ["keep"]
+        assert app.screen.query_one("#tag-input").value == ""
+
+
+async def test_the_note_has_a_counter_and_a_hard_limit(make_app, app_store, monkeypatch):
+    writes = count_writes(app_store, monkeypatch)
+    monkeypatch.setattr(app_module, "TEXT_SAVE_DELAY", 2.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        session_id = table.row_at(0).session_id
+        await pilot.press("n")
+        area = app.screen.query_one(NoteArea)
+        assert app.focused is area
+        await pilot.press(*"good", "enter", *"hands")
+        counter = app.screen.query_one("#note-counter")
+        assert "10/500" in str(counter.render())
+        app.post_message(events.Paste("x" * 600))  # as the driver does: to the focused widget
+        await until(pilot, lambda: len(area.text) == MAX_NOTE_LENGTH)
+        assert "500/500" in str(counter.render()) and counter.has_class("-full")
+        assert "110 not added" in message(app)
+        await pilot.press("z")
+        assert len(area.text) == MAX_NOTE_LENGTH  # typing at the limit adds nothing
+        await pilot.press("backspace")
+        assert len(area.text) == MAX_NOTE_LENGTH - 1  # deleting still works
+        await until(pilot, lambda: "✓ saved" in save_text(app))
+        assert len(writes) == 1
+        stored = app_store.get_metadata(session_id).user_note
+        assert stored.startswith("good\nhands") and len(stored) == MAX_NOTE_LENGTH - 1
+
+
+async def test_marked_rows_share_the_tag_editor(make_app, app_store):
+    app_store.update_metadata(HAIR, {"user_note": "mine"})
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await cursor_to(pilot, table, HAIR)
+        other = table.row_at(table.cursor_row + 1).session_id
+        await pilot.press("space", "space", "e")
+        assert "2 marked sessions" in str(editor_of(app).query_one("#editor-title").render())
+        assert tag_list(app) == ["keep  1/2", "[red]x[/]  1/2"]
+        assert app.screen.query_one(NoteArea).read_only  # the two notes differ
+        await pilot.press(*"keep", "enter")
+        assert "Added “keep” to 1 sessions" in message(app)
+        assert tag_list(app)[0] == "keep  2/2"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(other).tags == ("keep",))
+        assert app_store.get_metadata(HAIR).tags == ("keep", "[red]x[/]")
+
+
+async def test_narrow_terminal_edits_full_screen(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = await ready(pilot)
+        session_id = table.row_at(0).session_id
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, DetailsScreen) and app.focused is not None)
+        assert isinstance(app.focused, NoteArea)
+        await pilot.press(*"ok", "escape")
+        await until(pilot, lambda: not isinstance(app.screen, DetailsScreen))
+        assert app.focused is table
+        await pilot.press("q")
+    assert app_store.get_metadata(session_id).user_note == "ok"
+
+
+async def test_the_table_picks_up_another_instances_changes(make_app, app_store, monkeypatch):
+    monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 0.1)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        session_id = table.row_at(0).session_id
+        await pilot.pause(0.3)  # the checks have started
+        with Store(app_store.path) as other:
+            other.update_metadata(session_id, {"tags": ["from-elsewhere"], "is_favorite": True})
+        await until(pilot, lambda: "from-else" in table.render_line(1).text)
+        assert "♥" in table.render_line(1).text
+
+
+async def test_two_instances_editing_different_fields_both_win(make_app, app_store, monkeypatch):
+    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        session_id = table.row_at(0).session_id
+        await pilot.press("f")
+        with Store(app_store.path) as other:
+            other.update_metadata(session_id, {"user_rating": "dislike"})
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(session_id).is_favorite)
+        assert app_store.get_metadata(session_id).user_rating == "dislike"
+        assert not app.screen.is_modal  # no conflict to resolve
