@@ -123,7 +123,8 @@ def lines_of(widget: Any) -> list[str]:
 
 
 def panel_text(panel: DetailsPanel) -> str:
-    return "\n".join(lines_of(panel.query_one("#details-top")) + lines_of(panel.query_one("#details-body")))
+    parts = ("#details-top", "#details-body", "#details-metadata", "#details-texts")
+    return "\n".join(line for part in parts for line in lines_of(panel.query_one(part)))
 
 
 def line_with(text: str, needle: str) -> str:

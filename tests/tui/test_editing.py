@@ -12,7 +12,9 @@ from sdsessions_tui.tui import app as app_module
 from sdsessions_tui.tui.app import ConflictScreen, SessionsApp
 from sdsessions_tui.tui.edit_screens import ApplyMenu
 from sdsessions_tui.tui.editing import PendingEdits
+from sdsessions_tui.tui.details import DetailsPanel
 from tests.tui.test_app import ready, until
+from tests.tui.test_details import lines_of
 
 
 def count_writes(store, monkeypatch):
@@ -172,3 +174,18 @@ def test_every_editing_key_is_in_the_registry(key):
     from sdsessions_tui.tui.commands import COMMANDS
 
     assert any(key in command.key.split(",") for command in COMMANDS)
+
+
+
+async def test_the_details_panel_shows_an_edit_before_it_is_saved(make_app, app_store, monkeypatch):
+    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 30.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        metadata = app.query_one("#details-metadata")
+        flags = lambda: next(line for line in lines_of(metadata) if line.startswith("Flags"))  # noqa: E731
+        await until(pilot, lambda: app.query_one("#details", DetailsPanel).stats is not None)
+        assert "liked" not in flags()
+        await pilot.press("f", "t")
+        await until(pilot, lambda: "liked, test" in flags())
+        assert not app_store.get_metadata(table.row_at(0).session_id).is_favorite  # not saved yet

@@ -59,6 +59,8 @@ THUMBNAIL_CACHE_BYTES = 200 * 1024 * 1024
 FLAG_SAVE_DELAY = 0.5
 #: Seconds after the last keystroke in the tag or note editor.
 TEXT_SAVE_DELAY = 1.0
+#: Seconds of pause in typing a tag or note before the details panel shows it.
+TYPING_DETAILS_DELAY = 0.3
 #: Seconds between checks for changes other programs made to the database.
 EXTERNAL_CHECK_INTERVAL = 1.0
 #: Worker groups that write to the database: their commits are not "other programs' changes".
@@ -184,6 +186,7 @@ class SessionsApp(App[None]):
         self.advance_after_rating = advance_after_rating
         self._focus_before_edit: Widget | None = None
         self._data_version: int | None = None
+        self._edit_details_timer: Timer | None = None
         if theme:
             self.theme = theme
 
@@ -351,8 +354,9 @@ class SessionsApp(App[None]):
         if found is None:
             panel.show(None, None)
             return
+        stats, metadata = found
         row = self.table.row_at(self.table.cursor_row) if self.table.cursor_row is not None else None
-        panel.show(*found, unavailable=bool(row and row.id == key and row.is_unavailable))
+        panel.show(stats, self.edits.effective(metadata), unavailable=bool(row and row.id == key and row.is_unavailable))
 
     def on_session_table_selected(self, event: SessionTable.Selected) -> None:
         if self.screen.has_class("-narrow"):
@@ -491,7 +495,7 @@ class SessionsApp(App[None]):
         if changed:
             self.table.redraw(changed)
             if self.table.cursor_key in changed or isinstance(self.screen, DetailsScreen):
-                self._refresh_details_now()
+                self._schedule_details_refresh(typing=delay == TEXT_SAVE_DELAY)
             self._schedule_save(delay)
         return len(changed)
 
@@ -607,7 +611,8 @@ class SessionsApp(App[None]):
         """Apply an editor change to its sessions; (changed, sessions)."""
         rows = self._editor_rows(editor)
         changed = self._edit_each(rows, name, value_for, TEXT_SAVE_DELAY)
-        self._show_editor_tags(editor, [self.edits.effective(row.metadata) for row in rows])
+        if name == "tags":
+            self._show_editor_tags(editor, [self.edits.effective(row.metadata) for row in rows])
         return changed, len(rows)
 
     def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
@@ -645,6 +650,34 @@ class SessionsApp(App[None]):
             return
         previous = self._focus_before_edit
         (previous if previous is not None and previous.is_attached else self.table).focus()
+
+    def _schedule_details_refresh(self, *, typing: bool) -> None:
+        """Show an edit in the details too: after the row's frame for a key, once typing pauses for text.
+
+        (Re-rendering the panel costs a layout pass of the screen: never on a key's own frame.)
+        """
+        if self._edit_details_timer is not None:
+            self._edit_details_timer.stop()
+            self._edit_details_timer = None
+        if typing:
+            self._edit_details_timer = self.set_timer(TYPING_DETAILS_DELAY, self._show_edited_metadata)
+        else:
+            self.call_after_refresh(self._show_edited_metadata)
+
+    def _show_edited_metadata(self) -> None:
+        """The details panel's session with its edits (only its metadata section is drawn again)."""
+        if isinstance(self.screen, DetailsScreen):
+            panel = self.screen.query_one(DetailsPanel)
+        elif not self.screen.has_class("-narrow"):
+            panel = self.query_one("#details", DetailsPanel)
+        else:
+            return
+        if panel.stats is not None:
+            try:
+                stored = self.store.get_metadata(panel.stats.session_id)
+            except StoreError:
+                return  # the edit is in the table and the editor; the panel catches up on the next show
+            panel.show_metadata(self.edits.effective(stored))
 
     def _refresh_details_now(self) -> None:
         if isinstance(self.screen, DetailsScreen):

@@ -332,7 +332,8 @@ class DetailsPanel(VerticalScroll, can_focus=True):
     DetailsPanel {
         padding: 0 1;
     }
-    DetailsPanel > #details-top, DetailsPanel > #details-body {
+    DetailsPanel > #details-top, DetailsPanel > #details-body, DetailsPanel > #details-metadata,
+    DetailsPanel > #details-texts {
         height: auto;
     }
     DetailsPanel > #details-thumbnail {
@@ -354,6 +355,8 @@ class DetailsPanel(VerticalScroll, can_focus=True):
         """Placeholder values and sweep seeds shown in full (Enter toggles; reset for another session)."""
         self._top = Static(id="details-top")
         self._body = Static(id="details-body")
+        self._metadata = Static(id="details-metadata")
+        self._texts = Static(id="details-texts")
         self._thumbnail = Thumbnail(thumbnail_cache, delay=thumbnail_delay, id="details-thumbnail")
 
     @property
@@ -364,6 +367,8 @@ class DetailsPanel(VerticalScroll, can_focus=True):
         yield self._top
         yield self._thumbnail
         yield self._body
+        yield self._metadata
+        yield self._texts
 
     def on_mount(self) -> None:
         self._refresh_content()
@@ -390,18 +395,38 @@ class DetailsPanel(VerticalScroll, can_focus=True):
         if self.stats is None:
             return
         self.expanded = not self.expanded
-        self._body.update(Group(*body_sections(self.stats, self.metadata, expanded=self.expanded)))
+        self._body.update(Group(*body_sections(self.stats, expanded=self.expanded)))
+
+    def show_metadata(self, metadata: SessionMetadata | None) -> None:
+        """The same session with other metadata (an edit): only that section is drawn again.
+
+        Without a layout pass of the screen when the section keeps its height, so an
+        edit key costs the panel a few lines, not a re-arrangement of every widget.
+        """
+        self.metadata = metadata
+        if self.stats is not None and self.is_mounted:
+            self._show_metadata_section()
+
+    def _show_metadata_section(self) -> None:
+        section = Group(*metadata_section(self.metadata))
+        width = self._metadata.content_region.width or self.content_region.width
+        lines = len(self.app.console.render_lines(section, self.app.console.options.update_width(max(width, 1)),
+                                                  pad=False)) if width else -1
+        self._metadata.update(section, layout=lines != self._metadata.size.height)
 
     def _refresh_content(self) -> None:
         stats = self.stats
         self.set_class(stats is None, "-empty")
         if stats is None:
             self._top.update(Text("No session selected", style="dim italic"))
-            self._body.update("")
+            for static in (self._body, self._metadata, self._texts):
+                static.update("")
             self._thumbnail.request(None)
             return
         self._top.update(Group(*top_sections(stats, unavailable=self.unavailable)))
-        self._body.update(Group(*body_sections(stats, self.metadata, expanded=self.expanded)))
+        self._body.update(Group(*body_sections(stats, expanded=self.expanded)))
+        self._show_metadata_section()
+        self._texts.update(Group(*text_sections(stats)))
         image = None
         if stats.image_files and not self.unavailable:
             image = Path(stats.session_path) / stats.image_files[0]
@@ -446,15 +471,24 @@ def top_sections(stats: SessionStats, *, unavailable: bool = False) -> list[Rend
     return parts
 
 
-def body_sections(stats: SessionStats, metadata: SessionMetadata | None, *,
-                  expanded: bool = False) -> list[RenderableType]:
-    """Every section below the thumbnail."""
+def body_sections(stats: SessionStats, *, expanded: bool = False) -> list[RenderableType]:
+    """The stats sections below the thumbnail."""
     parts: list[RenderableType] = []
     parts += _section("Generation", _generation_rows(stats, expanded))
     parts += _section("Images", _image_rows(stats))
     parts += _section("API parameters", _api_rows(stats))
     parts += _placeholders(stats, expanded)
-    parts += _section("Metadata", _metadata_rows(metadata), always=True)
+    return parts
+
+
+def metadata_section(metadata: SessionMetadata | None) -> list[RenderableType]:
+    """The user's tags, flags, rating and note (drawn on its own: edits change only this)."""
+    return _section("Metadata", _metadata_rows(metadata), always=True)
+
+
+def text_sections(stats: SessionStats) -> list[RenderableType]:
+    """The prompts and the warnings, last."""
+    parts: list[RenderableType] = []
     parts += _prompt("Prompt", stats.resolved_prompt)
     parts += _prompt("Negative prompt", stats.negative_prompt)
     if stats.warnings:

@@ -84,7 +84,9 @@ class FilterBar(Vertical):
     def show_save_state(self, state: str, text: str) -> None:
         """The save indicator of the edited sessions: unsaved → saving → saved, or error."""
         label = self.query_one("#save-state", Label)
-        label.update(text)
+        # a fixed width but for an error (long, rare): no layout pass of the screen per key press
+        label.update(text, layout=state == "error")
+        label.set_class(bool(text), "-shown")  # hidden while there is nothing to say: the input keeps the room
         for name in ("unsaved", "saving", "saved", "error"):
             label.set_class(name == state, f"-{name}")
 

@@ -197,5 +197,5 @@ class MetadataEditor(Vertical):
     def _show_counter(self) -> None:
         length = len(self.query_one(NoteArea).text)
         counter = self.query_one("#note-counter", Label)
-        counter.update(f"Note  {length}/{MAX_NOTE_LENGTH}")
+        counter.update(f"Note  {length}/{MAX_NOTE_LENGTH}", layout=False)  # full width: no layout per key
         counter.set_class(length >= MAX_NOTE_LENGTH, "-full")
