@@ -161,7 +161,9 @@ async def test_narrow_terminal_edits_full_screen(make_app, app_store):
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, DetailsScreen) and app.focused is not None)
         assert isinstance(app.focused, NoteArea)
-        await pilot.press(*"ok", "escape")
+        await pilot.press(*"ok")
+        assert "unsaved" in save_text(app)  # the full-screen details have their own indicator
+        await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, DetailsScreen))
         assert app.focused is table
         await pilot.press("q")

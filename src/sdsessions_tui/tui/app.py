@@ -38,7 +38,7 @@ from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .edit_screens import ApplyMenu, ConflictScreen
 from .editing import PendingEdits, SaveState
-from .filter_bar import FilterBar
+from .filter_bar import FilterBar, SaveIndicator
 from .help import HelpScreen
 from .metadata_editor import MetadataEditor, TagList
 from .session_table import SessionTable
@@ -137,6 +137,7 @@ class DetailsScreen(Screen[None]):
         self.edit = edit
 
     def compose(self) -> ComposeResult:
+        yield SaveIndicator()
         yield MetadataEditor(id="editor-full")
         yield DetailsPanel(thumbnail_cache=self.app.thumbnail_cache, id="details-full")  # type: ignore[attr-defined]
         yield Footer()
@@ -145,6 +146,7 @@ class DetailsScreen(Screen[None]):
         panel = self.query_one(DetailsPanel)
         self.app.show_details_in(panel, self.key)  # type: ignore[attr-defined]
         panel.focus()
+        self.app.show_save_state()  # type: ignore[attr-defined]  (the indicator of this screen)
         if self.edit is not None:
             self.app.open_editor(self.query_one(MetadataEditor), *self.edit)  # type: ignore[attr-defined]
 
@@ -513,14 +515,14 @@ class SessionsApp(App[None]):
     def action_clear_marks(self) -> None:
         if self.table.marked:
             self.table.clear_marks()
-            self._show_save_state()
+            self.show_save_state()
 
     def action_toggle_mark(self) -> None:
         key = self.table.cursor_key
         if key is not None:
             self.table.toggle_mark(key)
             self.table.action_cursor_down()
-            self._show_save_state()
+            self.show_save_state()
 
     def action_apply_filtered(self) -> None:
         ids = list(self.table.ids)
@@ -689,7 +691,7 @@ class SessionsApp(App[None]):
         if self._save_timer is not None:
             self._save_timer.stop()  # Timer.reset() would not restart the countdown
         self._save_timer = self.set_timer(delay, self._start_save)
-        self._show_save_state("unsaved")
+        self.show_save_state("unsaved")
 
     def action_save_now(self) -> None:
         self._start_save()
@@ -701,7 +703,7 @@ class SessionsApp(App[None]):
         if self._save_worker is not None or not self.edits:
             return  # a save is running: its end starts the next one
         burst = self.edits.take()
-        self._show_save_state("saving")
+        self.show_save_state("saving")
         self._save_worker = self.run_worker(partial(self.store.apply_edits, burst), thread=True, group="save",
                                             exit_on_error=False)
 
@@ -724,12 +726,12 @@ class SessionsApp(App[None]):
         if self.edits:
             self._start_save()
         else:
-            self._show_save_state("saved")
+            self.show_save_state("saved")
 
     def _resolve(self, conflict: Conflict, keep_mine: bool | None) -> None:
         if keep_mine:
             self.edits.keep_mine(conflict)
-            self._show_save_state("unsaved")
+            self.show_save_state("unsaved")
             self.call_later(self._start_save)
         self.table.invalidate()
         self._refresh_details_now()
@@ -745,10 +747,10 @@ class SessionsApp(App[None]):
         delay = RETRY_DELAYS[min(self._save_failures, len(RETRY_DELAYS) - 1)]
         self._save_failures += 1
         reason = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
-        self._show_save_state("error", f"✗ not saved: {clean_text(reason)} — retry in {delay:g} s or ctrl+s")
+        self.show_save_state("error", f"✗ not saved: {clean_text(reason)} — retry in {delay:g} s or ctrl+s")
         self._save_timer = self.set_timer(delay, self._start_save)
 
-    def _show_save_state(self, state: SaveState | None = None, text: str | None = None) -> None:
+    def show_save_state(self, state: SaveState | None = None, text: str | None = None) -> None:
         """Show ``state`` (its standard text unless ``text``); without arguments, the last state again."""
         if state is not None:
             self.save_state = state
@@ -756,7 +758,9 @@ class SessionsApp(App[None]):
         label = self._save_text
         if self.table.marked:
             label = f"{len(self.table.marked)} marked  {label}"
-        self.filter_bar.show_save_state(self.save_state, label)
+        for screen in self.screen_stack:
+            for indicator in screen.query(SaveIndicator):
+                indicator.show(self.save_state, label)
 
     def flush_edits(self) -> bool:
         """Write every pending edit now, on this thread (quit, SIGTERM, SIGHUP); False if that failed."""
@@ -768,7 +772,7 @@ class SessionsApp(App[None]):
             result = self.store.apply_edits(self.edits.take())
         except StoreError as error:
             self.edits.failed()
-            self._show_save_state("error", f"✗ not saved: {clean_text(str(error))} — q again quits anyway")
+            self.show_save_state("error", f"✗ not saved: {clean_text(str(error))} — q again quits anyway")
             return False
         self.edits.done(result.saved)  # conflicts at exit: the other instance's values stay
         return True

@@ -44,6 +44,24 @@ def chip_lit(chip_id: str, f: SessionFilter) -> bool:
     }[chip_id]
 
 
+class SaveIndicator(Label):
+    """Whether the edited sessions are saved: unsaved → saving → saved, or why not.
+
+    Beside the result count, and at the top of the full-screen details (narrow
+    terminals), so it is in view wherever an edit is made.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("", id="save-state")
+
+    def show(self, state: str, text: str) -> None:
+        # a fixed width but for an error (long, rare): no layout pass of the screen per key press
+        self.update(text, layout=state == "error")
+        self.set_class(bool(text), "-shown")  # hidden while there is nothing to say: the input keeps the room
+        for name in ("unsaved", "saving", "saved", "error"):
+            self.set_class(name == state, f"-{name}")
+
+
 class FilterBar(Vertical):
     """Posts :class:`FilterBar.QueryEdited` whenever the query text changes (typed, chip or picker)."""
 
@@ -59,7 +77,7 @@ class FilterBar(Vertical):
             yield Input(placeholder="filter: model:flux tag:keep is:liked date:7d cat on a mat   (/ to focus)",
                         id="query")
             yield Label("", id="count")
-            yield Label("", id="save-state")
+            yield SaveIndicator()
         with Horizontal(id="chips"):
             for chip_id, label, _term in CHIPS:
                 yield Button(label, id=chip_id, classes="chip", compact=True)
@@ -80,15 +98,6 @@ class FilterBar(Vertical):
     def show_result(self, shown: int, total: int) -> None:
         # fixed width in screens.tcss: no layout pass (it would re-arrange the whole screen per filter)
         self.query_one("#count", Label).update(f"{shown:,} of {total:,}".replace(",", " "), layout=False)
-
-    def show_save_state(self, state: str, text: str) -> None:
-        """The save indicator of the edited sessions: unsaved → saving → saved, or error."""
-        label = self.query_one("#save-state", Label)
-        # a fixed width but for an error (long, rare): no layout pass of the screen per key press
-        label.update(text, layout=state == "error")
-        label.set_class(bool(text), "-shown")  # hidden while there is nothing to say: the input keeps the room
-        for name in ("unsaved", "saving", "saved", "error"):
-            label.set_class(name == state, f"-{name}")
 
     def show_error(self, message: str | None) -> None:
         error = self.query_one("#query-error", Label)
