@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
@@ -78,8 +78,11 @@ class NoteArea(TextArea):
         return super().edit(edit)
 
 
-class MetadataEditor(Vertical):
-    """Add tags (with completion), remove them, and write a note; Esc closes."""
+class MetadataEditor(VerticalScroll, can_focus=False):
+    """Add tags (with completion), remove them, and write a note; Esc closes.
+
+    It scrolls (the focused field is kept in view) when a short terminal cannot show it all.
+    """
 
     BINDINGS = bindings("editor")
 
