@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import select
 import signal
 import sqlite3
 import subprocess
@@ -212,3 +213,42 @@ def test_headless_refresh_never_imports_textual(tmp_path):
             "sys.exit(3 if bad else rc)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_headless_watch_keeps_the_db_current_and_stops_on_sigterm(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    db = tmp_path / "w.db"
+    code = ("import sys; from sdsessions_tui.cli import main; rc = main(sys.argv[1:]); "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_image')]; "
+            "print('textual imported' if bad else 'no textual', flush=True); sys.exit(3 if bad else rc)")
+    process = subprocess.Popen([sys.executable, "-c", code, "--watch", str(root), "--db", str(db)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "watching" in _line(process)
+        time.sleep(0.5)  # the watches are set up
+        manifest = ex.example_c()
+        write_session(root, "20251114_093010-hair_test", manifest=manifest, mtime=None,
+                      images=[image["filename"] for image in manifest["images"]])
+        assert "1 new" in _line(process)
+        with sqlite3.connect(db) as raw:
+            assert raw.execute("SELECT images_actual FROM session_stats").fetchall() == [(6,)]
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "stopped" in out and "no textual" in out
+
+
+def _line(process: subprocess.Popen, timeout: float = 30.0) -> str:
+    """The child's next output line, or a failure instead of a hang."""
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, "no output from the watcher"
+    return process.stdout.readline()
+
+
+def test_watch_and_refresh_all_together_is_a_usage_error(tmp_path, capsys):
+    assert main(["--watch", "--refresh-all", str(tmp_path)]) == 2
+    assert "do not go together" in capsys.readouterr().err

@@ -50,6 +50,11 @@ def _main_parser() -> argparse.ArgumentParser:
                         help="thumbnails: auto, halfcell (default, works over any SSH link), unicode, sixel, tgp, none")
     parser.add_argument("--refresh-all", action="store_true",
                         help="headless: bring the database up to date with ROOTs and exit")
+    parser.add_argument("--watch", action="store_true",
+                        help="headless: refresh ROOTs, then keep the database current as sessions are written "
+                             "(until Ctrl+C or SIGTERM); for a systemd unit or a tmux pane")
+    parser.add_argument("--poll", action="store_true",
+                        help="watch by polling instead of file notifications (network drives, WSL /mnt)")
     parser.add_argument("--force", action="store_true", help="with --refresh-all: re-read every session")
     parser.add_argument("--json", action="store_true", help="with --refresh-all: print the summary as JSON")
     parser.add_argument("--version", action="version", version=f"sdsessions {__version__}")
@@ -163,10 +168,14 @@ def _check_roots(roots: Sequence[str]) -> None:
 
 
 def _run_main(args: argparse.Namespace) -> int:
+    if args.refresh_all and args.watch:
+        raise UsageError("--refresh-all and --watch do not go together (--watch refreshes first)")
     if args.refresh_all:
         return _run_refresh(args)
     if args.force or args.json:
         raise UsageError("--force and --json go with --refresh-all")
+    if args.watch:
+        return _run_watch(args)
     for root in args.roots:
         if not Path(root).expanduser().is_dir():
             raise UsageError(f"{root}: no such folder")
@@ -207,7 +216,7 @@ def _run_app(args: argparse.Namespace) -> int:
 
             gc.freeze()  # start-up objects live for the whole run: keep them out of every GC pass
             SessionsApp(store, roots, keymap=config.keymap, theme=config.theme, first_ids=first_ids,
-                        advance_after_rating=config.advance_after_rating).run()
+                        advance_after_rating=config.advance_after_rating, poll=args.poll).run()
     finally:
         store.close()
     return EXIT_OK
@@ -237,6 +246,42 @@ def _run_refresh(args: argparse.Namespace) -> int:
         print(clean_text(f"  unreadable: {path}: {reason}"))
     for path, reason in summary.problems:
         print(clean_text(f"  skipped: {path}: {reason}"))
+    return EXIT_OK
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    """Refresh ROOTs, then apply every change as it happens until Ctrl+C, SIGTERM or SIGHUP."""
+    import signal
+    import threading
+    import time
+
+    from .core.refresh import refresh
+    from .core.text import clean_text
+    from .core.watch import WatchBatch, watch
+    from .progress import progress_reporter
+
+    _check_roots(args.roots)
+    store = _open_store(_settings(args).db)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stop.set())
+
+    def say(text: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {clean_text(text)}", flush=True)
+
+    def report(batch: WatchBatch) -> None:
+        say(f"{batch.new} new, {batch.updated} updated, {batch.relinked} relinked, "
+            f"{batch.unavailable} now unavailable ({batch.seconds * 1000:.0f} ms)")
+
+    try:
+        with progress_reporter("Refreshing sessions") as progress:
+            summary = refresh(store, args.roots, progress=progress)
+        say(f"{summary.found} sessions ({summary.new} new, {summary.updated} updated); watching "
+            f"{', '.join(args.roots)} — Ctrl+C stops")
+        watch(store, args.roots, stop, poll=args.poll, on_batch=report, notice=say)
+    finally:
+        store.close()
+    say("stopped")
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ from sdsessions_tui.core.edits import MAX_NOTE_LENGTH
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui import app as app_module
 from sdsessions_tui.tui.app import DetailsScreen
+from sdsessions_tui.tui.help import HelpScreen
 from sdsessions_tui.tui.metadata_editor import MetadataEditor, NoteArea, TagAutoComplete, TagList
 from tests.tui.test_app import ready, until
 from tests.tui.test_editing import count_writes, save_text
@@ -196,3 +197,23 @@ async def test_two_instances_editing_different_fields_both_win(make_app, app_sto
         await until(pilot, lambda: app_store.get_metadata(session_id).is_favorite)
         assert app_store.get_metadata(session_id).user_rating == "dislike"
         assert not app.screen.is_modal  # no conflict to resolve
+
+
+async def test_f1_in_the_editor_lists_its_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await cursor_to(pilot, table, HAIR)
+        await pilot.press("e", "tab", "f1")  # the tag list
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert [scope for scope, _title, _rows in app.screen.sections] == ["tags", "editor", "app"]
+
+
+async def test_escape_in_the_list_clears_the_marks(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("space", "space")
+        assert len(table.marked) == 2 and "2 marked" in save_text(app)
+        await pilot.press("escape")
+        assert not table.marked and "marked" not in save_text(app)

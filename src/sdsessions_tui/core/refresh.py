@@ -109,7 +109,7 @@ def refresh(
     # Folders that vanished since the last refresh: a new folder with the same
     # fingerprint is the same session renamed or moved.
     vanished = {row.fingerprint: row for path, row in known.items() if path not in on_disk and row.fingerprint}
-    batch = _Batch(store, known, vanished)
+    batch = StatsBatch(store, known, vanished)
     to_read: list[SessionFolder] = []
     for folder in found.sessions:
         previous = known.get(str(folder.path))
@@ -193,8 +193,13 @@ def _was_listed(path: str, roots: Sequence[str], unlisted: set[str]) -> bool:
     return in_root and parent not in unlisted and os.path.dirname(parent) not in unlisted
 
 
-class _Batch:
-    """Stats rows waiting to be written, flushed every :data:`BATCH_SIZE` rows."""
+class StatsBatch:
+    """Stats rows waiting to be written, flushed every :data:`BATCH_SIZE` rows.
+
+    A new folder whose fingerprint matches a vanished session (``vanished``, else an
+    unavailable one in the store) is that session renamed or moved: it is relinked,
+    keeping its id and the user's metadata.  Used by refresh and by the watcher.
+    """
 
     def __init__(self, store: Store, known: dict[str, KnownSession], vanished: dict[str, KnownSession]) -> None:
         self.store, self.known, self.vanished = store, known, vanished
@@ -206,19 +211,27 @@ class _Batch:
         if len(self.rows) >= BATCH_SIZE:
             self.flush()
 
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        new_prints = {row["fingerprint"]: row["session_path"] for row in self.rows
-                      if row["session_path"] not in self.known and row["fingerprint"]}
-        candidates = {fp: self.vanished[fp] for fp in new_prints if fp in self.vanished}
-        missing = [fp for fp in new_prints if fp not in candidates]
-        if missing:
-            candidates.update(self.store.find_relink_candidates(missing))
-        relinks = {new_prints[fp]: old for fp, old in candidates.items()}
-        self.store.upsert_stats(self.rows, relinks)
+    def flush(self, gone: Sequence[str] = ()) -> int:
+        """Write the rows (and mark ``gone`` unavailable) in one transaction; how many became unavailable."""
+        if not self.rows and not gone:
+            return 0
+        relinks = find_relinks(self.store, self.rows, self.known, self.vanished)
+        unavailable = self.store.upsert_stats(self.rows, relinks, gone)
         for old in relinks.values():
             self.known.pop(old.session_path, None)
             self.vanished.pop(old.fingerprint or "", None)
         self.relinked += len(relinks)
         self.rows.clear()
+        return unavailable
+
+
+def find_relinks(store: Store, rows: Sequence[dict[str, Any]], known: dict[str, KnownSession],
+                 vanished: dict[str, KnownSession]) -> dict[str, KnownSession]:
+    """New session path → the vanished (or unavailable) session it is, by content fingerprint."""
+    new_prints = {row["fingerprint"]: row["session_path"] for row in rows
+                  if row["session_path"] not in known and row["fingerprint"]}
+    candidates = {fp: vanished[fp] for fp in new_prints if fp in vanished}
+    missing = [fp for fp in new_prints if fp not in candidates]
+    if missing:
+        candidates.update(store.find_relink_candidates(missing))
+    return {new_prints[fp]: old for fp, old in candidates.items()}

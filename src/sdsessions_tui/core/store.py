@@ -318,11 +318,22 @@ class Store:
 
     def known_sessions(self, roots: Sequence[str]) -> dict[str, KnownSession]:
         """Stored sessions under ``roots``, by path."""
-        roots = list(roots)
+        return self._known("root", roots)
+
+    def known_paths(self, session_paths: Sequence[str]) -> dict[str, KnownSession]:
+        """Stored sessions at these folder paths, by path (what the watcher's batch touches)."""
+        return self._known("session_path", session_paths)
+
+    def _known(self, column: str, values: Sequence[str]) -> dict[str, KnownSession]:
+        values = list(values)
+        found: dict[str, KnownSession] = {}
         with self._read() as connection:
-            rows = connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE root IN {_in(roots)}",
-                                      roots).fetchall()
-        return {row[2]: KnownSession(*row) for row in rows}
+            for start in range(0, len(values), PAGE_SIZE):
+                page = values[start:start + PAGE_SIZE]
+                for row in connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE {column} IN "
+                                              f"{_in(page)}", page):
+                    found[row[2]] = KnownSession(*row)
+        return found
 
     def find_relink_candidates(self, fingerprints: Iterable[str]) -> dict[str, KnownSession]:
         """Unavailable sessions with these fingerprints: a renamed or moved folder is one of them."""
@@ -337,38 +348,48 @@ class Store:
                     found.setdefault(known.fingerprint or "", known)
         return found
 
-    def upsert_stats(self, rows: Sequence[dict[str, Any]], relinks: dict[str, KnownSession] | None = None) -> None:
+    def upsert_stats(self, rows: Sequence[dict[str, Any]], relinks: dict[str, KnownSession] | None = None,
+                     gone: Sequence[str] = ()) -> int:
         """Write stats rows (``stats_to_row``) in one short transaction; metadata is untouched.
 
         ``relinks`` maps a new session path to the unavailable row it replaces
         (same fingerprint): that row takes the new path, keeping its id, and the
-        user's metadata row is re-keyed to the new folder name.
+        user's metadata row is re-keyed to the new folder name.  ``gone``: session
+        paths whose folder vanished, marked unavailable first in the same
+        transaction (a rename in the same batch then relinks one of them).
+        Returns how many sessions became unavailable.
         """
-        if not rows:
-            return
+        if not rows and not gone:
+            return 0
         relinks = relinks or {}
         with self._write() as connection:
+            unavailable = self._mark_unavailable(connection, gone)
             for path, old in relinks.items():
                 new_row = next(r for r in rows if r["session_path"] == path)
                 connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?", (path, old.id))
                 self._rekey_metadata(connection, old.session_id, new_row["session_id"], path)
-            # executemany on plain tuples: the bulk path of a 10 000-session refresh
-            connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
-            self._index_search(connection, rows)
+            if rows:  # executemany on plain tuples: the bulk path of a 10 000-session refresh
+                connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
+                self._index_search(connection, rows)
+        return unavailable
 
     def mark_unavailable(self, session_paths: Sequence[str]) -> int:
         """Mark sessions whose folder is gone; their stats and metadata stay."""
         if not session_paths:
             return 0
+        with self._write() as connection:
+            return self._mark_unavailable(connection, session_paths)
+
+    @staticmethod
+    def _mark_unavailable(connection: Connection, session_paths: Sequence[str]) -> int:
         stamp = _now()
         changed = 0
-        with self._write() as connection:
-            for start in range(0, len(session_paths), PAGE_SIZE):
-                page = list(session_paths[start:start + PAGE_SIZE])
-                result = connection.exec_driver_sql(
-                    f"UPDATE session_stats SET is_unavailable = 1, unavailable_since = ? "
-                    f"WHERE session_path IN {_in(page)} AND is_unavailable IS 0", (stamp, *page))
-                changed += result.rowcount
+        for start in range(0, len(session_paths), PAGE_SIZE):
+            page = list(session_paths[start:start + PAGE_SIZE])
+            result = connection.exec_driver_sql(
+                f"UPDATE session_stats SET is_unavailable = 1, unavailable_since = ? "
+                f"WHERE session_path IN {_in(page)} AND is_unavailable IS 0", (stamp, *page))
+            changed += result.rowcount
         return changed
 
     @staticmethod

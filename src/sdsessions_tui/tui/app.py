@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from functools import partial
 from importlib import resources
@@ -21,6 +22,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from ..core.refresh import RefreshSummary
+    from ..core.watch import WatchBatch
 
 #: Columns at which the details panel fits beside the table.
 WIDE = 120
@@ -159,9 +162,11 @@ class SessionsApp(App[None]):
 
     def __init__(self, store: Store, roots: Sequence[Path], *, keymap: dict[str, str] | None = None,
                  thumbnail_cache: Path | None = None, refresh_on_start: bool = True, theme: str | None = None,
-                 first_ids: Future[list[int]] | None = None, advance_after_rating: bool = False) -> None:
+                 first_ids: Future[list[int]] | None = None, advance_after_rating: bool = False,
+                 watch: bool = True, poll: bool = False) -> None:
         """``first_ids``: the unfiltered id list, already being fetched (the CLI starts it before
-        importing Textual, so the query overlaps the imports and the first frame has rows)."""
+        importing Textual, so the query overlaps the imports and the first frame has rows).
+        ``watch``: keep the list current as the roots change (``poll``: by polling)."""
         super().__init__()
         self._first_ids = first_ids
         self.store = store
@@ -186,6 +191,10 @@ class SessionsApp(App[None]):
         self._save_worker: Worker[SaveResult] | None = None
         self._save_failures = 0
         self.advance_after_rating = advance_after_rating
+        self.watching = watch
+        """The roots are watched (pause and resume from the command palette)."""
+        self.poll = poll
+        self._watch_stop = threading.Event()
         self._focus_before_edit: Widget | None = None
         self._data_version: int | None = None
         self._edit_details_timer: Timer | None = None
@@ -295,6 +304,8 @@ class SessionsApp(App[None]):
         self.set_interval(EXTERNAL_CHECK_INTERVAL, self._check_external_changes)
         if self.refresh_on_start and self.roots:
             self.refresh_roots()
+        if self.watching:
+            self._start_watching()
 
     @work(thread=True, group="models")
     def load_models(self) -> None:
@@ -375,6 +386,66 @@ class SessionsApp(App[None]):
         descending = not self.sort.descending if column == self.sort.column else column in ("date", "images")
         self.sort = SessionSort(column, descending)  # type: ignore[arg-type]
         self.run_query(self.filter_bar.query_input.value)
+
+    # --- live updates ----------------------------------------------------------------------------
+
+    class WatchBatchDone(Message):
+        """The watcher wrote a batch of changes (posted from its thread)."""
+
+        def __init__(self, batch: WatchBatch) -> None:
+            super().__init__()
+            self.batch = batch
+
+    class WatchNotice(Message):
+        def __init__(self, text: str, severity: str = "warning") -> None:
+            super().__init__()
+            self.text, self.severity = text, severity
+
+    def _start_watching(self) -> None:
+        roots = [str(root) for root in self.roots if root.is_dir()]
+        if roots:
+            self._watch_stop = threading.Event()
+            self._watch_worker(roots, self._watch_stop)
+
+    @work(thread=True, group="watch")
+    def _watch_worker(self, roots: list[str], stop: threading.Event) -> None:
+        from ..core.watch import watch
+
+        try:
+            watch(self.store, roots, stop, poll=self.poll, on_batch=lambda batch: self.post_message(
+                self.WatchBatchDone(batch)), notice=lambda text: self.post_message(self.WatchNotice(text)))
+        except (StoreError, OSError) as error:
+            self.post_message(self.WatchNotice(f"Watching stopped: {error}", "error"))
+
+    def on_sessions_app_watch_batch_done(self, event: WatchBatchDone) -> None:
+        """New sessions appear where the sort puts them; the cursor, filter, scroll and edits stay."""
+        self._absorb_own_writes()
+        self.table.invalidate()
+        panel = self.screen.query(DetailsPanel).first() if self.screen.query(DetailsPanel) else None
+        if panel is not None and panel.stats is not None and panel.stats.session_path in event.batch.changed:
+            self._refresh_details_now()
+        self.requery()
+        if event.batch.new or event.batch.relinked:
+            self.load_models()
+
+    def on_sessions_app_watch_notice(self, event: WatchNotice) -> None:
+        self.notify(event.text, severity=event.severity, timeout=10)  # type: ignore[arg-type]
+
+    def action_toggle_watch(self) -> None:
+        if not self.roots:
+            self.notify("No sessions folder to watch: start sdsessions with a ROOT", severity="warning")
+            return
+        self.watching = not self.watching
+        if self.watching:
+            self._start_watching()
+            self.refresh_roots()  # what changed while paused
+            self.notify("Watching the sessions folders again")
+        else:
+            self._watch_stop.set()
+            self.notify("Watching paused: the list changes only on R (refresh all)")
+
+    def on_unmount(self) -> None:
+        self._watch_stop.set()  # the watcher's thread ends within a step (50 ms): a prompt exit
 
     # --- actions (named in the command registry) --------------------------------------------------
 
@@ -779,6 +850,7 @@ class SessionsApp(App[None]):
 
     async def action_quit(self) -> None:
         if self.flush_edits() or self._quit_anyway:
+            self._watch_stop.set()
             self.exit()
         self._quit_anyway = True
 
@@ -792,6 +864,7 @@ class SessionsApp(App[None]):
                 pass
 
     def _exit_on_signal(self) -> None:
+        self._watch_stop.set()
         self.flush_edits()
         self.exit()
 

@@ -40,6 +40,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("app.refresh_all", "R", "Refresh all", "app.refresh_all", "app"),
     Command("app.quit", "q", "Quit", "app.quit", "app"),
     Command("app.save", "ctrl+s", "Save now / retry", "app.save_now", "app", show=False),
+    Command("app.watch", "W", "Pause / resume watching the folders", "app.toggle_watch", "app", show=False),
     # the session table
     Command("table.up", "up,k", "Up", "cursor_up", "table", show=False, palette=False),
     Command("table.down", "down,j", "Down", "cursor_down", "table", show=False, palette=False),
