@@ -201,3 +201,25 @@ def test_the_poller_sees_in_place_rewrites(root):
     write_manifest(folder, json.dumps(ex.example_c()).encode() + b" ")  # same folder mtime, new size
     assert poller.changes() == {str(folder)}
 
+
+
+def test_a_failed_write_is_retried_with_the_next_tick(store, root, monkeypatch):
+    from sdsessions_tui.core import watch as watch_module
+    from sdsessions_tui.core.db import StoreError
+
+    original, failures = watch_module.apply_changes, [2]
+
+    def flaky(*args):
+        if failures[0]:
+            failures[0] -= 1
+            raise StoreError("the database is locked by another program (waited 10 s); try again")
+        return original(*args)
+
+    monkeypatch.setattr(watch_module, "apply_changes", flaky)
+    running = Watcher(store, root)
+    try:
+        write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
+        wait_until(lambda: stats_of(store, HAIR) is not None)
+        assert len([n for n in running.notices if "not stored yet" in n]) == 1  # said once, not per retry
+    finally:
+        running.close()

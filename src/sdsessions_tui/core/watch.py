@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .db import StoreError
 from .discovery import DRYRUN_DIR, SessionFolder
 from .names import parse_folder_name
 from .refresh import StatsBatch
@@ -245,11 +246,18 @@ def watch(store: Store, roots: Sequence[str | os.PathLike[str]], stop: threading
     """
     resolved = [str(Path(root).expanduser().resolve()) for root in roots]
     retrying: set[str] = set()
+    failing = False
     for folders in change_batches(resolved, stop, poll=poll, notice=notice):
         todo = folders | retrying
         if not todo:
             continue
-        batch = apply_changes(store, resolved, todo)
-        retrying = batch.retrying
+        try:
+            batch = apply_changes(store, resolved, todo)
+        except StoreError as error:  # locked past the timeout, disk full: keep the folders, try again
+            if not failing and notice is not None:
+                notice(f"Changes not stored yet ({error}); retrying")
+            failing, retrying = True, todo
+            continue
+        failing, retrying = False, batch.retrying
         if batch.changed and on_batch is not None:
             on_batch(batch)
