@@ -43,7 +43,6 @@ from .edit_screens import ApplyMenu, ConflictScreen
 from .editing import PendingEdits, SaveState
 from .filter_bar import FilterBar, SaveIndicator
 from .help import HelpScreen
-from .metadata_editor import MetadataEditor, TagList
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
 
     from ..core.refresh import RefreshSummary
     from ..core.watch import WatchBatch
+    from .metadata_editor import MetadataEditor
 
 #: Columns at which the details panel fits beside the table.
 WIDE = 120
@@ -142,17 +142,17 @@ class DetailsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield SaveIndicator()
-        yield MetadataEditor(id="editor-full")
         yield DetailsPanel(thumbnail_cache=self.app.thumbnail_cache, id="details-full")  # type: ignore[attr-defined]
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         panel = self.query_one(DetailsPanel)
         self.app.show_details_in(panel, self.key)  # type: ignore[attr-defined]
         panel.focus()
         self.app.show_save_state()  # type: ignore[attr-defined]  (the indicator of this screen)
         if self.edit is not None:
-            self.app.open_editor(self.query_one(MetadataEditor), *self.edit)  # type: ignore[attr-defined]
+            editor = await self.app.editor_on(self)  # type: ignore[attr-defined]
+            self.app.open_editor(editor, *self.edit)  # type: ignore[attr-defined]
 
 
 class SessionsApp(App[None]):
@@ -208,8 +208,7 @@ class SessionsApp(App[None]):
         yield FilterBar(id="filter-bar")
         with Horizontal(id="main"):
             yield SessionTable(self.store, id="sessions")
-            with Vertical(id="side"):
-                yield MetadataEditor(id="editor")
+            with Vertical(id="side"):  # the tag and note editor is mounted above the panel at first use
                 yield DetailsPanel(thumbnail_cache=self.thumbnail_cache, thumbnail_delay=THUMBNAIL_DELAY,
                                    id="details")
         yield ProgressBar(id="refresh-progress", show_eta=False)
@@ -358,9 +357,9 @@ class SessionsApp(App[None]):
 
     def _show_details(self, key: int | None) -> None:
         if not self.screen.has_class("-narrow"):
-            editor = self.query_one("#editor", MetadataEditor)
-            if editor.is_open and editor.keys != [key] and not self.table.marked:
-                editor.close()  # another session under the cursor (a mouse click): not the one edited
+            for editor in self.query("MetadataEditor"):
+                if editor.is_open and editor.keys != [key] and not self.table.marked:  # type: ignore[attr-defined]
+                    editor.close()  # type: ignore[attr-defined]  (another session under the cursor: a click)
             self.show_details_in(self.query_one("#details", DetailsPanel), key)
 
     def show_details_in(self, panel: DetailsPanel, key: int | None) -> None:
@@ -471,6 +470,8 @@ class SessionsApp(App[None]):
     def action_show_help(self) -> None:
         focused = self.focused
         scopes: tuple[str, ...] = ("app",)
+        from .metadata_editor import MetadataEditor, TagList
+
         in_editor = focused is not None and any(isinstance(node, MetadataEditor) for node in focused.ancestors)
         if isinstance(focused, TagList):
             scopes = ("tags", "editor", "app")
@@ -627,13 +628,13 @@ class SessionsApp(App[None]):
 
     # --- the tag and note editor ------------------------------------------------------------------
 
-    def action_edit_tags(self) -> None:
-        self._start_editing("tags")
+    async def action_edit_tags(self) -> None:
+        await self._start_editing("tags")
 
-    def action_edit_note(self) -> None:
-        self._start_editing("note")
+    async def action_edit_note(self) -> None:
+        await self._start_editing("note")
 
-    def _start_editing(self, part: str) -> None:
+    async def _start_editing(self, part: str) -> None:
         rows = self._targets()
         if not rows:
             return
@@ -641,7 +642,22 @@ class SessionsApp(App[None]):
             key = self.table.cursor_key
             self.push_screen(DetailsScreen(key if key is not None else rows[0].id, edit=(part, rows)))
         else:
-            self.open_editor(self.screen.query_one(MetadataEditor), part, rows)
+            self.open_editor(await self.editor_on(self.screen), part, rows)
+
+    async def editor_on(self, screen: Screen[Any]) -> MetadataEditor:
+        """The screen's tag and note editor, mounted above its details panel at first use.
+
+        (Not composed up front: its dozen widgets and TextArea's import would cost every launch.)
+        """
+        from .metadata_editor import MetadataEditor
+
+        found = screen.query(MetadataEditor)
+        if found:
+            return found.first()
+        editor = MetadataEditor()
+        panel = screen.query_one(DetailsPanel)
+        await panel.parent.mount(editor, before=panel)  # type: ignore[union-attr]
+        return editor
 
     def open_editor(self, editor: MetadataEditor, part: str, rows: list[SessionRow]) -> None:
         """Edit the tags (``part`` "tags") or the note ("note") of these sessions in ``editor``."""
@@ -693,7 +709,7 @@ class SessionsApp(App[None]):
         return changed, len(rows)
 
     def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
-        editor = self.screen.query_one(MetadataEditor)
+        editor = event.editor
         try:
             tag = normalize_tag(event.text)
         except EditError as error:
@@ -707,13 +723,13 @@ class SessionsApp(App[None]):
             editor.show_message(f"Added “{tag}”" + (f" to {changed} sessions" if sessions > 1 else ""))
 
     def on_metadata_editor_tag_removed(self, event: MetadataEditor.TagRemoved) -> None:
-        editor = self.screen.query_one(MetadataEditor)
+        editor = event.editor
         changed, sessions = self._edit_in_editor(editor, "tags", lambda meta: remove_tag(meta.tags, event.tag))
         if changed:
             editor.show_message(f"Removed “{event.tag}”" + (f" from {changed} sessions" if sessions > 1 else ""))
 
     def on_metadata_editor_note_changed(self, event: MetadataEditor.NoteChanged) -> None:
-        self._edit_in_editor(self.screen.query_one(MetadataEditor), "user_note", lambda _meta: event.text or None)
+        self._edit_in_editor(event.editor, "user_note", lambda _meta: event.text or None)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """A keystroke in the tag input delays a pending save, like one in the note."""
@@ -721,7 +737,7 @@ class SessionsApp(App[None]):
             self._schedule_save(TEXT_SAVE_DELAY)
 
     def action_close_editor(self) -> None:
-        self.screen.query_one(MetadataEditor).close()
+        self.screen.query_one("MetadataEditor").close()  # type: ignore[attr-defined]
         if isinstance(self.screen, DetailsScreen) and self.screen.edit is not None:
             self.pop_screen()  # opened for editing from the table: back to the table
             return
@@ -810,8 +826,8 @@ class SessionsApp(App[None]):
             self.call_later(self._start_save)
         self.table.invalidate()
         self._refresh_details_now()
-        editor = self.screen.query_one(MetadataEditor) if self.screen.query(MetadataEditor) else None
-        if editor is not None and editor.is_open and not keep_mine:  # theirs: show the stored values
+        editor = self.screen.query("MetadataEditor").first() if self.screen.query("MetadataEditor") else None
+        if editor is not None and editor.is_open and not keep_mine:  # type: ignore[attr-defined]  # theirs: show the stored values
             rows = self._editor_rows(editor)
             if rows:
                 self.open_editor(editor, "note" if self.focused is editor.query_one("#note-input") else "tags",

@@ -53,7 +53,8 @@ class TagList(OptionList):
     def action_remove_tag(self) -> None:
         if self.highlighted is not None:
             option = self.get_option_at_index(self.highlighted)
-            self.post_message(MetadataEditor.TagRemoved(str(option.id)))
+            editor = next(node for node in self.ancestors if isinstance(node, MetadataEditor))
+            self.post_message(MetadataEditor.TagRemoved(editor, str(option.id)))
 
 
 class NoteArea(TextArea):
@@ -89,22 +90,22 @@ class MetadataEditor(VerticalScroll, can_focus=False):
     class TagSubmitted(Message):
         """The user asked for this tag (not normalised yet: the app checks it and says why not)."""
 
-        def __init__(self, text: str) -> None:
+        def __init__(self, editor: MetadataEditor, text: str) -> None:
             super().__init__()
-            self.text = text
+            self.editor, self.text = editor, text
 
     class TagRemoved(Message):
-        def __init__(self, tag: str) -> None:
+        def __init__(self, editor: MetadataEditor, tag: str) -> None:
             super().__init__()
-            self.tag = tag
+            self.editor, self.tag = editor, tag
 
     class NoteChanged(Message):
-        def __init__(self, text: str) -> None:
+        def __init__(self, editor: MetadataEditor, text: str) -> None:
             super().__init__()
-            self.text = text
+            self.editor, self.text = editor, text
 
-    def __init__(self, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self) -> None:
+        super().__init__()
         self.keys: list[int] = []
         """The sessions being edited (table ids)."""
         self.known_tags: list[tuple[str, int]] = []
@@ -183,7 +184,7 @@ class MetadataEditor(VerticalScroll, can_focus=False):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.value.strip():
-            self.post_message(self.TagSubmitted(event.value))
+            self.post_message(self.TagSubmitted(self, event.value))
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
@@ -191,7 +192,7 @@ class MetadataEditor(VerticalScroll, can_focus=False):
         text = event.text_area.text
         if text != self._note:
             self._note = text
-            self.post_message(self.NoteChanged(text))
+            self.post_message(self.NoteChanged(self, text))
 
     def on_note_area_limit_reached(self, event: NoteArea.LimitReached) -> None:
         self.show_message(f"a note has at most {MAX_NOTE_LENGTH} characters: {event.dropped} not added",
