@@ -579,8 +579,9 @@ class SessionTable(ScrollView, can_focus=True):
         row = self._row(index)
         line = Text(no_wrap=True, end="")
         if isinstance(row, SessionRow):
-            if self.metadata_overlay is not None:
-                row = replace(row, metadata=self.metadata_overlay(row.metadata))
+            shown = self.metadata_overlay(row.metadata) if self.metadata_overlay is not None else row.metadata
+            if shown is not row.metadata:  # an edit not saved yet
+                row = replace(row, metadata=shown)
             cells = row_cells(row)
         else:
             cells = {"name": Text(f"session {key}: {row.message}" if isinstance(row, _LoadError)
