@@ -2,7 +2,7 @@
 
 import pytest
 
-from sdsessions_tui.core.edits import Edit, EditError, add_tag, check_note, normalize_tag, remove_tag
+from sdsessions_tui.core.edits import Edit, EditError, add_tag, normalize_tag, remove_tag
 from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import Store
 from tests.core.test_store import add_sessions, sample, store  # noqa: F401 - fixtures
@@ -26,12 +26,6 @@ def test_tag_lists_merge_case_insensitively_keeping_the_first_spelling():
     assert add_tag(("Keep", "red"), "keep") == ("Keep", "red")
     assert add_tag(("Keep",), "new") == ("Keep", "new")
     assert remove_tag(("Keep", "red"), "KEEP") == ("red",)
-
-
-def test_notes_have_a_hard_limit():
-    assert check_note("n" * 500) == "n" * 500
-    with pytest.raises(EditError, match="at most 500"):
-        check_note("n" * 501)
 
 
 def _edit(store, session_id, **changes):

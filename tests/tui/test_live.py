@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui.app import SessionsApp
@@ -17,51 +19,51 @@ def images_of(manifest) -> list[str]:
     return [image["filename"] for image in manifest["images"]]
 
 
-async def test_new_sessions_appear_and_the_cursor_stays(tmp_path):
+@pytest.fixture
+def live_app(tmp_path):
+    """The app on the fixture tree, watching it (no start-up refresh: the database is current)."""
     root = tmp_path / "sessions"
     build_tree(root)
     store = Store(tmp_path / "live.db")
     refresh(store, [root], retry_delays=(), workers=1)
-    app = SessionsApp(store, [root], thumbnail_cache=tmp_path / "thumbs", refresh_on_start=False)
-    try:
-        async with app.run_test(size=(160, 50)) as pilot:
-            table = app.table
-            await until(pilot, lambda: table.row_count == 7)
-            await pilot.press("down", "down")
-            held = table.cursor_key
-            await until(pilot, lambda: any(w.group == "watch" and w.is_running for w in app.workers))
-            await pilot.pause(0.5)  # the watches are set up
-            newest = ex.example_c()
-            newest["snapshot"]["timestamp"] = "2026-01-02T10:00:00"
-            write_session(root, "20260102_100000-brand_new", manifest=newest, images=images_of(newest), mtime=None)
-            await until(pilot, lambda: table.row_count == 8, timeout=10)
-            assert table.row_at(0).session_id == "20260102_100000-brand_new"  # where the date sort puts it
-            assert table.cursor_key == held  # the cursor stays on its session
-            started = time.monotonic()
-        assert time.monotonic() - started < 1.0  # exit with the watcher running
-    finally:
-        store.close()
+    yield SessionsApp(store, [root], thumbnail_cache=tmp_path / "thumbs", refresh_on_start=False), root
+    store.close()
 
 
-async def test_watching_pauses_and_resumes_from_the_palette(tmp_path):
-    root = tmp_path / "sessions"
-    build_tree(root)
-    store = Store(tmp_path / "live.db")
-    refresh(store, [root], retry_delays=(), workers=1)
-    app = SessionsApp(store, [root], thumbnail_cache=tmp_path / "thumbs", refresh_on_start=False)
-    try:
-        async with app.run_test(size=(160, 50)) as pilot:
-            table = app.table
-            await until(pilot, lambda: table.row_count == 7)
-            await pilot.press("ctrl+p", *"pause", "enter")
-            await until(pilot, lambda: not app.watching)
-            await until(pilot, lambda: not any(w.group == "watch" and w.is_running for w in app.workers))
-            write_session(root, "20260102_100000-while_paused", manifest=ex.example_c(),
-                          images=images_of(ex.example_c()), mtime=None)
-            await pilot.pause(1.5)
-            assert table.row_count == 7  # paused: not picked up
-            await pilot.press("W")  # resume: what changed meanwhile is refreshed
-            await until(pilot, lambda: table.row_count == 8, timeout=10)
-            assert app.watching
-    finally:
-        store.close()
+def watching(app) -> bool:
+    return any(worker.group == "watch" and worker.is_running for worker in app.workers)
+
+
+async def test_new_sessions_appear_and_the_cursor_stays(live_app):
+    app, root = live_app
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.table
+        await until(pilot, lambda: table.row_count == 7)
+        await pilot.press("down", "down")
+        held = table.cursor_key
+        await until(pilot, lambda: watching(app))
+        await pilot.pause(0.5)  # the watches are set up
+        newest = ex.example_c()
+        newest["snapshot"]["timestamp"] = "2026-01-02T10:00:00"
+        write_session(root, "20260102_100000-brand_new", manifest=newest, images=images_of(newest), mtime=None)
+        await until(pilot, lambda: table.row_count == 8, timeout=10)
+        assert table.row_at(0).session_id == "20260102_100000-brand_new"  # where the date sort puts it
+        assert table.cursor_key == held  # the cursor stays on its session
+        started = time.monotonic()
+    assert time.monotonic() - started < 1.0  # exit with the watcher running
+
+
+async def test_watching_pauses_and_resumes_from_the_palette(live_app):
+    app, root = live_app
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.table
+        await until(pilot, lambda: table.row_count == 7)
+        await pilot.press("ctrl+p", *"pause", "enter")
+        await until(pilot, lambda: not app.watching and not watching(app))
+        write_session(root, "20260102_100000-while_paused", manifest=ex.example_c(),
+                      images=images_of(ex.example_c()), mtime=None)
+        await pilot.pause(1.5)
+        assert table.row_count == 7  # paused: not picked up
+        await pilot.press("W")  # resume: what changed meanwhile is refreshed
+        await until(pilot, lambda: table.row_count == 8, timeout=10)
+        assert app.watching

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_TAG_LENGTH = 50
+#: The note editor's hard limit (the store keeps longer notes imported from the web UI as they are).
 MAX_NOTE_LENGTH = 500
 #: The user's flags (web UI column names); ``is_favorite`` is shown as "liked".
 FLAGS = ("is_favorite", "is_test", "is_complete")
@@ -51,13 +52,6 @@ def add_tag(tags: tuple[str, ...], tag: str) -> tuple[str, ...]:
 
 def remove_tag(tags: tuple[str, ...], tag: str) -> tuple[str, ...]:
     return tuple(existing for existing in tags if existing.casefold() != tag.casefold())
-
-
-def check_note(text: str) -> str:
-    """A note as stored; raises :class:`EditError` past :data:`MAX_NOTE_LENGTH` characters."""
-    if len(text) > MAX_NOTE_LENGTH:
-        raise EditError(f"a note has at most {MAX_NOTE_LENGTH} characters ({len(text)} given)")
-    return text
 
 
 @dataclass(frozen=True, slots=True)
