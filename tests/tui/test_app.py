@@ -6,7 +6,8 @@ import asyncio
 
 from textual.widgets import Input, Label
 
-from sdsessions_tui.tui.app import DetailsScreen, SortMenu
+from sdsessions_tui.tui.app import SortMenu
+from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.details import DetailsPanel
 from sdsessions_tui.tui.help import HelpScreen
 from sdsessions_tui.tui.session_table import SessionTable

@@ -8,8 +8,9 @@ from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.edits import Edit
 from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import SessionMetadata
-from sdsessions_tui.tui import app as app_module
-from sdsessions_tui.tui.app import ConflictScreen, SessionsApp
+from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui.app import SessionsApp
+from sdsessions_tui.tui.edit_screens import ConflictScreen
 from sdsessions_tui.tui.edit_screens import ApplyMenu
 from sdsessions_tui.tui.editing import PendingEdits
 from sdsessions_tui.tui.details import DetailsPanel
@@ -36,7 +37,7 @@ def save_text(app) -> str:
 
 async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 2.0)  # Pilot's key presses are slow on a busy CI box
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 2.0)  # Pilot's key presses are slow on a busy CI box
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -57,7 +58,7 @@ async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, ap
 
 
 async def test_quitting_mid_debounce_persists_the_edit(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -139,7 +140,7 @@ async def test_editing_keys_work_from_the_details_panel(make_app, app_store):
 
 
 async def test_a_conflicting_edit_shows_both_values(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -178,7 +179,7 @@ def test_every_editing_key_is_in_the_registry(key):
 
 
 async def test_the_details_panel_shows_an_edit_before_it_is_saved(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)

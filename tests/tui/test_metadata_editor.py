@@ -7,7 +7,8 @@ from textual import events
 from sdsessions_tui.core.edits import MAX_NOTE_LENGTH
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui import app as app_module
-from sdsessions_tui.tui.app import DetailsScreen
+from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.help import HelpScreen
 from sdsessions_tui.tui.metadata_editor import MetadataEditor, NoteArea, TagAutoComplete, TagList
 from tests.tui.test_app import ready, until
@@ -37,7 +38,7 @@ def tag_list(app) -> list[str]:
 
 async def test_nine_quick_keystrokes_in_the_tag_input_make_one_write(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    monkeypatch.setattr(app_module, "TEXT_SAVE_DELAY", 2.0)  # Pilot's presses are slow on a busy CI box
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 2.0)  # Pilot's presses are slow on a busy CI box
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -110,7 +111,7 @@ async def test_completion_offers_existing_tags_with_counts(make_app, app_store):
 
 async def test_the_note_has_a_counter_and_a_hard_limit(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    monkeypatch.setattr(app_module, "TEXT_SAVE_DELAY", 2.0)
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 2.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -177,7 +178,7 @@ async def test_the_table_picks_up_another_instances_changes(make_app, app_store,
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
         session_id = table.row_at(0).session_id
-        await pilot.pause(0.3)  # the checks have started
+        await until(pilot, lambda: app._data_version is not None)  # the checks have started
         with Store(app_store.path) as other:
             other.update_metadata(session_id, {"tags": ["from-elsewhere"], "is_favorite": True})
         await until(pilot, lambda: "from-else" in table.render_line(1).text)
@@ -185,7 +186,7 @@ async def test_the_table_picks_up_another_instances_changes(make_app, app_store,
 
 
 async def test_two_instances_editing_different_fields_both_win(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(app_module, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)

@@ -20,8 +20,8 @@ import time
 import pytest
 
 CHILD = ("import sys\n"
-         "from sdsessions_tui.tui import app\n"
-         "app.FLAG_SAVE_DELAY = 60.0\n"
+         "from sdsessions_tui.tui import edit_actions\n"
+         "edit_actions.FLAG_SAVE_DELAY = 60.0\n"
          "from sdsessions_tui.cli import main\n"
          "sys.exit(main())\n")
 

@@ -1,0 +1,412 @@
+"""The app's metadata editing: flag and rating keys, marks, "apply to all filtered", the tag and
+note editor, and the debounced saves behind them.
+
+A mixin of :class:`~.app.SessionsApp` (the list, the filter and the live updates stay
+in ``app.py``).  Edits show at once through :class:`~.editing.PendingEdits` (the table
+and the details draw the metadata with them); a timer saves each burst in a worker,
+in one short transaction; a failure keeps the edits and retries with back-off; a
+conflict with another instance is shown to the user; quitting and the signals
+flush what is pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
+
+from ..core.db import StoreError
+from ..core.edits import Conflict, EditError, SaveResult, add_tag, normalize_tag, remove_tag
+from ..core.store import SessionMetadata, SessionRow
+from ..core.text import clean_text
+from .details import DetailsPanel
+from .details_screen import DetailsScreen
+from .edit_screens import ApplyMenu, ConflictScreen
+from .editing import PendingEdits, SaveState
+from .filter_bar import SaveIndicator
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from ..core.store import Store
+    from .metadata_editor import MetadataEditor
+    from .session_table import SessionTable
+
+    _Base = App[None]
+else:
+    _Base = object
+
+#: Seconds after the last flag or rating key before the burst is written.
+FLAG_SAVE_DELAY = 0.5
+#: Seconds after the last keystroke in the tag or note editor.
+TEXT_SAVE_DELAY = 1.0
+#: Seconds of pause in typing a tag or note before the details panel shows it.
+TYPING_DETAILS_DELAY = 0.3
+#: Back-off between automatic retries of a failed save (the last one repeats).
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+SAVE_STATE_TEXT = {"idle": "", "unsaved": "● unsaved", "saving": "… saving", "saved": "✓ saved"}
+
+
+class MetadataEditing(_Base):
+    """Editing keys and saves; the app provides ``store``, ``table`` and the details helpers."""
+
+    if TYPE_CHECKING:
+        store: Store
+        table: SessionTable
+
+        def _absorb_own_writes(self) -> None: ...
+        def _show_details(self, key: int | None) -> None: ...
+        def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
+
+    def _init_editing(self, advance_after_rating: bool) -> None:
+        self.save_state: SaveState = "idle"
+        self._save_text = ""
+        self.edits = PendingEdits()
+        """Edits on screen but not in the database yet; see :mod:`.editing`."""
+        self._save_timer: Timer | None = None
+        self._save_worker: Worker[SaveResult] | None = None
+        self._save_failures = 0
+        self.advance_after_rating = advance_after_rating
+        self._focus_before_edit: Widget | None = None
+        self._edit_details_timer: Timer | None = None
+
+    def _targets(self) -> list[SessionRow]:
+        """The marked rows if any, else the highlighted session (or the one full-screen)."""
+        if isinstance(self.screen, DetailsScreen):
+            keys = [self.screen.key]
+        elif self.table.marked:
+            keys = [key for key in self.table.ids if key in self.table.marked]
+        else:  # the common case, one key press: the row the table already holds
+            cursor = self.table.cursor_row
+            row = self.table.row_at(cursor) if cursor is not None else None
+            return [row] if row is not None else []
+        try:
+            rows = self.store.fetch_rows(keys)
+        except StoreError as error:
+            self.notify(f"Cannot read the sessions to edit: {error}", severity="error")
+            return []
+        return [rows[key] for key in keys if key in rows]
+
+    def _edit(self, rows: list[SessionRow], name: str, value: object) -> None:
+        """A flag or rating key: set ``name`` on every target, then maybe move on (fast culling)."""
+        self._edit_each(rows, name, lambda _shown: value, FLAG_SAVE_DELAY)
+        if self.advance_after_rating and not self.table.marked and not isinstance(self.screen, DetailsScreen):
+            self.table.action_cursor_down()
+
+    def _edit_each(self, rows: list[SessionRow], name: str, value_for: Callable[[SessionMetadata], object],
+                   delay: float) -> int:
+        """Set ``name`` to ``value_for(metadata on screen)`` on each row it changes; show it, schedule the save.
+
+        Returns how many sessions changed.
+        """
+        changed = []
+        for row in rows:
+            shown = self.edits.effective(row.metadata)
+            value = value_for(shown)
+            if value != getattr(shown, name):
+                self.edits.change(row.metadata, name, value)
+                changed.append(row.id)
+        if changed:
+            self.table.redraw(changed)
+            if self.table.cursor_key in changed or isinstance(self.screen, DetailsScreen):
+                self._schedule_details_refresh(typing=delay == TEXT_SAVE_DELAY)
+            self._schedule_save(delay)
+        return len(changed)
+
+    def action_toggle_flag(self, name: str) -> None:
+        rows = self._targets()
+        if rows:
+            value = not all(getattr(self.edits.effective(row.metadata), name) for row in rows)
+            self._edit(rows, name, value)
+
+    def action_rate(self, rating: str | None) -> None:
+        rows = self._targets()
+        if rows:
+            self._edit(rows, "user_rating", rating)
+
+    def action_clear_marks(self) -> None:
+        if self.table.marked:
+            self.table.clear_marks()
+            self.show_save_state()
+
+    def action_toggle_mark(self) -> None:
+        key = self.table.cursor_key
+        if key is not None:
+            self.table.toggle_mark(key)
+            self.table.action_cursor_down()
+            self.show_save_state()
+
+    def action_apply_filtered(self) -> None:
+        ids = list(self.table.ids)
+        if not ids:
+            self.notify("No sessions in this filter", severity="warning")
+            return
+        self.push_screen(ApplyMenu(len(ids)), partial(self._apply_to, ids))
+
+    def _apply_to(self, ids: list[int], choice: tuple[str, object] | None) -> None:
+        if choice is not None:
+            self._bulk_worker(ids, *choice)
+
+    @work(thread=True, group="bulk")
+    def _bulk_worker(self, ids: list[int], name: str, value: object) -> None:
+        try:
+            changed = self.store.set_metadata_many(ids, {name: value})
+        except StoreError as error:
+            self.call_from_thread(self.notify, f"Not applied: {error}", severity="error", timeout=10)
+            return
+        self.call_from_thread(self._after_bulk, changed)
+
+    def _after_bulk(self, changed: int) -> None:
+        self._absorb_own_writes()
+        self.table.invalidate()
+        self._refresh_details_now()
+        self.notify(f"Applied to {changed:,} sessions".replace(",", " "))
+
+    # --- the tag and note editor ------------------------------------------------------------------
+
+    async def action_edit_tags(self) -> None:
+        await self._start_editing("tags")
+
+    async def action_edit_note(self) -> None:
+        await self._start_editing("note")
+
+    async def _start_editing(self, part: str) -> None:
+        rows = self._targets()
+        if not rows:
+            return
+        if self.screen.has_class("-narrow") and not isinstance(self.screen, DetailsScreen):
+            key = self.table.cursor_key
+            self.push_screen(DetailsScreen(key if key is not None else rows[0].id, edit=(part, rows)))
+        else:
+            self.open_editor(await self.editor_on(self.screen), part, rows)
+
+    async def editor_on(self, screen: Screen[Any]) -> MetadataEditor:
+        """The screen's tag and note editor, mounted above its details panel at first use.
+
+        (Not composed up front: its dozen widgets and TextArea's import would cost every launch.)
+        """
+        from .metadata_editor import MetadataEditor
+
+        found = screen.query(MetadataEditor)
+        if found:
+            return found.first()
+        editor = MetadataEditor()
+        panel = screen.query_one(DetailsPanel)
+        await panel.parent.mount(editor, before=panel)  # type: ignore[union-attr]
+        return editor
+
+    def open_editor(self, editor: MetadataEditor, part: str, rows: list[SessionRow]) -> None:
+        """Edit the tags (``part`` "tags") or the note ("note") of these sessions in ``editor``."""
+        if not editor.is_open:
+            self._focus_before_edit = self.focused
+        shown = [self.edits.effective(row.metadata) for row in rows]
+        notes = {meta.user_note or "" for meta in shown}
+        title = f"Editing {len(rows)} marked sessions" if len(rows) > 1 else f"Editing {rows[0].display_name}"
+        if len(notes) == 1:
+            editor.open([row.id for row in rows], title, notes.pop())
+        else:
+            editor.open([row.id for row in rows], title, "",
+                        note_reason="These sessions have different notes: edit those one at a time")
+        self._show_editor_tags(editor, shown)
+        self._load_known_tags(editor)
+        editor.focus_part(part)
+
+    @work(thread=True, group="tags")
+    def _load_known_tags(self, editor: MetadataEditor) -> None:
+        try:
+            known = self.store.distinct_values("tag")
+        except StoreError:
+            return  # no completion; adding tags still works
+        self.call_from_thread(setattr, editor, "known_tags", known)
+
+    @staticmethod
+    def _show_editor_tags(editor: MetadataEditor, shown: list[SessionMetadata]) -> None:
+        counts: dict[str, list[Any]] = {}
+        for meta in shown:
+            for tag in meta.tags:
+                counts.setdefault(tag.casefold(), [tag, 0])[1] += 1
+        editor.show_tags([(tag, count) for tag, count in counts.values()], len(shown))
+
+    def _editor_rows(self, editor: MetadataEditor) -> list[SessionRow]:
+        try:
+            rows = self.store.fetch_rows(editor.keys)
+        except StoreError as error:
+            editor.show_message(f"Cannot read the sessions: {error}", error=True)
+            return []
+        return [rows[key] for key in editor.keys if key in rows]
+
+    def _edit_in_editor(self, editor: MetadataEditor, name: str,
+                        value_for: Callable[[SessionMetadata], object]) -> tuple[int, int]:
+        """Apply an editor change to its sessions; (changed, sessions)."""
+        rows = self._editor_rows(editor)
+        changed = self._edit_each(rows, name, value_for, TEXT_SAVE_DELAY)
+        if name == "tags":
+            self._show_editor_tags(editor, [self.edits.effective(row.metadata) for row in rows])
+        return changed, len(rows)
+
+    def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
+        editor = event.editor
+        try:
+            tag = normalize_tag(event.text)
+        except EditError as error:
+            editor.show_message(f"Not added: {error}", error=True)  # the text stays, to be corrected
+            return
+        changed, sessions = self._edit_in_editor(editor, "tags", lambda meta: add_tag(meta.tags, tag))
+        editor.tag_added()
+        if not changed:
+            editor.show_message(f"“{tag}” is already there")
+        else:
+            editor.show_message(f"Added “{tag}”" + (f" to {changed} sessions" if sessions > 1 else ""))
+
+    def on_metadata_editor_tag_removed(self, event: MetadataEditor.TagRemoved) -> None:
+        editor = event.editor
+        changed, sessions = self._edit_in_editor(editor, "tags", lambda meta: remove_tag(meta.tags, event.tag))
+        if changed:
+            editor.show_message(f"Removed “{event.tag}”" + (f" from {changed} sessions" if sessions > 1 else ""))
+
+    def on_metadata_editor_note_changed(self, event: MetadataEditor.NoteChanged) -> None:
+        self._edit_in_editor(event.editor, "user_note", lambda _meta: event.text or None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A keystroke in the tag input delays a pending save, like one in the note."""
+        if event.input.id == "tag-input" and self._save_timer is not None and self.save_state == "unsaved":
+            self._schedule_save(TEXT_SAVE_DELAY)
+
+    def action_close_editor(self) -> None:
+        self.screen.query_one("MetadataEditor").close()  # type: ignore[attr-defined]
+        if isinstance(self.screen, DetailsScreen) and self.screen.edit is not None:
+            self.pop_screen()  # opened for editing from the table: back to the table
+            return
+        previous = self._focus_before_edit
+        (previous if previous is not None and previous.is_attached else self.table).focus()
+
+    def _schedule_details_refresh(self, *, typing: bool) -> None:
+        """Show an edit in the details too: after the row's frame for a key, once typing pauses for text.
+
+        (Re-rendering the panel costs a layout pass of the screen: never on a key's own frame.)
+        """
+        if self._edit_details_timer is not None:
+            self._edit_details_timer.stop()
+            self._edit_details_timer = None
+        if typing:
+            self._edit_details_timer = self.set_timer(TYPING_DETAILS_DELAY, self._show_edited_metadata)
+        else:
+            self.call_after_refresh(self._show_edited_metadata)
+
+    def _show_edited_metadata(self) -> None:
+        """The details panel's session with its edits (only its metadata section is drawn again)."""
+        if isinstance(self.screen, DetailsScreen):
+            panel = self.screen.query_one(DetailsPanel)
+        elif not self.screen.has_class("-narrow"):
+            panel = self.query_one("#details", DetailsPanel)
+        else:
+            return
+        if panel.stats is not None:
+            try:
+                stored = self.store.get_metadata(panel.stats.session_id)
+            except StoreError:
+                return  # the edit is in the table and the editor; the panel catches up on the next show
+            panel.show_metadata(self.edits.effective(stored))
+
+    def _refresh_details_now(self) -> None:
+        if isinstance(self.screen, DetailsScreen):
+            self.show_details_in(self.screen.query_one(DetailsPanel), self.screen.key)
+        else:
+            self._show_details(self.table.cursor_key)
+
+    def _schedule_save(self, delay: float) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()  # Timer.reset() would not restart the countdown
+        self._save_timer = self.set_timer(delay, self._start_save)
+        self.show_save_state("unsaved")
+
+    def action_save_now(self) -> None:
+        self._start_save()
+
+    def _start_save(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if self._save_worker is not None or not self.edits:
+            return  # a save is running: its end starts the next one
+        burst = self.edits.take()
+        self.show_save_state("saving")
+        self._save_worker = self.run_worker(partial(self.store.apply_edits, burst), thread=True, group="save",
+                                            exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._save_worker or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self._save_worker = None
+        if event.state == WorkerState.SUCCESS:
+            self._saved(event.worker.result)
+        else:
+            self._save_failed(event.worker.error)
+
+    def _saved(self, result: SaveResult) -> None:
+        self._absorb_own_writes()
+        self._save_failures = 0
+        self.edits.done(result.saved, {conflict.session_id: list(conflict.mine) for conflict in result.conflicts})
+        self.table.invalidate()
+        for conflict in result.conflicts:
+            self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
+        if self.edits:
+            self._start_save()
+        else:
+            self.show_save_state("saved")
+
+    def _resolve(self, conflict: Conflict, keep_mine: bool | None) -> None:
+        if keep_mine:
+            self.edits.keep_mine(conflict)
+            self.show_save_state("unsaved")
+            self.call_later(self._start_save)
+        self.table.invalidate()
+        self._refresh_details_now()
+        editor = self.screen.query("MetadataEditor").first() if self.screen.query("MetadataEditor") else None
+        if editor is not None and editor.is_open and not keep_mine:  # type: ignore[attr-defined]  # theirs: show the stored values
+            rows = self._editor_rows(editor)
+            if rows:
+                self.open_editor(editor, "note" if self.focused is editor.query_one("#note-input") else "tags",
+                                 rows)
+
+    def _save_failed(self, error: BaseException | None) -> None:
+        self.edits.failed()
+        delay = RETRY_DELAYS[min(self._save_failures, len(RETRY_DELAYS) - 1)]
+        self._save_failures += 1
+        reason = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+        self.show_save_state("error", f"✗ not saved: {clean_text(reason)} — retry in {delay:g} s or ctrl+s")
+        self._save_timer = self.set_timer(delay, self._start_save)
+
+    def show_save_state(self, state: SaveState | None = None, text: str | None = None) -> None:
+        """Show ``state`` (its standard text unless ``text``); without arguments, the last state again."""
+        if state is not None:
+            self.save_state = state
+            self._save_text = text if text is not None else SAVE_STATE_TEXT[state]
+        label = self._save_text
+        if self.table.marked:
+            label = f"{len(self.table.marked)} marked  {label}"
+        for screen in self.screen_stack:
+            for indicator in screen.query(SaveIndicator):
+                indicator.show(self.save_state, label)
+
+    def flush_edits(self) -> bool:
+        """Write every pending edit now, on this thread (quit, SIGTERM, SIGHUP); False if that failed."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        if not self.edits:
+            return True
+        try:  # an edit being saved by the worker is written again: same values, harmless
+            result = self.store.apply_edits(self.edits.take())
+        except StoreError as error:
+            self.edits.failed()
+            self.show_save_state("error", f"✗ not saved: {clean_text(str(error))} — q again quits anyway")
+            return False
+        self.edits.done(result.saved)  # conflicts at exit: the other instance's values stay
+        return True
