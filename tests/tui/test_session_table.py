@@ -421,3 +421,20 @@ async def test_resize_relayouts_and_keeps_the_cursor_visible() -> None:
         assert round(table.scroll_y) <= table.cursor_row < round(table.scroll_y) + 11
         assert "Tags" not in table.render_line(0).text
         assert "session_000040" in "\n".join(lines(table))
+
+
+async def test_a_redrawn_row_repaints_only_its_line_on_screen() -> None:
+    app = TableApp(FakeSource(), list(range(100, 1100)))
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = await settle(pilot, app)
+        table.move_cursor(500)
+        await pilot.pause()
+        line = table.cursor_row - round(table.scroll_y) + 1  # on screen, under the header
+        painted: list[Any] = []
+        original = table.refresh
+        table.refresh = lambda *regions, **kwargs: painted.append(regions) or original(*regions, **kwargs)
+        table.toggle_mark(table.cursor_key)
+        assert [region.y for (region,) in painted] == [line]
+        assert lines(table)[line].startswith("▌")
+        table.redraw([100])  # far off screen: nothing to repaint
+        assert len(painted) == 1

@@ -53,8 +53,12 @@ class SaveIndicator(Label):
 
     def __init__(self) -> None:
         super().__init__("", id="save-state")
+        self._shown: tuple[str, str] = ("idle", "")
 
     def show(self, state: str, text: str) -> None:
+        if (state, text) == self._shown:
+            return  # every edit key says "unsaved": repainting the same words costs its frame a screen's width
+        self._shown = (state, text)
         # a fixed width but for an error (long, rare): no layout pass of the screen per key press
         self.update(text, layout=state == "error")
         self.set_class(bool(text), "-shown")  # hidden while there is nothing to say: the input keeps the room

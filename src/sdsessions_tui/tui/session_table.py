@@ -428,11 +428,17 @@ class SessionTable(ScrollView, can_focus=True):
         self.refresh()
 
     def redraw(self, ids: Iterable[int]) -> None:
-        """Draw these rows again from their cached data (a mark or an unsaved edit changed)."""
+        """Draw these rows again from their cached data (a mark or an unsaved edit changed).
+
+        Only their lines on screen are repainted: an edit key's frame stays one row.
+        """
         keys = set(ids)
         for cache_key in [cache_key for cache_key in self._strips.keys() if cache_key[0] in keys]:
             self._strips.discard(cache_key)
-        self.refresh()
+        top = round(self.scroll_y)
+        for index in range(top, min(len(self._ids), top + self._data_height)):
+            if self._ids[index] in keys:
+                self.refresh_line(index + 1)  # virtual lines: the header is line 0
 
     def toggle_mark(self, key: int) -> None:
         self.marked.symmetric_difference_update({key})
