@@ -190,3 +190,16 @@ async def test_the_details_panel_shows_an_edit_before_it_is_saved(make_app, app_
         await pilot.press("f", "t")
         await until(pilot, lambda: "liked, test" in flags())
         assert not app_store.get_metadata(table.row_at(0).session_id).is_favorite  # not saved yet
+
+
+async def test_f1_in_the_dialogs_lists_their_keys(make_app, app_store, monkeypatch):
+    from sdsessions_tui.tui.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await pilot.press("A")
+        await until(pilot, lambda: isinstance(app.screen, ApplyMenu))
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert [scope for scope, _title, _rows in app.screen.sections] == ["apply", "app"]

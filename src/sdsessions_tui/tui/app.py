@@ -418,22 +418,32 @@ class SessionsApp(MetadataEditing, App[None]):
         self.push_screen(SortMenu(self.sort), self._sort_by)
 
     def action_show_help(self) -> None:
-        focused = self.focused
-        scopes: tuple[str, ...] = ("app",)
+        if isinstance(self.screen, HelpScreen):  # F1 is a priority key (dialogs too): again closes
+            self.screen.action_close()
+            return
+        self.push_screen(HelpScreen(self._help_scopes(), self.keymap))
+
+    def _help_scopes(self) -> tuple[str, ...]:
+        """The registry scopes whose keys work where the focus is (F1 lists them; "app" keys last)."""
+        from .edit_screens import ApplyMenu, ConflictScreen
         from .metadata_editor import MetadataEditor, TagList
 
-        in_editor = focused is not None and any(isinstance(node, MetadataEditor) for node in focused.ancestors)
+        focused = self.focused
+        if isinstance(self.screen, ApplyMenu):
+            return ("apply", "app")
+        if isinstance(self.screen, ConflictScreen):
+            return ("conflict", "app")
         if isinstance(focused, TagList):
-            scopes = ("tags", "editor", "app")
-        elif in_editor:
-            scopes = ("editor", "app")
-        elif isinstance(focused, SessionTable):
-            scopes = ("table", "edit", "app")
-        elif isinstance(focused, DetailsPanel):
-            scopes = ("details", "edit", "app")
-        elif isinstance(focused, Input):
-            scopes = ("filter", "app")
-        self.push_screen(HelpScreen(scopes, self.keymap))
+            return ("tags", "editor", "app")
+        if focused is not None and any(isinstance(node, MetadataEditor) for node in focused.ancestors):
+            return ("editor", "app")
+        if isinstance(focused, SessionTable):
+            return ("table", "edit", "app")
+        if isinstance(focused, DetailsPanel):
+            return ("details", "edit", "app")
+        if isinstance(focused, Input):
+            return ("filter", "app")
+        return ("app",)
 
     def action_recompute(self) -> None:
         key = self.table.cursor_key

@@ -31,11 +31,13 @@ class Command:
     palette: bool = True
     """Offered in the command palette (pure cursor moves are not)."""
     key_display: str | None = None
+    priority: bool = False
+    """Works in dialogs too (a modal screen blocks the others)."""
 
 
 COMMANDS: tuple[Command, ...] = (
     # app-wide
-    Command("app.help", "f1", "Help", "app.show_help", "app", key_display="F1"),
+    Command("app.help", "f1", "Help", "app.show_help", "app", key_display="F1", priority=True),
     Command("app.filter", "slash", "Filter", "app.focus_filter", "app", key_display="/"),
     Command("app.refresh_all", "R", "Refresh all", "app.refresh_all", "app"),
     Command("app.quit", "q", "Quit", "app.quit", "app"),
@@ -94,8 +96,8 @@ def commands_for(*scopes: str) -> list[Command]:
 
 def bindings(scope: str) -> list[Binding]:
     """Textual bindings for a widget of this scope (its ``BINDINGS``)."""
-    return [Binding(c.key, c.action, c.description, show=c.show, key_display=c.key_display, id=c.id)
-            for c in commands_for(scope)]
+    return [Binding(c.key, c.action, c.description, show=c.show, key_display=c.key_display, id=c.id,
+                    priority=c.priority) for c in commands_for(scope)]
 
 
 def palette_commands() -> list[Command]:

@@ -30,6 +30,8 @@ SCOPE_TITLES: dict[str, str] = {
     "edit": "Editing (marked rows, else the highlighted one)",
     "editor": "Tag and note editor",
     "tags": "Tag list",
+    "apply": "Apply to all filtered",
+    "conflict": "Save conflict",
     "help": "Help",
     "app": "Everywhere",
 }
