@@ -218,3 +218,19 @@ async def test_escape_in_the_list_clears_the_marks(make_app):
         assert len(table.marked) == 2 and "2 marked" in save_text(app)
         await pilot.press("escape")
         assert not table.marked and "marked" not in save_text(app)
+
+
+async def test_a_note_with_control_characters_is_shown_escaped_and_not_rewritten(make_app, app_store, monkeypatch):
+    writes = count_writes(app_store, monkeypatch)
+    app_store.update_metadata(HAIR, {"user_note": "line one\n\x1b[31mred\x07"})
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await cursor_to(pilot, table, HAIR)
+        await pilot.press("n")
+        area = app.screen.query_one(NoteArea)
+        await until(pilot, lambda: app.focused is area)
+        assert area.text == "line one\n\\x1b[31mred\\x07"
+        await pilot.pause(0.3)
+        await pilot.press("escape", "q")
+    assert not writes and app_store.get_metadata(HAIR).user_note == "line one\n\x1b[31mred\x07"

@@ -134,11 +134,12 @@ class MetadataEditor(VerticalScroll, can_focus=False):
         """Edit these sessions; ``note_reason``: why their note cannot be edited here (None: it can)."""
         self.keys = list(keys)
         self.add_class("-open")
-        self.query_one("#editor-title", Label).update(Text(title, style="bold"))
+        self.query_one("#editor-title", Label).update(Text(clean_text(title), style="bold"))
         self.show_message(None)
         area = self.query_one(NoteArea)
         area.read_only = note_reason is not None
-        self._note = note or ""
+        # control characters from the data are shown escaped (``\x1b``), never sent to the terminal
+        self._note = clean_text(note or "", keep_newlines=True)
         area.load_text(self._note)  # its Changed event carries the same text: not reported
         if note_reason:
             self.show_message(note_reason)
