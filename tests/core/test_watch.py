@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sdsessions_tui.core import watch as watch_module
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.core.watch import FolderPoller, WatchBatch, polling_reason, session_folder, watch
 from tests.conftest import png_bytes, write_session
@@ -204,7 +205,6 @@ def test_the_poller_sees_in_place_rewrites(root):
 
 
 def test_a_failed_write_is_retried_with_the_next_tick(store, root, monkeypatch):
-    from sdsessions_tui.core import watch as watch_module
     from sdsessions_tui.core.db import StoreError
 
     original, failures = watch_module.apply_changes, [2]
@@ -223,3 +223,10 @@ def test_a_failed_write_is_retried_with_the_next_tick(store, root, monkeypatch):
         assert len([n for n in running.notices if "not stored yet" in n]) == 1  # said once, not per retry
     finally:
         running.close()
+
+
+def test_a_symlink_leading_outside_the_root_is_not_followed(store, root, tmp_path):
+    outside = write_session(tmp_path / "elsewhere", HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
+    (root / "20251114_093010-linked").symlink_to(outside)
+    batch = watch_module.apply_changes(store, [str(root)], {str(root / "20251114_093010-linked")})
+    assert not batch.changed and not store.list_ids()

@@ -196,9 +196,9 @@ def apply_changes(store: Store, roots: Sequence[str], folders: set[str]) -> Watc
     vanished = {known[path].fingerprint: known[path] for path in gone if known[path].fingerprint}
     writer = StatsBatch(store, dict(known), vanished)
     for path in sorted(folders):
-        if not os.path.isdir(path):
-            continue
         root = _root_of(path, roots)
+        if not os.path.isdir(path) or not _inside(path, root):
+            continue
         parent = Path(path).parent
         stats = read_session(SessionFolder(Path(path), Path(root), parse_folder_name(os.path.basename(path)),
                                            parent.name == DRYRUN_DIR and str(parent.parent) == root),
@@ -224,6 +224,15 @@ def apply_changes(store: Store, roots: Sequence[str], folders: set[str]) -> Watc
 def _root_of(path: str, roots: Sequence[str]) -> str:
     parent = os.path.dirname(path)
     return os.path.dirname(parent) if parent not in roots and os.path.basename(parent) == DRYRUN_DIR else parent
+
+
+def _inside(path: str, root: str) -> bool:
+    """Like discovery: a symlinked folder counts only when it leads inside its root."""
+    if not os.path.islink(path):
+        return True
+    real_root = os.path.realpath(root)
+    target = os.path.realpath(path)
+    return target != real_root and target.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _being_written(folder: str) -> bool:
