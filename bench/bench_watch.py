@@ -2,7 +2,8 @@
 
 Targets (issue text): manifest write → row updated on screen ≤ 1 s; a burst of 1 000 manifests
 rewritten at once absorbed in at most a few batches while a key press still gets a response
-≤ 100 ms; idle CPU of the watcher with 10 000 session folders (inotify and polling) — printed.
+≤ 100 ms; quit with the watcher running well under a second; idle CPU of the watcher with 10 000
+session folders (inotify and polling) — printed.
 
 The TUI parts run in-process under ``App.run_test(size=(160, 50))`` on a fresh tree of 1 000
 sessions × 4 images, timed to the end of the compositor frame that shows the change; keys go
@@ -36,7 +37,7 @@ from sdsessions_tui.core import watch as watch_module
 from sdsessions_tui.tui.app import SessionsApp
 
 LIVE_SESSIONS, BURST = 1000, 1000
-ROW_TARGET_S, KEY_TARGET_MS, IDLE_SECONDS = 1.0, 100.0, 10.0
+ROW_TARGET_S, KEY_TARGET_MS, IDLE_SECONDS, EXIT_TARGET_S = 1.0, 100.0, 10.0, 1.0
 Figures = dict[str, list[float]]
 
 
@@ -121,6 +122,9 @@ async def live(tmp: Path, out: Figures) -> dict[str, Any]:
         watch_module.apply_changes = original  # type: ignore[assignment]
         counts["batches"] = len([moment for moment, updated in applied if updated])
         counts["sizes"] = ", ".join(f"{updated} at {moment - started:.2f} s" for moment, updated in applied if updated)
+        quitting = time.perf_counter()
+        await app.action_quit()
+    put(out, "exit", time.perf_counter() - quitting)  # quit → the app and its watcher thread are gone
     store.close()
     return counts
 
@@ -183,6 +187,8 @@ def main() -> None:
     keys = out["key"]
     print(f"    key → frame meanwhile ({len(keys)} presses): median {median(keys):.0f} ms, worst {max(keys):.0f} ms  "
           f"{verdict(max(keys), KEY_TARGET_MS)}")
+    print(f"  quit with the watcher running → app gone: {1000 * out['exit'][0]:.0f} ms  "
+          f"{verdict(out['exit'][0], EXIT_TARGET_S)}")
     print(f"  idle watcher on {tree} (10 000 session folders, {IDLE_SECONDS:g} s):")
     for poll, (setup, cpu) in idle.items():
         label = f"polling ({watch_module.POLL_INTERVAL:g} s)" if poll else "inotify"

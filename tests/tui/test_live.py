@@ -50,7 +50,7 @@ async def test_new_sessions_appear_and_the_cursor_stays(live_app):
         assert table.row_at(0).session_id == "20260102_100000-brand_new"  # where the date sort puts it
         assert table.cursor_key == held  # the cursor stays on its session
         started = time.monotonic()
-    assert time.monotonic() - started < 1.0  # exit with the watcher running
+    assert time.monotonic() - started < 5.0  # no hang with the watcher running (bench_watch.py times it)
 
 
 async def test_watching_pauses_and_resumes_from_the_palette(live_app):
