@@ -29,11 +29,11 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> None:
 class Watcher:
     """``watch()`` on a thread, as the TUI runs it; records batches and notices."""
 
-    def __init__(self, store: Store, root: Path, *, poll: bool = False) -> None:
+    def __init__(self, store: Store, *roots: Path, poll: bool = False) -> None:
         self.batches: list[WatchBatch] = []
         self.notices: list[str] = []
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=watch, args=(store, [root], self.stop), daemon=True,
+        self.thread = threading.Thread(target=watch, args=(store, list(roots), self.stop), daemon=True,
                                        kwargs={"poll": poll, "on_batch": self.batches.append,
                                                "notice": self.notices.append})
         self.thread.start()
@@ -229,3 +229,20 @@ def test_a_symlink_leading_outside_the_root_is_not_followed(store, root, tmp_pat
     (root / "20251114_093010-linked").symlink_to(outside)
     batch = watch_module.apply_changes(store, [str(root)], {str(root / "20251114_093010-linked")})
     assert not batch.changed and not store.list_ids()
+
+
+@pytest.mark.parametrize("poll", [False, True], ids=["notify", "poll"])
+def test_every_root_is_watched(store, tmp_path, poll):
+    roots = [tmp_path / "gpu-a", tmp_path / "gpu-b"]
+    for folder in roots:
+        folder.mkdir()
+    running = Watcher(store, *roots, poll=poll)
+    try:
+        for index, folder in enumerate(roots):
+            write_session(folder, f"2025111{index}_093010-run", manifest=ex.example_c(),
+                          images=images_of(ex.example_c()), mtime=None)
+        wait_until(lambda: len(store.list_ids()) == 2)
+        assert {store.get_session(key)[0].session_path for key in store.list_ids()} == {
+            str(roots[0] / "20251110_093010-run"), str(roots[1] / "20251111_093010-run")}
+    finally:
+        running.close()

@@ -177,3 +177,29 @@ async def test_markup_and_control_characters_in_data_are_shown_literally(make_ap
         await pilot.pause()
         screen = app.export_screenshot()
         assert "closing&#160;[bold]x" in screen and "\\x1b[31m" in screen and "\x1b" not in screen
+
+
+async def test_a_worker_result_arriving_while_the_app_closes_is_dropped(make_app):
+    """A query or refresh finishing during exit must not reach widgets being removed."""
+    import threading
+
+    from sdsessions_tui.core.filters import ParsedQuery, SessionSort
+
+    app = make_app()
+    errors: list[BaseException] = []
+
+    def late_result() -> None:
+        try:
+            app.deliver(app._show_result, ParsedQuery(), SessionSort(), [1], 1, app._latest)
+        except BaseException as error:  # noqa: BLE001 - what the worker thread would have died of
+            errors.append(error)
+
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await pilot.pause(0.3)  # the details have settled
+        await app.table.remove()  # the list is gone, as during shutdown
+        thread = threading.Thread(target=late_result)
+        thread.start()
+        while thread.is_alive():
+            await pilot.pause(0.01)
+    assert not errors

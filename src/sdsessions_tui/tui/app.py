@@ -13,11 +13,11 @@ import itertools
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -230,7 +230,21 @@ class SessionsApp(MetadataEditing, App[None]):
         total = self.total
         if not total:
             total = len(ids) if parsed.filter == SessionFilter() else len(self.store.list_ids())
-        self.call_from_thread(self._show_result, parsed, sort, ids, total, generation)
+        self.deliver(self._show_result, parsed, sort, ids, total, generation)
+
+    def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """From a worker thread: run ``callback`` on the UI thread, unless the app is shutting down.
+
+        A late result (a query, a refresh) must not reach widgets being removed at exit.
+        """
+        def guarded() -> None:
+            if self.screen_stack and self.screen_stack[0].query("#sessions"):
+                callback(*args, **kwargs)
+
+        try:
+            self.call_from_thread(guarded)
+        except RuntimeError:  # the app's loop has ended
+            pass
 
     def _show_result(self, parsed: ParsedQuery, sort: SessionSort, ids: list[int], total: int,
                      generation: int) -> None:
@@ -260,7 +274,7 @@ class SessionsApp(MetadataEditing, App[None]):
     @work(thread=True, group="models")
     def load_models(self) -> None:
         models = self.store.distinct_values("model", limit=50)
-        self.call_from_thread(self.filter_bar.set_models, models)
+        self.deliver(lambda: self.filter_bar.set_models(models))
 
     @work(thread=True, group="housekeeping")
     def prune_thumbnails(self) -> None:
@@ -372,6 +386,8 @@ class SessionsApp(MetadataEditing, App[None]):
 
     def on_sessions_app_watch_batch_done(self, event: WatchBatchDone) -> None:
         """New sessions appear where the sort puts them; the cursor, filter, scroll and edits stay."""
+        if not self.query("#sessions"):
+            return  # shutting down
         self._absorb_own_writes()
         self.table.invalidate()
         panel = self.screen.query(DetailsPanel).first() if self.screen.query(DetailsPanel) else None
@@ -453,7 +469,7 @@ class SessionsApp(MetadataEditing, App[None]):
     @work(thread=True, group="recompute")
     def _recompute(self, key: int) -> None:
         self.store.recompute(key)
-        self.call_from_thread(self._after_recompute, key)
+        self.deliver(self._after_recompute, key)
 
     def _after_recompute(self, key: int) -> None:
         self._absorb_own_writes()
@@ -471,18 +487,20 @@ class SessionsApp(MetadataEditing, App[None]):
     def refresh_roots(self) -> None:
         from ..core.refresh import refresh  # with SQLAlchemy for the writes: off the first paint
 
-        bar = self.query_one("#refresh-progress", ProgressBar)
-        self.call_from_thread(bar.add_class, "-active")
         roots = [root for root in self.roots if root.is_dir()]
         if not roots:  # remembered folders on an unmounted drive: nothing to scan
-            self.call_from_thread(bar.remove_class, "-active")
             return
-        summary = refresh(self.store, roots,
-                          progress=lambda done, total: self.call_from_thread(bar.update, progress=done, total=total))
-        self.call_from_thread(self._after_refresh, bar, summary)
+        self.deliver(lambda: self.progress_bar.add_class("-active"))
+        summary = refresh(self.store, roots, progress=lambda done, total: self.deliver(
+            lambda: self.progress_bar.update(progress=done, total=total)))  # widgets only on the UI thread
+        self.deliver(self._after_refresh, summary)
 
-    def _after_refresh(self, bar: ProgressBar, summary: RefreshSummary) -> None:
-        bar.remove_class("-active")
+    @property
+    def progress_bar(self) -> ProgressBar:
+        return self.query_one("#refresh-progress", ProgressBar)
+
+    def _after_refresh(self, summary: RefreshSummary) -> None:
+        self.progress_bar.remove_class("-active")
         self._absorb_own_writes()
         if not (summary.new or summary.updated or summary.unavailable):
             return

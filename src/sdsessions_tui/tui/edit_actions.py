@@ -62,6 +62,7 @@ class MetadataEditing(_Base):
         table: SessionTable
 
         def _absorb_own_writes(self) -> None: ...
+        def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None: ...
         def _show_details(self, key: int | None) -> None: ...
         def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
 
@@ -159,9 +160,9 @@ class MetadataEditing(_Base):
         try:
             changed = self.store.set_metadata_many(ids, {name: value})
         except StoreError as error:
-            self.call_from_thread(self.notify, f"Not applied: {error}", severity="error", timeout=10)
+            self.deliver(self.notify, f"Not applied: {error}", severity="error", timeout=10)
             return
-        self.call_from_thread(self._after_bulk, changed)
+        self.deliver(self._after_bulk, changed)
 
     def _after_bulk(self, changed: int) -> None:
         self._absorb_own_writes()
@@ -224,7 +225,7 @@ class MetadataEditing(_Base):
             known = self.store.distinct_values("tag")
         except StoreError:
             return  # no completion; adding tags still works
-        self.call_from_thread(setattr, editor, "known_tags", known)
+        self.deliver(setattr, editor, "known_tags", known)
 
     @staticmethod
     def _show_editor_tags(editor: MetadataEditor, shown: list[SessionMetadata]) -> None:
