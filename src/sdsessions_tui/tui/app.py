@@ -232,13 +232,18 @@ class SessionsApp(MetadataEditing, App[None]):
             total = len(ids) if parsed.filter == SessionFilter() else len(self.store.list_ids())
         self.deliver(self._show_result, parsed, sort, ids, total, generation)
 
+    @property
+    def closing(self) -> bool:
+        """The app is shutting down: its list is gone (or going), late results have nowhere to go."""
+        return not self.screen_stack or not self.screen_stack[0].query("#sessions")
+
     def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """From a worker thread: run ``callback`` on the UI thread, unless the app is shutting down.
 
         A late result (a query, a refresh) must not reach widgets being removed at exit.
         """
         def guarded() -> None:
-            if self.screen_stack and self.screen_stack[0].query("#sessions"):
+            if not self.closing:
                 callback(*args, **kwargs)
 
         try:
@@ -386,8 +391,8 @@ class SessionsApp(MetadataEditing, App[None]):
 
     def on_sessions_app_watch_batch_done(self, event: WatchBatchDone) -> None:
         """New sessions appear where the sort puts them; the cursor, filter, scroll and edits stay."""
-        if not self.query("#sessions"):
-            return  # shutting down
+        if self.closing:
+            return
         self._absorb_own_writes()
         self.table.invalidate()
         panel = self.screen.query(DetailsPanel).first() if self.screen.query(DetailsPanel) else None

@@ -63,6 +63,8 @@ class MetadataEditing(_Base):
 
         def _absorb_own_writes(self) -> None: ...
         def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None: ...
+        @property
+        def closing(self) -> bool: ...
         def _show_details(self, key: int | None) -> None: ...
         def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
 
@@ -344,6 +346,8 @@ class MetadataEditing(_Base):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._save_worker or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        if self.closing:  # the quit already flushed what was pending
             return
         self._save_worker = None
         if event.state == WorkerState.SUCCESS:
