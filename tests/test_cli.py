@@ -3,11 +3,12 @@
 import csv
 import json
 import os
-import select
+import queue
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -224,29 +225,34 @@ def test_headless_watch_keeps_the_db_current_and_stops_on_sigterm(tmp_path):
             "print('textual imported' if bad else 'no textual', flush=True); sys.exit(3 if bad else rc)")
     process = subprocess.Popen([sys.executable, "-c", code, "--watch", str(root), "--db", str(db)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()  # read on a thread: a hang fails, buffering cannot hide a line
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True)
+    reader.start()
+
+    def line() -> str:
+        try:
+            return lines.get(timeout=30)
+        except queue.Empty:
+            raise AssertionError("no output from the watcher") from None
+
     try:
-        assert "watching" in _line(process)
-        time.sleep(0.5)  # the watches are set up
+        assert "sessions" in line()  # the refresh
+        assert "watching" in line()  # the watches are set up
         manifest = ex.example_c()
         write_session(root, "20251114_093010-hair_test", manifest=manifest, mtime=None,
                       images=[image["filename"] for image in manifest["images"]])
-        assert "1 new" in _line(process)
+        assert "1 new" in line()
         with sqlite3.connect(db) as raw:
             assert raw.execute("SELECT images_actual FROM session_stats").fetchall() == [(6,)]
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=10)
+        process.wait(timeout=10)
+        reader.join(10)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, err
+    out = "".join(lines.queue)
+    assert process.returncode == 0, process.stderr.read()
     assert "stopped" in out and "no textual" in out
-
-
-def _line(process: subprocess.Popen, timeout: float = 30.0) -> str:
-    """The child's next output line, or a failure instead of a hang."""
-    ready, _, _ = select.select([process.stdout], [], [], timeout)
-    assert ready, "no output from the watcher"
-    return process.stdout.readline()
 
 
 def test_watch_and_refresh_all_together_is_a_usage_error(tmp_path, capsys):

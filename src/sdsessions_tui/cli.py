@@ -276,9 +276,9 @@ def _run_watch(args: argparse.Namespace) -> int:
     try:
         with progress_reporter("Refreshing sessions") as progress:
             summary = refresh(store, args.roots, progress=progress)
-        say(f"{summary.found} sessions ({summary.new} new, {summary.updated} updated); watching "
-            f"{', '.join(args.roots)} — Ctrl+C stops")
-        watch(store, args.roots, stop, poll=args.poll, on_batch=report, notice=say)
+        say(f"{summary.found} sessions ({summary.new} new, {summary.updated} updated)")
+        watch(store, args.roots, stop, poll=args.poll, on_batch=report, notice=say,
+              on_ready=lambda: say(f"watching {', '.join(args.roots)} — Ctrl+C stops"))
     finally:
         store.close()
     say("stopped")

@@ -32,12 +32,12 @@ class Watcher:
     def __init__(self, store: Store, *roots: Path, poll: bool = False) -> None:
         self.batches: list[WatchBatch] = []
         self.notices: list[str] = []
-        self.stop = threading.Event()
+        self.stop, ready = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=watch, args=(store, list(roots), self.stop), daemon=True,
                                        kwargs={"poll": poll, "on_batch": self.batches.append,
-                                               "notice": self.notices.append})
+                                               "notice": self.notices.append, "on_ready": ready.set})
         self.thread.start()
-        time.sleep(0.3)  # the watches are set up
+        assert ready.wait(30), "the watcher never got ready"
 
     def close(self) -> None:
         self.stop.set()
@@ -246,3 +246,30 @@ def test_every_root_is_watched(store, tmp_path, poll):
             str(roots[0] / "20251110_093010-run"), str(roots[1] / "20251111_093010-run")}
     finally:
         running.close()
+
+
+def test_a_rename_seen_new_name_first_still_relinks(store, root):
+    """The new folder's event may come in a batch before the old one's: its content still finds it."""
+    folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
+    watch_module.apply_changes(store, [str(root)], {str(folder)})
+    key = store.list_ids()[0]
+    store.update_metadata(HAIR, {"tags": ["keep"]})
+    renamed = root / "20251114_093010-hair_final"
+    folder.rename(renamed)
+    batch = watch_module.apply_changes(store, [str(root)], {str(renamed)})  # only the new name reported
+    assert batch.relinked == 1 and batch.new == 0
+    assert store.list_ids() == [key]
+    stats, metadata = store.get_session(key)
+    assert stats.session_path == str(renamed) and metadata.tags == ("keep",)
+
+
+def test_a_folder_restored_long_after_it_vanished_gets_its_metadata_back(store, root, tmp_path):
+    folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
+    watch_module.apply_changes(store, [str(root)], {str(folder)})
+    store.update_metadata(HAIR, {"is_favorite": True})
+    folder.rename(tmp_path / "aside")
+    assert watch_module.apply_changes(store, [str(root)], {str(folder)}).unavailable == 1
+    (tmp_path / "aside").rename(root / "20251114_093010-hair_back")
+    batch = watch_module.apply_changes(store, [str(root)], {str(root / "20251114_093010-hair_back")})
+    assert (batch.relinked, batch.new, batch.unavailable) == (1, 0, 0)
+    assert store.get_metadata("20251114_093010-hair_back").is_favorite

@@ -41,8 +41,7 @@ async def test_new_sessions_appear_and_the_cursor_stays(live_app):
         await until(pilot, lambda: table.row_count == 7)
         await pilot.press("down", "down")
         held = table.cursor_key
-        await until(pilot, lambda: watching(app))
-        await pilot.pause(0.5)  # the watches are set up
+        await until(pilot, app.watch_ready.is_set, timeout=30)  # the watches are set up
         newest = ex.example_c()
         newest["snapshot"]["timestamp"] = "2026-01-02T10:00:00"
         write_session(root, "20260102_100000-brand_new", manifest=newest, images=images_of(newest), mtime=None)
@@ -65,5 +64,6 @@ async def test_watching_pauses_and_resumes_from_the_palette(live_app):
         await pilot.pause(1.5)
         assert table.row_count == 7  # paused: not picked up
         await pilot.press("W")  # resume: what changed meanwhile is refreshed
+        await until(pilot, app.watch_ready.is_set, timeout=30)
         await until(pilot, lambda: table.row_count == 8, timeout=10)
         assert app.watching

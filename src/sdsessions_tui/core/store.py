@@ -335,15 +335,21 @@ class Store:
                     found[row[2]] = KnownSession(*row)
         return found
 
-    def find_relink_candidates(self, fingerprints: Iterable[str]) -> dict[str, KnownSession]:
-        """Unavailable sessions with these fingerprints: a renamed or moved folder is one of them."""
+    def find_relink_candidates(self, fingerprints: Iterable[str], *,
+                               available_too: bool = False) -> dict[str, KnownSession]:
+        """Unavailable sessions with these fingerprints: a renamed or moved folder is one of them.
+
+        ``available_too``: also sessions not marked unavailable yet (the watcher may see a
+        rename's new folder before the old one's removal).
+        """
         wanted = list(set(fingerprints))
         found: dict[str, KnownSession] = {}
+        availability = "" if available_too else " AND is_unavailable IS 1"
         with self._read() as connection:
             for start in range(0, len(wanted), PAGE_SIZE):
                 page = wanted[start:start + PAGE_SIZE]
                 for row in connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE fingerprint IN "
-                                              f"{_in(page)} AND is_unavailable IS 1", page):
+                                              f"{_in(page)}{availability}", page):
                     known = KnownSession(*row)
                     found.setdefault(known.fingerprint or "", known)
         return found

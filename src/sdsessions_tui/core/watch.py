@@ -19,13 +19,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .db import StoreError
 from .discovery import DRYRUN_DIR, SessionFolder
 from .names import parse_folder_name
 from .refresh import StatsBatch
 from .stats import read_session
-from .store import Store, stats_to_row
+from .store import KnownSession, Store, stats_to_row
 
 #: watchfiles: wait this long after the last event before yielding a batch (its default, 1.6 s,
 #: would miss the "row updated within a second" target).
@@ -182,6 +183,7 @@ def change_batches(roots: Sequence[str], stop: threading.Event, *, poll: bool = 
     if notice is not None:
         notice(f"Watching by polling every {POLL_INTERVAL:g} s: {reason}")
     poller = FolderPoller(roots)
+    yield set()  # the first snapshot is taken: changes from now on are seen
     while not stop.wait(POLL_INTERVAL):
         yield poller.changes()
 
@@ -193,8 +195,7 @@ def apply_changes(store: Store, roots: Sequence[str], folders: set[str]) -> Watc
     known = store.known_paths(sorted(folders))
     gone = [path for path in sorted(folders)
             if not os.path.isdir(path) and path in known and not known[path].is_unavailable]
-    vanished = {known[path].fingerprint: known[path] for path in gone if known[path].fingerprint}
-    writer = StatsBatch(store, dict(known), vanished)
+    rows: list[dict[str, Any]] = []
     for path in sorted(folders):
         root = _root_of(path, roots)
         if not os.path.isdir(path) or not _inside(path, root):
@@ -206,19 +207,40 @@ def apply_changes(store: Store, roots: Sequence[str], folders: set[str]) -> Watc
         if stats.stats_error and _being_written(path):
             batch.retrying.add(path)  # half-written: the stored row (if any) stays as it was
             continue
-        writer.add(stats_to_row(stats, root))
+        rows.append(stats_to_row(stats, root))
         batch.changed.add(path)
         time.sleep(0)  # let a waiting UI thread take the GIL now, not after the 5 ms switch interval
         if path in known:
             batch.updated += 1
         else:
             batch.new += 1
+    gone += _renamed_away(store, rows, known, folders)
+    vanished = {known[path].fingerprint: known[path] for path in gone if known[path].fingerprint}
+    writer = StatsBatch(store, dict(known), vanished)
+    for row in rows:
+        writer.add(row)
     batch.unavailable = writer.flush(gone)
     batch.relinked = writer.relinked
     batch.new -= writer.relinked
+    batch.unavailable -= sum(path not in writer.known for path in gone)  # relinked: moved, not gone
     batch.changed.update(gone)
     batch.seconds = time.monotonic() - started
     return batch
+
+
+def _renamed_away(store: Store, rows: list[dict[str, Any]], known: dict[str, KnownSession],
+                  folders: set[str]) -> list[str]:
+    """Stored sessions whose folder is gone though this batch did not say so, and whose content a new
+    folder of the batch has: a rename seen by half (the new name first).  They count as gone here, so
+    the new folder takes their place, the user's metadata included."""
+    prints = [row["fingerprint"] for row in rows if row["session_path"] not in known and row["fingerprint"]]
+    if not prints:
+        return []
+    moved = [old for old in store.find_relink_candidates(prints, available_too=True).values()
+             if not old.is_unavailable and old.session_path not in folders and not os.path.isdir(old.session_path)]
+    for old in moved:
+        known[old.session_path] = old
+    return [old.session_path for old in moved]
 
 
 def _root_of(path: str, roots: Sequence[str]) -> str:
@@ -246,17 +268,21 @@ def _being_written(folder: str) -> bool:
 
 
 def watch(store: Store, roots: Sequence[str | os.PathLike[str]], stop: threading.Event, *, poll: bool = False,
-          on_batch: Callable[[WatchBatch], None] | None = None,
-          notice: Callable[[str], None] | None = None) -> None:
+          on_batch: Callable[[WatchBatch], None] | None = None, notice: Callable[[str], None] | None = None,
+          on_ready: Callable[[], None] | None = None) -> None:
     """Keep the store current with ``roots`` until ``stop`` is set (a thread or the headless loop).
 
     ``on_batch`` is called after each batch that changed the store; ``notice`` with a
-    one-line message when the watcher falls back to polling.
+    one-line message when the watcher falls back to polling; ``on_ready`` once changes are
+    being seen (the OS watches are set up: ~1 s for a small tree, 1–3 s for 10 000 folders).
     """
     resolved = [str(Path(root).expanduser().resolve()) for root in roots]
     retrying: set[str] = set()
     failing = False
     for folders in change_batches(resolved, stop, poll=poll, notice=notice):
+        if on_ready is not None:
+            on_ready()
+            on_ready = None
         todo = folders | retrying
         if not todo:
             continue

@@ -148,6 +148,8 @@ class SessionsApp(MetadataEditing, App[None]):
         """The roots are watched (pause and resume from the command palette)."""
         self.poll = poll
         self._watch_stop = threading.Event()
+        self.watch_ready = threading.Event()
+        """Set once the watcher sees changes (its OS watches are set up)."""
         self._data_version: int | None = None
         if theme:
             self.theme = theme
@@ -376,16 +378,17 @@ class SessionsApp(MetadataEditing, App[None]):
             # A batch of 1 000 sessions is ~1 s of Python on the watcher's thread: a key must not
             # wait the default 5 ms for the GIL at every switch (measured: worst key 153 → ~40 ms).
             sys.setswitchinterval(0.001)
-            self._watch_stop = threading.Event()
-            self._watch_worker(roots, self._watch_stop)
+            self._watch_stop, self.watch_ready = threading.Event(), threading.Event()
+            self._watch_worker(roots, self._watch_stop, self.watch_ready)
 
     @work(thread=True, group="watch")
-    def _watch_worker(self, roots: list[str], stop: threading.Event) -> None:
+    def _watch_worker(self, roots: list[str], stop: threading.Event, ready: threading.Event) -> None:
         from ..core.watch import watch
 
         try:
-            watch(self.store, roots, stop, poll=self.poll, on_batch=lambda batch: self.post_message(
-                self.WatchBatchDone(batch)), notice=lambda text: self.post_message(self.WatchNotice(text)))
+            watch(self.store, roots, stop, poll=self.poll, on_ready=ready.set,
+                  on_batch=lambda batch: self.post_message(self.WatchBatchDone(batch)),
+                  notice=lambda text: self.post_message(self.WatchNotice(text)))
         except (StoreError, OSError) as error:
             self.post_message(self.WatchNotice(f"Watching stopped: {error}", "error"))
 
