@@ -215,7 +215,13 @@ class StatsBatch:
         """Write the rows (and mark ``gone`` unavailable) in one transaction; how many became unavailable."""
         if not self.rows and not gone:
             return 0
-        relinks = find_relinks(self.store, self.rows, self.known, self.vanished)
+        new_prints = {row["fingerprint"]: row["session_path"] for row in self.rows
+                      if row["session_path"] not in self.known and row["fingerprint"]}
+        candidates = {fp: self.vanished[fp] for fp in new_prints if fp in self.vanished}
+        missing = [fp for fp in new_prints if fp not in candidates]
+        if missing:
+            candidates.update(self.store.find_relink_candidates(missing))
+        relinks = {new_prints[fp]: old for fp, old in candidates.items()}
         unavailable = self.store.upsert_stats(self.rows, relinks, gone)
         for old in relinks.values():
             self.known.pop(old.session_path, None)
@@ -224,14 +230,3 @@ class StatsBatch:
         self.rows.clear()
         return unavailable
 
-
-def find_relinks(store: Store, rows: Sequence[dict[str, Any]], known: dict[str, KnownSession],
-                 vanished: dict[str, KnownSession]) -> dict[str, KnownSession]:
-    """New session path → the vanished (or unavailable) session it is, by content fingerprint."""
-    new_prints = {row["fingerprint"]: row["session_path"] for row in rows
-                  if row["session_path"] not in known and row["fingerprint"]}
-    candidates = {fp: vanished[fp] for fp in new_prints if fp in vanished}
-    missing = [fp for fp in new_prints if fp not in candidates]
-    if missing:
-        candidates.update(store.find_relink_candidates(missing))
-    return {new_prints[fp]: old for fp, old in candidates.items()}

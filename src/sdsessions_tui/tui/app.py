@@ -13,6 +13,7 @@ import itertools
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from importlib import resources
@@ -54,6 +55,8 @@ DETAILS_DEBOUNCE = 0.04
 #: On top of DETAILS_DEBOUNCE: holding ↓ still never decodes an image per row.
 THUMBNAIL_DELAY = 0.06
 THUMBNAIL_CACHE_BYTES = 200 * 1024 * 1024
+#: Seconds between two updates of the refresh progress bar.
+PROGRESS_INTERVAL = 0.1
 #: Seconds between checks for changes other programs made to the database.
 EXTERNAL_CHECK_INTERVAL = 1.0
 #: Worker groups that write to the database: their commits are not "other programs' changes".
@@ -311,9 +314,17 @@ class SessionsApp(MetadataEditing, App[None]):
             self._data_version = version
             return
         self._data_version = version
+        self._reload(details=True)
+
+    def _reload(self, *, details: bool = False, models: bool = False) -> None:
+        """The database changed under the list: visible rows fetched again, the filter run again
+        (the cursor stays on its session); the details and the model picker too when asked."""
         self.table.invalidate()
-        self._refresh_details_now()
+        if details:
+            self._refresh_details_now()
         self.requery()
+        if models:
+            self.load_models()
 
     def requery(self) -> None:
         self.total = 0
@@ -397,13 +408,10 @@ class SessionsApp(MetadataEditing, App[None]):
         if self.closing:
             return
         self._absorb_own_writes()
-        self.table.invalidate()
-        panel = self.screen.query(DetailsPanel).first() if self.screen.query(DetailsPanel) else None
-        if panel is not None and panel.stats is not None and panel.stats.session_path in event.batch.changed:
-            self._refresh_details_now()
-        self.requery()
-        if event.batch.new or event.batch.relinked:
-            self.load_models()
+        panel = self._visible_panel()
+        self._reload(details=panel is not None and panel.stats is not None
+                     and panel.stats.session_path in event.batch.changed,
+                     models=bool(event.batch.new or event.batch.relinked))
 
     def on_sessions_app_watch_notice(self, event: WatchNotice) -> None:
         self.notify(event.text, severity=event.severity, timeout=10)  # type: ignore[arg-type]
@@ -499,8 +507,16 @@ class SessionsApp(MetadataEditing, App[None]):
         if not roots:  # remembered folders on an unmounted drive: nothing to scan
             return
         self.deliver(lambda: self.progress_bar.add_class("-active"))
-        summary = refresh(self.store, roots, progress=lambda done, total: self.deliver(
-            lambda: self.progress_bar.update(progress=done, total=total)))  # widgets only on the UI thread
+        shown = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            """At most ten updates a second: each one waits for the UI thread (widgets live there)."""
+            now = time.monotonic()
+            if done == total or now - shown[0] >= PROGRESS_INTERVAL:
+                shown[0] = now
+                self.deliver(lambda: self.progress_bar.update(progress=done, total=total))
+
+        summary = refresh(self.store, roots, progress=progress)
         self.deliver(self._after_refresh, summary)
 
     @property
@@ -512,9 +528,7 @@ class SessionsApp(MetadataEditing, App[None]):
         self._absorb_own_writes()
         if not (summary.new or summary.updated or summary.unavailable):
             return
-        self.table.invalidate()
-        self.requery()
-        self.load_models()
+        self._reload(models=True)
         if summary.new or summary.unavailable:  # running sessions are re-read every time: not news
             self.notify(f"{summary.new} new, {summary.unavailable} gone")
 

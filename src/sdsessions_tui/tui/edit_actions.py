@@ -227,7 +227,7 @@ class MetadataEditing(_Base):
             known = self.store.distinct_values("tag")
         except StoreError:
             return  # no completion; adding tags still works
-        self.deliver(setattr, editor, "known_tags", known)
+        self.deliver(editor.set_known_tags, known)
 
     @staticmethod
     def _show_editor_tags(editor: MetadataEditor, shown: list[SessionMetadata]) -> None:
@@ -303,15 +303,18 @@ class MetadataEditing(_Base):
         else:
             self.call_after_refresh(self._show_edited_metadata)
 
+    def _visible_panel(self) -> DetailsPanel | None:
+        """The details panel on screen: full-screen, beside the list, or none (narrow list)."""
+        if isinstance(self.screen, DetailsScreen):
+            return self.screen.query_one(DetailsPanel)
+        if self.screen.has_class("-narrow"):
+            return None
+        return self.query_one("#details", DetailsPanel)
+
     def _show_edited_metadata(self) -> None:
         """The details panel's session with its edits (only its metadata section is drawn again)."""
-        if isinstance(self.screen, DetailsScreen):
-            panel = self.screen.query_one(DetailsPanel)
-        elif not self.screen.has_class("-narrow"):
-            panel = self.query_one("#details", DetailsPanel)
-        else:
-            return
-        if panel.stats is not None:
+        panel = self._visible_panel()
+        if panel is not None and panel.stats is not None:
             try:
                 stored = self.store.get_metadata(panel.stats.session_id)
             except StoreError:
@@ -374,7 +377,7 @@ class MetadataEditing(_Base):
             self.call_later(self._start_save)
         self.table.invalidate()
         self._refresh_details_now()
-        editor = self.screen.query("MetadataEditor").first() if self.screen.query("MetadataEditor") else None
+        editor = next(iter(self.screen.query("MetadataEditor")), None)
         if editor is not None and editor.is_open and not keep_mine:  # type: ignore[attr-defined]  # theirs: show the stored values
             rows = self._editor_rows(editor)
             if rows:

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 from textual.widgets.text_area import Edit, EditResult
-from textual_autocomplete import AutoComplete, DropdownItem, TargetState
+from textual_autocomplete import AutoComplete, DropdownItem
 
 from ..core.edits import MAX_NOTE_LENGTH, MAX_TAG_LENGTH
 from ..core.text import clean_text
@@ -31,12 +31,8 @@ from .commands import bindings
 class TagAutoComplete(AutoComplete):
     """Existing tags, most used first, with their session counts; Enter on one adds it at once."""
 
-    def __init__(self, target: Input, known: Callable[[], Sequence[tuple[str, int]]]) -> None:
-        super().__init__(target, candidates=self._candidates, id="tag-complete")
-        self._known = known
-
-    def _candidates(self, state: TargetState) -> list[DropdownItem]:
-        return [DropdownItem(main=clean_text(tag), prefix=f"{count:>5}  ") for tag, count in self._known()]
+    def __init__(self, target: Input, items: Callable[[], list[DropdownItem]]) -> None:
+        super().__init__(target, candidates=lambda _state: items(), id="tag-complete")
 
     def post_completion(self) -> None:
         """Enter (or Tab) on a suggestion: the tag is added, the input is ready for the next."""
@@ -109,9 +105,11 @@ class MetadataEditor(VerticalScroll, can_focus=False):
         self.keys: list[int] = []
         """The sessions being edited (table ids)."""
         self.known_tags: list[tuple[str, int]] = []
-        """Completion candidates: every tag in the database with its session count."""
+        """Every tag in the database with its session count (:meth:`set_known_tags`)."""
         self._everywhere: set[str] = set()
         """Tags (casefolded) every edited session has already: not offered for completion."""
+        self._completions: list[DropdownItem] = []
+        """The dropdown's candidates, built when the tags change (the dropdown asks at every keystroke)."""
         self._note = ""
         """The note as last loaded or reported: a Changed event with the same text is not an edit."""
 
@@ -120,7 +118,7 @@ class MetadataEditor(VerticalScroll, can_focus=False):
         tag_input = Input(placeholder="add a tag (Enter; ↓ for existing tags)", max_length=MAX_TAG_LENGTH * 2,
                           id="tag-input")
         yield tag_input
-        yield TagAutoComplete(tag_input, self._completions)
+        yield TagAutoComplete(tag_input, lambda: self._completions)
         yield TagList(id="tag-list")
         yield Label("", id="editor-message")
         yield Label("", id="note-counter")
@@ -162,12 +160,19 @@ class MetadataEditor(VerticalScroll, can_focus=False):
             options.append(Option(label, id=tag))
         tag_list.set_options(options)
         self._everywhere = {tag.casefold() for tag, count in tags if count >= sessions}
+        self._build_completions()
         if options:
             tag_list.highlighted = min(highlighted or 0, len(options) - 1)
         tag_list.set_class(not options, "-empty")
 
-    def _completions(self) -> list[tuple[str, int]]:
-        return [(tag, count) for tag, count in self.known_tags if tag.casefold() not in self._everywhere]
+    def set_known_tags(self, tags: list[tuple[str, int]]) -> None:
+        """The database's tags with their counts (loaded in a worker when the editor opens)."""
+        self.known_tags = tags
+        self._build_completions()
+
+    def _build_completions(self) -> None:
+        self._completions = [DropdownItem(main=clean_text(tag), prefix=f"{count:>5}  ")
+                             for tag, count in self.known_tags if tag.casefold() not in self._everywhere]
 
     def tag_added(self) -> None:
         """The submitted tag was taken: the input is ready for the next one."""
