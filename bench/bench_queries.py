@@ -26,7 +26,7 @@ from pathlib import Path
 from _trees import MODELS, NEGATIVES, SAMPLERS, SIZES, STATUSES, median, random_prompt, session_name, time_runs, verdict
 
 from sdsessions_tui.core.filters import Range, SessionFilter, SessionSort
-from sdsessions_tui.core.stats import SessionStats
+from sdsessions_tui.core.session_stats import SessionStats
 from sdsessions_tui.core.store import Store, stats_to_row
 
 IDS_TARGET_MS, PAGE_TARGET_MS, RUNS = 50.0, 5.0, 15

@@ -15,7 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .core.discovery import discover
-from .core.stats import SessionStats, read_session
+from .core.session_stats import SessionStats
+from .core.stats import read_session
 from .core.status import completion_style
 from .core.text import clean_text
 from .progress import progress_reporter

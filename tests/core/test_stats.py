@@ -7,7 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from sdsessions_tui.core.stats import STATS_VERSION, read_session
+from sdsessions_tui.core.session_stats import STATS_VERSION
+from sdsessions_tui.core.stats import read_session
 from tests.conftest import OLD, png_bytes
 from tests.core import spec_examples as ex
 

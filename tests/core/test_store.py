@@ -195,6 +195,19 @@ def test_free_text(store, sample):
     assert filtered(store, text=("%",)) == []
 
 
+@pytest.mark.parametrize("session_filter", [
+    SessionFilter(), SessionFilter(liked=True), SessionFilter(text=("cat",)), SessionFilter(tags_any=("keep",)),
+    SessionFilter(statuses=frozenset({"aborted", "stale"})), SessionFilter(models=("nothing-like-this",))])
+def test_the_first_ids_and_one_session_checks_agree_with_the_whole_list(store, sample, session_filter):
+    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"]})
+    for sort in (SessionSort(), SessionSort("name", descending=False), SessionSort("liked")):
+        whole = store.list_ids(session_filter, sort)
+        for limit in (1, 2, 10):
+            assert store.list_ids(session_filter, sort, limit=limit) == whole[:limit]
+    assert {key for key in sample.values() if store.matches(key, session_filter)} == set(whole)
+    assert not store.matches(123456, session_filter)
+
+
 @pytest.mark.parametrize("column", ["date", "name", "model", "images", "expected", "completion", "status",
                                     "sampler", "steps", "cfg", "size", "duration", "liked", "rating", "tags",
                                     "updated"])
@@ -221,6 +234,14 @@ def test_distinct_values_and_recently_liked(store, sample):
     assert set(store.recently_liked()) == {sample["20251114_093010-hair_test"], sample["20251117_111757-donmain"]}
     with pytest.raises(ValueError):
         store.distinct_values("prompt")
+
+
+def test_known_roots_each_once_in_order(store, tmp_path):
+    assert store.known_roots() == []
+    add_sessions(store, tmp_path / "b", ("20251114_093010-hair_test", ex.example_c()),
+                 ("20251117_111757-donmain", ex.example_d()))
+    add_sessions(store, tmp_path / "a", ("20251112_184000-api_down", ex.example_e()))
+    assert store.known_roots() == [str(tmp_path / "a"), str(tmp_path / "b")]
 
 
 def test_recompute_one_session(store, sample, tmp_path):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+
+import pytest
 
 from textual.widgets import Input, Label
 
-from sdsessions_tui.tui.app import SortMenu
+from sdsessions_tui.tui import app as app_module
+from sdsessions_tui.tui.app import SessionsApp, SortMenu
 from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.details import DetailsPanel
 from sdsessions_tui.tui.help import HelpScreen
@@ -23,9 +27,9 @@ async def until(pilot, condition, timeout=5.0):
 
 
 async def ready(pilot) -> SessionTable:
-    """The table, once the fixture's seven sessions are listed."""
+    """The table, once the fixture's seven sessions are listed (and the chips, mounted after them)."""
     table = pilot.app.query_one(SessionTable)
-    await until(pilot, lambda: table.row_count == 7)
+    await until(pilot, lambda: table.row_count == 7 and pilot.app.query(".chip"))
     return table
 
 
@@ -69,6 +73,68 @@ async def test_typing_a_query_filters_and_a_bad_one_keeps_the_result(make_app):
         assert table.row_count == 1  # the last good result stays
         await pilot.press("escape")
         assert app.focused is table
+
+
+async def test_controls_arrive_after_the_first_rows_then_on_started_runs_once(app_store, tmp_path):
+    calls = []
+    app = SessionsApp(app_store, [], thumbnail_cache=tmp_path / "thumbs", refresh_on_start=False,
+                      on_started=lambda: calls.append(len(app.query(".chip"))))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: calls)
+        await pilot.pause(0.1)
+        assert calls == [6]  # once, with the six chips mounted
+        assert app.query_one("#chips").region.height == 1
+
+
+class GatedStore:
+    """The app's store, whose whole-list queries wait for ``release`` (their heads do not)."""
+
+    def __init__(self, store, monkeypatch):
+        self.release, self.waiting = threading.Event(), threading.Event()
+        list_ids = store.list_ids
+
+        def gated(*args, limit=None):
+            if limit is None and threading.current_thread() is not threading.main_thread():
+                self.waiting.set()
+                assert self.release.wait(10)
+            return list_ids(*args, limit=limit)
+
+        monkeypatch.setattr(store, "list_ids", gated)
+
+
+def shown_ids(table):
+    return [table.row_at(index).id for index in range(table.row_count)]
+
+
+@pytest.mark.parametrize(("cursor_row", "query", "head", "cursor_then", "whole", "cursor_after"), [
+    (0, "-status:aborted", [7, 6], 7, [7, 6, 4, 3, 2, 1], 7),  # its session is in the head
+    (1, "-status:completed", [7, 5], 7, [7, 5, 3, 1], 7),  # it left the result: to the top
+    (4, "-status:aborted", None, 3, [7, 6, 4, 3, 2, 1], 3),  # further down the result: wait for all
+    (1, "sort:name", None, 6, [1, 2, 3, 4, 5, 6, 7], 6),  # still listed, elsewhere: wait for all
+])
+async def test_a_result_shows_its_head_first_unless_the_cursor_would_jump(
+        make_app, app_store, monkeypatch, cursor_row, query, head, cursor_then, whole, cursor_after):
+    monkeypatch.setattr(app_module, "RESULT_HEAD", 2)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        table.move_cursor(cursor_row)
+        gate = GatedStore(app_store, monkeypatch)
+        app.filter_bar.query_input.value = query
+        await until(pilot, gate.waiting.is_set)
+        await pilot.pause(0.1)
+        if head is None:
+            assert shown_ids(table) == [7, 6, 5, 4, 3, 2, 1] and count_text(app) == "7 of 7"
+            assert table.cursor_row == cursor_row
+        else:
+            assert shown_ids(table) == head and count_text(app) == "2+ of 7"
+        assert table.cursor_key == (cursor_then if head else table.row_at(cursor_row).id)
+        gate.release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert shown_ids(table) == whole and count_text(app) == f"{len(whole)} of 7"
+        assert table.cursor_key == cursor_after
 
 
 async def test_chip_toggles_its_term_in_the_text(make_app):

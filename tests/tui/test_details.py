@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
-from sdsessions_tui.core.stats import SessionStats
+from sdsessions_tui.core.session_stats import SessionStats
 from sdsessions_tui.core.store import SessionMetadata
 from sdsessions_tui.tui import details
 from sdsessions_tui.tui.details import (

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from rich.style import Style
+from rich.text import Text
 from textual.app import App, ComposeResult
 
 from sdsessions_tui.core.filters import SORT_COLUMNS, SessionSort
@@ -21,6 +22,7 @@ from sdsessions_tui.tui.session_table import (
     SessionTable,
     completion_badge,
     display_model,
+    fit_segments,
     format_date,
     layout_columns,
 )
@@ -252,6 +254,18 @@ async def test_set_ids_clamps_when_the_session_vanished() -> None:
         assert not table.move_cursor_to_key(12345)
 
 
+async def test_a_new_result_without_the_session_starts_at_the_top() -> None:
+    app = TableApp(FakeSource(), list(range(100)))
+    async with app.run_test(size=SIZE) as pilot:
+        table = await settle(pilot, app)
+        table.move_cursor(80)
+        table.set_ids([key for key in range(100) if key % 2], keep_row=False)  # 80 is not listed
+        assert (table.cursor_row, table.cursor_key, table.scroll_y) == (0, 1, 0)
+        table.move_cursor(30)
+        table.set_ids([key for key in range(100) if key % 3], keep_row=False)  # 61 still is
+        assert table.cursor_key == 61
+
+
 async def test_empty_list_shows_the_empty_message() -> None:
     app = TableApp(FakeSource(), [1, 2, 3])
     async with app.run_test(size=SIZE) as pilot:
@@ -284,6 +298,29 @@ async def test_markup_and_control_characters_are_shown_literally() -> None:
         assert "[bold]x[/] \\x1b[31mred" in text
         assert "[/], a b, [i]" in text
         assert "\x1b" not in text
+
+
+@pytest.mark.parametrize(("pieces", "width", "justify", "expected"), [
+    ([("abc", "")], 6, "left", "abc   "),
+    ([("abc", "")], 6, "right", "   abc"),
+    ([("abcdef", "")], 6, "left", "abcdef"),
+    ([("abcdefg", "")], 6, "left", "abcde…"),
+    ([("ab", "red"), (" ", ""), ("cdefg", "bold")], 6, "left", "ab cd…"),
+    ([("日本語テキスト", "")], 6, "left", "日本 …"),  # a wide character is never split in half
+    ([("abc", "")], 1, "left", "…"),
+    ([("abc", "")], 0, "left", ""),
+    ([], 3, "left", "   "),
+])
+def test_fit_segments_cuts_and_pads_to_the_exact_width(pieces, width, justify, expected) -> None:
+    segments = fit_segments(pieces, width, justify)
+    assert "".join(segment.text for segment in segments) == expected
+    assert sum(segment.cell_length for segment in segments) == width
+
+
+def test_fit_segments_keeps_styles_and_gives_the_ellipsis_the_cut_piece_style() -> None:
+    segments = fit_segments([("ab", "red"), ("cdefg", "bold")], 4)
+    assert [(segment.text, segment.style) for segment in segments] == [
+        ("ab", Style.parse("red")), ("c", Style.parse("bold")), ("…", Style.parse("bold"))]
 
 
 async def test_row_columns() -> None:
@@ -390,7 +427,7 @@ def test_date_and_model_formatting() -> None:
     ({"status": "running", "is_dry_run": True, "is_unavailable": True}, "gone", BADGES["unavailable"].style),
 ])
 def test_completion_badge(changes: dict[str, Any], text: str, mark_style: str) -> None:
-    badge = completion_badge(make_row(1, **changes))
+    badge = Text.assemble(*completion_badge(make_row(1, **changes)))
     assert badge.plain == text
     assert badge.get_style_at_offset(_console(), 0) == Style.parse(mark_style)
 
@@ -398,7 +435,7 @@ def test_completion_badge(changes: dict[str, Any], text: str, mark_style: str) -
 @pytest.mark.parametrize(("percentage", "colour"), [(100.0, "green"), (95.0, "green"), (94.9, "yellow"),
                                                     (70.0, "yellow"), (69.0, "red")])
 def test_badge_percentage_colour(percentage: float, colour: str) -> None:
-    badge = completion_badge(make_row(1, status="aborted", completion_percentage=percentage))
+    badge = Text.assemble(*completion_badge(make_row(1, status="aborted", completion_percentage=percentage)))
     assert badge.get_style_at_offset(_console(), len(badge) - 1) == Style.parse(colour)
 
 

@@ -39,7 +39,7 @@ def snapshot_app(tmp_path):
 async def _settle(pilot, *keys: str) -> None:
     table = pilot.app.query_one(SessionTable)
     for _ in range(100):
-        if table.row_count:
+        if table.row_count and pilot.app.query(".chip"):  # the chips come after the first rows
             break
         await pilot.pause(0.02)
     await pilot.press(*keys)
@@ -77,7 +77,18 @@ def test_bad_query_shows_its_error_80x24(snap_compare, snapshot_app):
     assert snap_compare(snapshot_app, terminal_size=(80, 24), run_before=_bad_query)
 
 
+async def _tag_saved(pilot) -> None:
+    """``e``, a tag added, Tab: then waits for the save (1 s after the edit), not for a fixed time."""
+    await _settle(pilot, "j", "e", *"best", "enter", "tab")
+    indicator = pilot.app.query_one("#save-state")
+    for _ in range(250):
+        if "saved" in str(indicator.render()) and "unsaved" not in str(indicator.render()):
+            break
+        await pilot.pause(0.02)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)  # a frame with the saved state
+
+
 def test_details_in_edit_mode_160x50(snap_compare, snapshot_app):
     """The tag and note editor open above the details of a tagged session (``e`` on it)."""
-    assert snap_compare(snapshot_app, terminal_size=(160, 50),
-                        run_before=lambda pilot: _settle(pilot, "j", "e", *"best", "enter", "tab"))
+    assert snap_compare(snapshot_app, terminal_size=(160, 50), run_before=_tag_saved)

@@ -1,4 +1,4 @@
-"""Per-session statistics: one reader for every era, and the record the app stores.
+"""Per-session statistics: one reader for every era (the record it fills is :mod:`.session_stats`).
 
 :func:`read_session` is the only entry point.  It never raises: a session whose
 metadata cannot be read is still returned, with ``stats_error`` saying why and
@@ -11,7 +11,6 @@ import hashlib
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,13 +28,12 @@ from .files import (
 from .jsonread import DEFAULT_RETRY_DELAYS, read_json_object
 from .legacy_v0 import CONFIG_FILE, METADATA_FILE, extract_v0, parse_session_config
 from .names import parse_folder_name
+from .session_stats import SessionStats
 from .status import completion_percentage, decide_status
 from .sweep import is_seed_sweep
 
 log = logging.getLogger(__name__)
 
-#: Bump when a change to this module changes what is computed, so cached rows are recomputed.
-STATS_VERSION = 1
 
 #: Longest plausible run (3 576 images at 20 s is ~20 h); beyond it file times were changed by a copy.
 MAX_DURATION_SECONDS = 7 * 86_400
@@ -44,85 +42,6 @@ MANIFEST_V2 = "manifest.json"
 _PHASE2_SUFFIX = "_manifest.json"
 _METADATA_NAMES = frozenset({MANIFEST_V2, METADATA_FILE})
 _MAX_CONFIG_BYTES = 4 * 1024 * 1024
-
-
-@dataclass(slots=True)
-class SessionStats:
-    """Everything the app knows about one session folder.
-
-    Field names follow the upstream ``session_stats`` table where one exists;
-    later tools (the SQLite store, export) read them by name.
-    """
-
-    session_id: str
-    session_path: str
-    display_name: str
-    name_era: str
-    is_dry_run: bool = False
-    manifest_format: str = "none"
-    """``v2``, ``phase2``, ``v0`` or ``none`` (image files only)."""
-    manifest_file: str | None = None
-    manifest_mtime: float | None = None
-    manifest_size: int | None = None
-    folder_mtime: float | None = None
-    sd_model: str | None = None
-    template_version: str | None = None
-    generation_mode: str | None = None
-    seed_mode: str | None = None
-    seed_base: int | None = None
-    resolved_prompt: str | None = None
-    negative_prompt: str | None = None
-    width: int | None = None
-    height: int | None = None
-    steps: int | None = None
-    cfg_scale: float | None = None
-    sampler_name: str | None = None
-    scheduler: str | None = None
-    api_params: dict[str, Any] = field(default_factory=dict)
-    theme_name: str | None = None
-    style: str | None = None
-    images_expected: int | None = None
-    images_actual: int = 0
-    image_files_raw: int = 0
-    dry_run_payloads: int = 0
-    completion_percentage: float | None = None
-    has_extra_images: bool = False
-    """More images done than expected (upstream showed > 100 %)."""
-    status: str = "unknown"
-    manifest_status: str | None = None
-    is_seed_sweep: bool = False
-    seed_list: list[int] = field(default_factory=list)
-    seed_min: int | None = None
-    seed_max: int | None = None
-    placeholders: dict[str, dict[str, Any]] = field(default_factory=dict)
-    variations_summary: str = ""
-    total_combinations: int | None = None
-    image_files: list[str] = field(default_factory=list)
-    """Done image files, in generation (index) order."""
-    session_created_at: datetime | None = None
-    manifest_generated_at: datetime | None = None
-    first_image_created_at: datetime | None = None
-    last_image_created_at: datetime | None = None
-    duration_seconds: float | None = None
-    stats_computed_at: datetime = field(default_factory=datetime.now)
-    stats_version: int = STATS_VERSION
-    stats_error: str | None = None
-    """Why the stats are unavailable (metadata unreadable), or None."""
-    fingerprint: str | None = None
-    """A hash of what the manifest says at the start of the run (era, start time to the
-    microsecond, prompt, model): it survives a rename or move of the folder, so the
-    user's metadata can follow the session.  None when the manifest gives no start time."""
-    warnings: list[str] = field(default_factory=list)
-    """Problems that did not stop the stats (e.g. an image name pointing outside the folder)."""
-
-    @property
-    def stats_available(self) -> bool:
-        return self.stats_error is None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (datetimes as ISO text)."""
-        return {key: value.isoformat() if isinstance(value, datetime) else value
-                for key, value in asdict(self).items()}
 
 
 def read_session(

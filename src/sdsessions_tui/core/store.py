@@ -31,7 +31,7 @@ from .db import StoreError, check_database, connect_reader, default_db_path, des
 from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
 from .sql_filters import filter_where, order_by, source
-from .stats import SessionStats, read_session
+from .session_stats import SessionStats
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -440,16 +440,32 @@ class Store:
 
     # --- queries ------------------------------------------------------------------------------
 
-    def list_ids(self, session_filter: SessionFilter | None = None, sort: SessionSort | None = None) -> list[int]:
-        """Ids of the sessions matching the filter, in sort order (the list's whole view state)."""
+    def list_ids(self, session_filter: SessionFilter | None = None, sort: SessionSort | None = None, *,
+                 limit: int | None = None) -> list[int]:
+        """Ids of the sessions matching the filter, in sort order (the list's whole view state).
+
+        ``limit``: only the first ones.  The sort's index yields them without reading the rest
+        (0.1-13 ms at 100 000 sessions, against 20-60 ms for the whole list): the app shows them
+        while the whole list is fetched.
+        """
         sort = sort or SessionSort()
         where = filter_where(session_filter or SessionFilter())
+        query = f"SELECT s.id AS id FROM {source(sort)} WHERE {where.sql} ORDER BY {order_by(sort)}"
+        if limit is not None:
+            with self._read() as connection:
+                return [key for (key,) in connection.execute(f"{query} LIMIT ?", [*where.params, limit])]
         # 100 000 ids as Python rows cost more than the query itself; SQLite hands
         # them over as one JSON array instead, in the sub-query's order.
-        sql = (f"SELECT json_group_array(id) FROM (SELECT s.id AS id FROM {source(sort)} "
-               f"WHERE {where.sql} ORDER BY {order_by(sort)})")
         with self._read() as connection:
-            return orjson.loads(connection.execute(sql, where.params).fetchone()[0])
+            return orjson.loads(connection.execute(f"SELECT json_group_array(id) FROM ({query})",
+                                                   where.params).fetchone()[0])
+
+    def matches(self, session_key: int, session_filter: SessionFilter) -> bool:
+        """Whether this session (stats id) passes the filter: one row checked, not the list built."""
+        where = filter_where(session_filter)
+        sql = f"SELECT EXISTS(SELECT 1 FROM {source(SessionSort())} WHERE {where.sql} AND s.id = ?)"
+        with self._read() as connection:
+            return bool(connection.execute(sql, [*where.params, session_key]).fetchone()[0])
 
     def fetch_rows(self, ids: Sequence[int]) -> dict[int, SessionRow]:
         """The list rows for these ids (one page), by id."""
@@ -489,6 +505,8 @@ class Store:
         if not os.path.isdir(session_path):
             self.mark_unavailable([session_path])
             return self.get_session(session_key)[0]  # type: ignore[index]
+        from .stats import read_session  # the readers stay out of the app's launch
+
         stats = read_session(session_path)
         self.upsert_stats([stats_to_row(stats, root)])
         return stats
@@ -637,8 +655,13 @@ class Store:
 
     def known_roots(self) -> list[str]:
         """The roots sessions were found under (remembered between runs)."""
+        # One index seek per root (a loose index scan): DISTINCT would read every session's entry
+        # (8-14 ms at 100 000 sessions, on the launch path).
+        sql = ("WITH RECURSIVE roots(root) AS (SELECT min(root) FROM session_stats UNION ALL "
+               "SELECT (SELECT min(root) FROM session_stats WHERE root > roots.root) FROM roots "
+               "WHERE roots.root IS NOT NULL) SELECT root FROM roots WHERE root IS NOT NULL")
         with self._read() as connection:
-            return [root for (root,) in connection.execute("SELECT DISTINCT root FROM session_stats ORDER BY root")]
+            return [root for (root,) in connection.execute(sql)]
 
     def export_rows(self, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
         """Every stats and metadata column of these sessions (raw stored values), in the order given."""

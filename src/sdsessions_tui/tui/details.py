@@ -1,6 +1,6 @@
 """The details panel: everything known about one session, and its first image.
 
-:class:`DetailsPanel` shows a :class:`~sdsessions_tui.core.stats.SessionStats`
+:class:`DetailsPanel` shows a :class:`~sdsessions_tui.core.session_stats.SessionStats`
 and its :class:`~sdsessions_tui.core.store.SessionMetadata` as titled sections
 in two :class:`~textual.widgets.Static` widgets (one Rich ``Group`` each), so a
 new session costs two ``update`` calls, never a remount.  Every piece of text
@@ -44,7 +44,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from ..core.stats import SessionStats
+from ..core.session_stats import SessionStats
 from ..core.store import SessionMetadata
 from ..core.text import clean_text
 from ..core.thumbnails import DEFAULT_SIZE, default_cache_dir, get_thumbnail

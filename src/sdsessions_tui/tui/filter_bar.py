@@ -67,7 +67,11 @@ class SaveIndicator(Label):
 
 
 class FilterBar(Vertical):
-    """Posts :class:`FilterBar.QueryEdited` whenever the query text changes (typed, chip or picker)."""
+    """Posts :class:`FilterBar.QueryEdited` whenever the query text changes (typed, chip or picker).
+
+    The chips and pickers (14 widgets, a fifth of the screen's) arrive after the first frame
+    (:meth:`add_controls`): their row keeps its line meanwhile, so nothing moves when they do.
+    """
 
     BINDINGS = bindings("filter")
 
@@ -76,19 +80,33 @@ class FilterBar(Vertical):
             super().__init__()
             self.text = text
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._filter = SessionFilter()
+        self._models: list[tuple[str, int]] | None = None
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="query-row"):
             yield Input(placeholder="filter: model:flux tag:keep is:liked date:7d cat on a mat   (/ to focus)",
                         id="query")
             yield Label("", id="count")
             yield SaveIndicator()
-        with Horizontal(id="chips"):
-            for chip_id, label, _term in CHIPS:
-                yield Button(label, id=chip_id, classes="chip", compact=True)
-            yield Select[str]([], prompt="model", id="model-picker", compact=True)
-            yield Select[int]([(label, days) for label, days in DATE_CHOICES], prompt="any date", id="date-picker",
-                              compact=True)
+        yield Horizontal(id="chips")
         yield Label("", id="query-error")
+
+    async def add_controls(self) -> None:
+        """Mount the chips and pickers, showing the filter and models they were given meanwhile."""
+        row = self.query_one("#chips", Horizontal)
+        if row.children:
+            return
+        await row.mount_all([
+            *(Button(label, id=chip_id, classes="chip", compact=True) for chip_id, label, _term in CHIPS),
+            Select[str]([], prompt="model", id="model-picker", compact=True),
+            Select[int]([(label, days) for label, days in DATE_CHOICES], prompt="any date", id="date-picker",
+                        compact=True)])
+        self.show_filter(self._filter)
+        if self._models is not None:
+            self.set_models(self._models)
 
     @property
     def query_input(self) -> Input:
@@ -96,12 +114,15 @@ class FilterBar(Vertical):
 
     def set_models(self, models: list[tuple[str, int]]) -> None:
         """Fill the model picker with the known models (most used first)."""
-        picker = self.query_one("#model-picker", Select)
-        picker.set_options([(Text(f"{clean_text(name)} ({count})"), name) for name, count in models])
+        self._models = models
+        for picker in self.query("#model-picker").results(Select):
+            picker.set_options([(Text(f"{clean_text(name)} ({count})"), name) for name, count in models])
 
-    def show_result(self, shown: int, total: int) -> None:
+    def show_result(self, shown: int, total: int, *, more: bool = False) -> None:
+        """``shown`` of ``total`` sessions; ``more``: at least ``shown`` (the rest is being listed)."""
         # fixed width in screens.tcss: no layout pass (it would re-arrange the whole screen per filter)
-        self.query_one("#count", Label).update(f"{shown:,} of {total:,}".replace(",", " "), layout=False)
+        text = f"{shown:,}{'+' if more else ''} of {total:,}".replace(",", " ")
+        self.query_one("#count", Label).update(text, layout=False)
 
     def show_error(self, message: str | None) -> None:
         error = self.query_one("#query-error", Label)
@@ -110,8 +131,9 @@ class FilterBar(Vertical):
 
     def show_filter(self, f: SessionFilter) -> None:
         """Light the chips that the current (last good) filter contains."""
-        for chip_id, _label, _term in CHIPS:
-            self.query_one(f"#{chip_id}", Button).set_class(chip_lit(chip_id, f), "-on")
+        self._filter = f
+        for chip in self.query(".chip").results(Button):
+            chip.set_class(chip_lit(str(chip.id), f), "-on")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "query":

@@ -25,6 +25,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal, Protocol
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.cache import LRUCache
@@ -44,6 +47,9 @@ from .commands import bindings
 FETCH_PAGE = 128
 #: Pages of rows kept (by id, least recently used dropped first).
 CACHE_PAGES = 16
+#: Formatted lines kept: a few screens.  Each Textual Strip carries seven small caches (and its
+#: styled copies theirs), all objects the garbage collector scans, and a cold line costs ~0.2 ms.
+STRIP_CACHE = 192
 
 
 class RowSource(Protocol):
@@ -150,61 +156,92 @@ def display_model(model: str | None) -> str:
     return _MODEL_HASH.sub("", model) if model else ""
 
 
-def completion_badge(row: SessionRow) -> Text:
+Piece = tuple[str, str]
+"""A run of a cell's text and its Rich style (``""``: none).  A cell is a list of pieces, made
+into Segments directly: a Rich ``Text`` per cell cost a screen of cold rows 15 ms."""
+
+
+def completion_badge(row: SessionRow) -> list[Piece]:
     """The completion cell: see :data:`BADGES`."""
     if row.is_unavailable:
         badge = BADGES["unavailable"]
-        return Text(badge.mark, style=badge.style)
+        return [(badge.mark, badge.style)]
     if row.is_dry_run:
         badge = BADGES["dry-run"]
-        return Text(badge.mark, style=badge.style)
+        return [(badge.mark, badge.style)]
     percentage = row.completion_percentage
     # Floor, so a run one image short never reads "100%".
     percent = None if percentage is None else f"{int(percentage)}%"
     badge = BADGES.get(row.status, BADGES["unknown"])
-    text = Text()
+    pieces: list[Piece] = []
     if badge.mark:
-        text.append(badge.mark, style=badge.style)
+        pieces.append((badge.mark, badge.style))
     if percent is not None:
         if badge.mark:
-            text.append(" ")
-        text.append(percent, style=completion_style(percentage))
+            pieces.append((" ", ""))
+        pieces.append((percent, completion_style(percentage)))
     elif not badge.mark:
-        text.append("—", style="dim")
-    return text
+        pieces.append(("—", "dim"))
+    return pieces
 
 
-def _flags(row: SessionRow) -> Text:
-    text = Text()
+def _flags(row: SessionRow) -> list[Piece]:
+    pieces: list[Piece] = []
     for index, (field, mark, style) in enumerate(FLAG_MARKS):
         if index:
-            text.append(" ")
-        text.append(mark if getattr(row.metadata, field) else " ", style=style)
-    return text
+            pieces.append((" ", ""))
+        pieces.append((mark if getattr(row.metadata, field) else " ", style))
+    return pieces
 
 
-def _rating(row: SessionRow) -> Text:
+def _rating(row: SessionRow) -> list[Piece]:
     mark = RATING_MARKS.get(row.metadata.user_rating or "")
-    return Text(mark[0], style=mark[1]) if mark else Text()
+    return [mark] if mark else []
 
 
-def row_cells(row: SessionRow) -> dict[str, Text]:
+def row_cells(row: SessionRow) -> dict[str, list[Piece]]:
     """Every column's cell for ``row``; all data text is cleaned and literal."""
     expected = "?" if row.images_expected is None else str(row.images_expected)
     return {
-        "date": Text(format_date(row.session_created_at)),
-        "name": Text(clean_text(row.session_id)),
-        "model": Text(clean_text(display_model(row.sd_model))),
-        "images": Text(f"{row.images_actual}/{expected}"),
+        "date": [(format_date(row.session_created_at), "")],
+        "name": [(clean_text(row.session_id), "")],
+        "model": [(clean_text(display_model(row.sd_model)), "")],
+        "images": [(f"{row.images_actual}/{expected}", "")],
         "completion": completion_badge(row),
         "flags": _flags(row),
         "rating": _rating(row),
-        "tags": Text(clean_text(", ".join(row.metadata.tags))),
+        "tags": [(clean_text(", ".join(row.metadata.tags)), "")],
     }
 
 
+def _style(name: str) -> Style | None:
+    return Style.parse(name) if name else None  # Rich caches parsed styles
+
+
+def fit_segments(pieces: Sequence[Piece], width: int, justify: str = "left") -> list[Segment]:
+    """``pieces`` cut to ``width`` cells (ending in ``…``, in the cut piece's style) and padded
+    to exactly ``width``."""
+    total = sum(cell_len(text) for text, _style_name in pieces)
+    if total > width:
+        segments: list[Segment] = []
+        room = width - 1
+        for text, style in pieces:
+            size = cell_len(text)
+            if size > room:
+                if width > 0:  # set_cell_size pads where a wide character would be split
+                    segments += [Segment(set_cell_size(text, max(room, 0)), _style(style)), Segment("…", _style(style))]
+                return segments
+            segments.append(Segment(text, _style(style)))
+            room -= size
+    segments = [Segment(text, _style(style)) for text, style in pieces if text]
+    if total < width:
+        pad = Segment(" " * (width - total))
+        return [pad, *segments] if justify == "right" else [*segments, pad]
+    return segments
+
+
 def _fit(text: Text, width: int, justify: str = "left") -> Text:
-    """``text`` cut to ``width`` cells (ending in ``…``) and padded to exactly ``width``."""
+    """``text`` cut to ``width`` cells (ending in ``…``) and padded to exactly ``width`` (the header)."""
     text = text.copy()
     text.no_wrap = True
     text.truncate(width, overflow="ellipsis")
@@ -353,7 +390,7 @@ class SessionTable(ScrollView, can_focus=True):
         self._row_capacity = max(1, cache_pages) * FETCH_PAGE
         self._rows: OrderedDict[int, object] = OrderedDict()
         """id → SessionRow, ``_MISSING`` or ``_LoadError``; least recently used first."""
-        self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(512)
+        self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(STRIP_CACHE)
         """(id, layout width, line width) → the row's line before the row style."""
         self._layouts: dict[int, list[_Placed]] = {}
         self.marked: set[int] = set()
@@ -389,18 +426,21 @@ class SessionTable(ScrollView, can_focus=True):
     def sort(self) -> SessionSort | None:
         return self._sort
 
-    def set_ids(self, ids: Sequence[int]) -> None:
+    def set_ids(self, ids: Sequence[int], *, keep_row: bool = True) -> None:
         """Show these ids (a new filter or sort): the cursor stays on its session if still listed.
 
-        Otherwise it keeps its index, clamped.  When the session stays, it also
-        keeps its line on screen where possible.  Cached rows are kept (by id).
+        Otherwise it keeps its index, clamped (``keep_row``: the same list reloaded), or goes to
+        the top (a new filter's result).  When the session stays, it also keeps its line on
+        screen where possible.  Cached rows are kept (by id).
         """
         old_key = self.cursor_key
         old_screen_line = self._cursor - round(self.scroll_y)
         self._ids = list(ids)
         index = self._index_of(old_key) if old_key is not None else None
         if index is None:
-            self._cursor = min(self._cursor, max(0, len(self._ids) - 1))
+            self._cursor = min(self._cursor, max(0, len(self._ids) - 1)) if keep_row else 0
+            if not keep_row:
+                self.scroll_to(y=0, animate=False, force=True)
         else:
             self._cursor = index
         self._update_virtual_size()
@@ -583,29 +623,26 @@ class SessionTable(ScrollView, can_focus=True):
         if cached is not None:
             return cached
         row = self._row(index)
-        line = Text(no_wrap=True, end="")
         if isinstance(row, SessionRow):
             shown = self.metadata_overlay(row.metadata) if self.metadata_overlay is not None else row.metadata
             if shown is not row.metadata:  # an edit not saved yet
                 row = replace(row, metadata=shown)
             cells = row_cells(row)
         else:
-            cells = {"name": Text(f"session {key}: {row.message}" if isinstance(row, _LoadError)
-                                  else f"session {key} is gone (refresh)", style="dim italic")}
+            cells = {"name": [(f"session {key}: {row.message}" if isinstance(row, _LoadError)
+                               else f"session {key} is gone (refresh)", "dim italic")]}
+        segments: list[Segment] = []
         x = 0
         for placed in self._layout():
-            line.append(" " * (placed.x - x))
+            if placed.x > x:
+                segments.append(Segment(" " * (placed.x - x)))
             cell = cells.get(placed.column.key)
-            if cell is None and placed.column.key == _NAME_FALLBACK:
-                cell = Text()
-            if cell is not None:
-                line.append_text(_fit(cell, placed.width, placed.column.justify))
-            else:
-                line.append(" " * placed.width)
+            segments += fit_segments(cell or [], placed.width, placed.column.justify)
             x = placed.x + placed.width
-        if key in self.marked:  # the space before the first column
-            line = Text("▌", style=self.get_component_rich_style("session-table--mark", partial=True)) + line[1:]
-        strip = self._strip(line, width)
+        if key in self.marked and segments:  # in the space before the first column
+            segments[0] = Segment("▌", self.get_component_rich_style("session-table--mark", partial=True))
+        # one segment per run of a style: fewer style changes written to the terminal
+        strip = Strip(Segment.simplify(segments), x).adjust_cell_length(width)
         if isinstance(row, SessionRow):  # a failed page is retried on invalidate, not cached twice
             self._strips[cache_key] = strip
         return strip
@@ -641,7 +678,16 @@ class SessionTable(ScrollView, can_focus=True):
             return None
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(0, len(self._ids) + 1)
+        size = Size(0, len(self._ids) + 1)
+        viewport = self.container_size.height
+        if self.show_vertical_scrollbar and viewport and size.height > viewport and size != self.virtual_size:
+            # The scrollbar stays: only its thumb moves.  Setting ``virtual_size`` itself would
+            # lay the whole screen out again and repaint every widget (~15 ms per filter result).
+            self.set_reactive(SessionTable.virtual_size, size)
+            self.vertical_scrollbar.window_virtual_size = size.height
+            self.scroll_y = self.validate_scroll_y(self.scroll_y)
+        else:
+            self.virtual_size = size
 
     def _scroll_cursor_into_view(self) -> None:
         height = self._data_height
