@@ -208,8 +208,9 @@ async def big_db(db: Path, cache: Path, out: Figures) -> None:
     # on_started: as the CLI does, start-up objects leave the garbage collector's passes
     app = SessionsApp(store, [], thumbnail_cache=cache, refresh_on_start=False, on_started=gc.freeze)
     async with app.run_test(size=(COLS, ROWS)) as pilot:
-        table, panel = app.table, app.query_one("#details", DetailsPanel)
-        await until(lambda: table.row_count == total, 30)
+        table = app.table
+        await until(lambda: table.row_count == total and app.details_panel is not None, 30)
+        panel = app.query_one("#details", DetailsPanel)
         frames, fired, results = (stamp(app.screen, "_compositor_refresh", end=True), stamp(app, "run_query"),
                                   stamp(app, "_show_result", end=True))
         rows_set = stamp(table, "set_ids", end=True)  # the result's head, or the whole result
@@ -283,10 +284,11 @@ async def thumbnails(tmp: Path, out: Figures) -> None:
     refresh(store, [tmp / "sessions"])
     app = SessionsApp(store, [tmp / "sessions"], thumbnail_cache=tmp / "cache", refresh_on_start=False)
     async with app.run_test(size=(COLS, ROWS)):
-        table, thumb = app.table, app.query_one("#details", DetailsPanel).thumbnail
+        table = app.table
+        await until(lambda: table.row_count == 6 and app.details_panel is not None)
+        thumb = app.query_one("#details", DetailsPanel).thumbnail
         frames, timer, done = stamp(app.screen, "_compositor_refresh", end=True), stamp(thumb, "_start"), \
             stamp(thumb, "_show", end=True)
-        await until(lambda: table.row_count == 6)
         for lap in range(3):  # lap 0 makes the cached thumbnails
             for key in ("home", "down", "down", "down", "down", "down"):
                 await asyncio.sleep(0.05)

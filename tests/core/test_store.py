@@ -196,10 +196,15 @@ def test_free_text(store, sample):
 
 
 @pytest.mark.parametrize("session_filter", [
-    SessionFilter(), SessionFilter(liked=True), SessionFilter(text=("cat",)), SessionFilter(tags_any=("keep",)),
+    SessionFilter(), SessionFilter(liked=True), SessionFilter(liked=False), SessionFilter(test=False),
+    SessionFilter(text=("cat",)), SessionFilter(text=("cat", "on")), SessionFilter(exclude_text=("cat",)),
+    SessionFilter(tags_any=("keep", "wip")), SessionFilter(tags_all=("keep", "wip")), SessionFilter(tags_none=("wip",)),
+    SessionFilter(ratings=frozenset({"like"})), SessionFilter(ratings=frozenset({"none", "dislike"})),
+    SessionFilter(exclude_ratings=frozenset({"none"})), SessionFilter(exclude_ratings=frozenset({"like"})),
     SessionFilter(statuses=frozenset({"aborted", "stale"})), SessionFilter(models=("nothing-like-this",))])
 def test_the_first_ids_and_one_session_checks_agree_with_the_whole_list(store, sample, session_filter):
-    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"]})
+    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
+    store.update_metadata("20251117_111757-donmain", {"tags": ["keep", "wip"], "user_rating": "dislike"})
     for sort in (SessionSort(), SessionSort("name", descending=False), SessionSort("liked")):
         whole = store.list_ids(session_filter, sort)
         for limit in (1, 2, 10):

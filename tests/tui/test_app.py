@@ -27,9 +27,9 @@ async def until(pilot, condition, timeout=5.0):
 
 
 async def ready(pilot) -> SessionTable:
-    """The table, once the fixture's seven sessions are listed (and the chips, mounted after them)."""
+    """The table, once the fixture's seven sessions are listed (and the chips and details, mounted after)."""
     table = pilot.app.query_one(SessionTable)
-    await until(pilot, lambda: table.row_count == 7 and pilot.app.query(".chip"))
+    await until(pilot, lambda: table.row_count == 7 and pilot.app.query(".chip") and pilot.app.query("#details"))
     return table
 
 
@@ -49,9 +49,8 @@ async def test_opens_with_every_session_and_a_count(make_app):
 async def test_keyboard_navigation_updates_the_details(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        table = app.query_one(SessionTable)
+        table = await ready(pilot)
         panel = app.query_one("#details", DetailsPanel)
-        await until(pilot, lambda: table.row_count == 7)
         await pilot.press("G")
         await until(pilot, lambda: table.cursor_row == 6)
         await until(pilot, lambda: panel.stats is not None and panel.stats.session_id == table.row_at(6).session_id)
@@ -181,13 +180,14 @@ async def test_narrow_terminal_opens_details_full_screen(make_app):
 async def test_wide_terminal_shows_details_beside_the_table(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.query_one("#details", DetailsPanel).stats is not None)
+        await until(pilot, lambda: app.details_panel is not None and app.details_panel.stats is not None)
         assert app.query_one("#side").display
 
 
 async def test_placeholders_expand_with_enter_in_the_details(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
         panel = app.query_one("#details", DetailsPanel)
         await until(pilot, lambda: panel.stats is not None)
         await pilot.press("enter")
@@ -199,7 +199,7 @@ async def test_placeholders_expand_with_enter_in_the_details(make_app):
 async def test_session_without_stats_shows_the_reason(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        table = app.query_one(SessionTable)
+        table = await ready(pilot)
         await pilot.press("slash", *"is:broken", "enter")
         await until(pilot, lambda: table.row_count == 1)
         panel = app.query_one("#details", DetailsPanel)
@@ -229,7 +229,7 @@ async def test_recompute_reads_the_session_again(make_app, app_store):
 async def test_markup_and_control_characters_in_data_are_shown_literally(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        table = app.query_one(SessionTable)
+        table = await ready(pilot)
         await pilot.press("slash", *"odd", "enter")
         await until(pilot, lambda: table.row_count == 1)
         line = "".join(table.render_line(y).text for y in range(3))

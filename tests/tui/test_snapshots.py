@@ -39,7 +39,7 @@ def snapshot_app(tmp_path):
 async def _settle(pilot, *keys: str) -> None:
     table = pilot.app.query_one(SessionTable)
     for _ in range(100):
-        if table.row_count and pilot.app.query(".chip"):  # the chips come after the first rows
+        if table.row_count and pilot.app.query(".chip") and pilot.app.query("#details"):  # (after the rows)
             break
         await pilot.pause(0.02)
     await pilot.press(*keys)

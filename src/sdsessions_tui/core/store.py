@@ -462,7 +462,7 @@ class Store:
 
     def matches(self, session_key: int, session_filter: SessionFilter) -> bool:
         """Whether this session (stats id) passes the filter: one row checked, not the list built."""
-        where = filter_where(session_filter)
+        where = filter_where(session_filter, one_row=True)
         sql = f"SELECT EXISTS(SELECT 1 FROM {source(SessionSort())} WHERE {where.sql} AND s.id = ?)"
         with self._read() as connection:
             return bool(connection.execute(sql, [*where.params, session_key]).fetchone()[0])

@@ -53,6 +53,8 @@ WIDE = 120
 FILTER_DEBOUNCE = 0.15
 #: Ids of a new result shown before the whole list is known: a screenful and then some.
 RESULT_HEAD = 128
+#: Longest wait (s) for the head's frame before the whole list is fetched anyway.
+HEAD_PAINT_WAIT = 0.1
 DETAILS_DEBOUNCE = 0.04
 #: On top of DETAILS_DEBOUNCE: holding ↓ still never decodes an image per row.
 THUMBNAIL_DELAY = 0.06
@@ -171,9 +173,10 @@ class SessionsApp(MetadataEditing, App[None]):
         yield FilterBar(id="filter-bar")
         with Horizontal(id="main"):
             yield SessionTable(self.store, id="sessions")
-            with Vertical(id="side"):  # the tag and note editor is mounted above the panel at first use
-                yield DetailsPanel(thumbnail_cache=self.thumbnail_cache, thumbnail_delay=THUMBNAIL_DELAY,
-                                   id="details")
+            # The details panel comes after the first frame (:meth:`mount_details`): before it, it
+            # could only say "No session selected", and its sections cost the launch ~25 ms.
+            # The tag and note editor is mounted above it at first use.
+            yield Vertical(id="side")
         yield Footer()  # the refresh progress bar is mounted above it when a refresh starts
 
     def on_mount(self) -> None:
@@ -249,7 +252,10 @@ class SessionsApp(MetadataEditing, App[None]):
         ids = self.store.list_ids(parsed.filter, sort, limit=RESULT_HEAD)
         if len(ids) == RESULT_HEAD:  # (fewer: that was the whole result)
             if not reload and (anchor is None or anchor in ids or not self.store.matches(anchor, parsed.filter)):
-                self.deliver(self._show_head, parsed, sort, ids, anchor, generation)
+                painted = threading.Event()
+                self.deliver(self._show_head, parsed, sort, ids, anchor, generation, painted)
+                # The whole list's index scan slows the head's frame down by half on two cores.
+                painted.wait(HEAD_PAINT_WAIT)
             ids = self.store.list_ids(parsed.filter, sort)
         total = self.total
         if not total:
@@ -276,10 +282,12 @@ class SessionsApp(MetadataEditing, App[None]):
             pass
 
     def _show_head(self, parsed: ParsedQuery, sort: SessionSort, head: list[int], anchor: int | None,
-                   generation: int) -> None:
+                   generation: int, painted: threading.Event) -> None:
         """A result's first rows; the count says "N+" until the whole list arrives."""
         if generation != self._latest or self.table.cursor_key != anchor:
+            painted.set()
             return  # an older query, or the cursor moved meanwhile: the whole list decides
+        self.call_after_refresh(painted.set)
         self.table.set_sort(sort)
         self.table.set_ids(head, keep_row=False)
         if self.total:  # (unknown after an outside change: counted with the whole list)
@@ -303,6 +311,8 @@ class SessionsApp(MetadataEditing, App[None]):
 
     async def _start_background_work(self) -> None:
         await self.filter_bar.add_controls()
+        await self.mount_details()
+        self._show_details(self.table.cursor_key)
         if self._on_started is not None:
             self._on_started()
         self.load_models()
@@ -370,12 +380,27 @@ class SessionsApp(MetadataEditing, App[None]):
             self._details_timer.stop()
         self._details_timer = self.set_timer(DETAILS_DEBOUNCE, partial(self._show_details, event.key))
 
+    @property
+    def details_panel(self) -> DetailsPanel | None:
+        """The panel beside the list (None until mounted, just after the first frame)."""
+        return self.screen_stack[0].query_one_optional("#details", DetailsPanel)
+
+    async def mount_details(self) -> DetailsPanel:
+        """The panel beside the list, mounted now if it is not yet."""
+        panel = self.details_panel
+        if panel is None:
+            panel = DetailsPanel(thumbnail_cache=self.thumbnail_cache, thumbnail_delay=THUMBNAIL_DELAY,
+                                 id="details")
+            await self.screen_stack[0].query_one("#side").mount(panel)
+        return panel
+
     def _show_details(self, key: int | None) -> None:
-        if not self.screen.has_class("-narrow"):
+        panel = self.details_panel
+        if panel is not None and not self.screen.has_class("-narrow"):
             for editor in self.query("MetadataEditor"):
                 if editor.is_open and editor.keys != [key] and not self.table.marked:  # type: ignore[attr-defined]
                     editor.close()  # type: ignore[attr-defined]  (another session under the cursor: a click)
-            self.show_details_in(self.query_one("#details", DetailsPanel), key)
+            self.show_details_in(panel, key)
 
     def show_details_in(self, panel: DetailsPanel, key: int | None) -> None:
         found = self.store.get_session(key) if key is not None else None
@@ -389,8 +414,8 @@ class SessionsApp(MetadataEditing, App[None]):
     def on_session_table_selected(self, event: SessionTable.Selected) -> None:
         if self.screen.has_class("-narrow"):
             self.push_screen(DetailsScreen(event.key))
-        else:
-            self.query_one("#details", DetailsPanel).focus()
+        elif (panel := self.details_panel) is not None:
+            panel.focus()
 
     def on_session_table_sort_requested(self, event: SessionTable.SortRequested) -> None:
         self._sort_by(event.column)
@@ -597,6 +622,6 @@ class SessionsApp(MetadataEditing, App[None]):
             await self.run_action(command.action.removeprefix("app."))
         elif command.scope == "table":
             await self.table.run_action(command.action)
-        elif command.scope == "details":
-            await self.query_one("#details", DetailsPanel).run_action(command.action)
+        elif command.scope == "details" and (panel := self.details_panel) is not None:
+            await panel.run_action(command.action)
 

@@ -67,6 +67,9 @@ class MetadataEditing(_Base):
         def closing(self) -> bool: ...
         def _show_details(self, key: int | None) -> None: ...
         def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
+        @property
+        def details_panel(self) -> DetailsPanel | None: ...
+        async def mount_details(self) -> DetailsPanel: ...
 
     def _init_editing(self, advance_after_rating: bool) -> None:
         self.save_state: SaveState = "idle"
@@ -201,7 +204,7 @@ class MetadataEditing(_Base):
         if found:
             return found.first()
         editor = MetadataEditor()
-        panel = screen.query_one(DetailsPanel)
+        panel = screen.query_one(DetailsPanel) if isinstance(screen, DetailsScreen) else await self.mount_details()
         await panel.parent.mount(editor, before=panel)  # type: ignore[union-attr]
         return editor
 
@@ -309,7 +312,7 @@ class MetadataEditing(_Base):
             return self.screen.query_one(DetailsPanel)
         if self.screen.has_class("-narrow"):
             return None
-        return self.query_one("#details", DetailsPanel)
+        return self.details_panel
 
     def _show_edited_metadata(self) -> None:
         """The details panel's session with its edits (only its metadata section is drawn again)."""

@@ -678,16 +678,7 @@ class SessionTable(ScrollView, can_focus=True):
             return None
 
     def _update_virtual_size(self) -> None:
-        size = Size(0, len(self._ids) + 1)
-        viewport = self.container_size.height
-        if self.show_vertical_scrollbar and viewport and size.height > viewport and size != self.virtual_size:
-            # The scrollbar stays: only its thumb moves.  Setting ``virtual_size`` itself would
-            # lay the whole screen out again and repaint every widget (~15 ms per filter result).
-            self.set_reactive(SessionTable.virtual_size, size)
-            self.vertical_scrollbar.window_virtual_size = size.height
-            self.scroll_y = self.validate_scroll_y(self.scroll_y)
-        else:
-            self.virtual_size = size
+        self.virtual_size = Size(0, len(self._ids) + 1)
 
     def _scroll_cursor_into_view(self) -> None:
         height = self._data_height
