@@ -229,7 +229,8 @@ def fit_segments(pieces: Sequence[Piece], width: int, justify: str = "left") -> 
             size = cell_len(text)
             if size > room:
                 if width > 0:  # set_cell_size pads where a wide character would be split
-                    segments += [Segment(set_cell_size(text, max(room, 0)), _style(style)), Segment("…", _style(style))]
+                    cut = set_cell_size(text, max(room, 0))
+                    segments += [Segment(cut, _style(style)), Segment("…", _style(style))]
                 return segments
             segments.append(Segment(text, _style(style)))
             room -= size
