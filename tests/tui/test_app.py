@@ -9,6 +9,7 @@ import pytest
 
 from textual.widgets import Input, Label
 
+from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.tui import app as app_module
 from sdsessions_tui.tui.app import SessionsApp, SortMenu
 from sdsessions_tui.tui.details_screen import DetailsScreen
@@ -194,6 +195,28 @@ async def test_placeholders_expand_with_enter_in_the_details(make_app):
         assert app.focused is panel
         await pilot.press("enter")
         assert panel.expanded
+
+
+async def test_a_database_that_stops_answering_is_reported_not_fatal(make_app, app_store, monkeypatch):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+
+        def fail(*args, **kwargs):
+            raise StoreError("disk I/O error (sessions.db)")
+
+        for name in ("list_ids", "get_session", "recompute", "distinct_values"):
+            monkeypatch.setattr(app_store, name, fail)
+        notes: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda message, **_options: notes.append(message))
+        app.filter_bar.query_input.value = "is:sweep"
+        await until(pilot, lambda: "could not be read" in str(app.query_one("#query-error", Label).render()))
+        assert table.row_count == 7  # the last good result stays
+        await pilot.press("j", "r")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: len(notes) >= 2)  # the details of the next row, and the re-read
+        assert all("disk I/O error" in note for note in notes)
+        assert app.is_running
 
 
 async def test_session_without_stats_shows_the_reason(make_app):

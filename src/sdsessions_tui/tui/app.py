@@ -249,17 +249,21 @@ class SessionsApp(MetadataEditing, App[None]):
         reload: there the cursor keeps its row when its session is gone, wherever that row is.
         """
         sort = parsed.sort or self.sort
-        ids = self.store.list_ids(parsed.filter, sort, limit=RESULT_HEAD)
-        if len(ids) == RESULT_HEAD:  # (fewer: that was the whole result)
-            if not reload and (anchor is None or anchor in ids or not self.store.matches(anchor, parsed.filter)):
-                painted = threading.Event()
-                self.deliver(self._show_head, parsed, sort, ids, anchor, generation, painted)
-                # The whole list's index scan slows the head's frame down by half on two cores.
-                painted.wait(HEAD_PAINT_WAIT)
-            ids = self.store.list_ids(parsed.filter, sort)
-        total = self.total
-        if not total:
-            total = len(ids) if parsed.filter == SessionFilter() else len(self.store.list_ids())
+        try:
+            ids = self.store.list_ids(parsed.filter, sort, limit=RESULT_HEAD)
+            if len(ids) == RESULT_HEAD:  # (fewer: that was the whole result)
+                if not reload and (anchor is None or anchor in ids or not self.store.matches(anchor, parsed.filter)):
+                    painted = threading.Event()
+                    self.deliver(self._show_head, parsed, sort, ids, anchor, generation, painted)
+                    # The whole list's index scan slows the head's frame down by half on two cores.
+                    painted.wait(HEAD_PAINT_WAIT)
+                ids = self.store.list_ids(parsed.filter, sort)
+            total = self.total
+            if not total:
+                total = len(ids) if parsed.filter == SessionFilter() else len(self.store.list_ids())
+        except StoreError as error:  # (a database on a drive that went away): the last result stays
+            self.deliver(self.filter_bar.show_error, f"The database could not be read: {error}")
+            return
         self.deliver(self._show_result, parsed, sort, ids, total, generation, reload)
 
     @property
@@ -326,7 +330,10 @@ class SessionsApp(MetadataEditing, App[None]):
 
     @work(thread=True, group="models")
     def load_models(self) -> None:
-        models = self.store.distinct_values("model", limit=50)
+        try:
+            models = self.store.distinct_values("model", limit=50)
+        except StoreError:
+            return  # the picker stays as it was; the next reload asks again
         self.deliver(lambda: self.filter_bar.set_models(models))
 
     @work(thread=True, group="housekeeping")
@@ -403,7 +410,11 @@ class SessionsApp(MetadataEditing, App[None]):
             self.show_details_in(panel, key)
 
     def show_details_in(self, panel: DetailsPanel, key: int | None) -> None:
-        found = self.store.get_session(key) if key is not None else None
+        try:
+            found = self.store.get_session(key) if key is not None else None
+        except StoreError as error:
+            self.notify(f"This session could not be read: {error}", severity="error")
+            return
         if found is None:
             panel.show(None, None)
             return
@@ -542,7 +553,11 @@ class SessionsApp(MetadataEditing, App[None]):
 
     @work(thread=True, group="recompute")
     def _recompute(self, key: int) -> None:
-        self.store.recompute(key)
+        try:
+            self.store.recompute(key)
+        except StoreError as error:
+            self.deliver(self.notify, f"The session could not be re-read: {error}", severity="error")
+            return
         self.deliver(self._after_recompute, key)
 
     def _after_recompute(self, key: int) -> None:
