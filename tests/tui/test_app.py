@@ -230,6 +230,18 @@ async def test_session_without_stats_shows_the_reason(make_app):
         assert "manifest.json" in panel.stats.stats_error
 
 
+async def test_a_details_timer_firing_after_the_screens_closed_does_nothing(make_app):
+    """A ↓ just before ``q``: the details debounce can fire once the app has closed its screens
+    (seen after a burst of keys); it must not raise."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.cursor_key
+    assert not app.screen_stack
+    assert app.details_panel is None
+    app._show_details(key)  # what the timer calls
+
+
 async def test_help_lists_the_focused_widgets_keys(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:

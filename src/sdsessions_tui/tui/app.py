@@ -389,8 +389,10 @@ class SessionsApp(MetadataEditing, App[None]):
 
     @property
     def details_panel(self) -> DetailsPanel | None:
-        """The panel beside the list (None until mounted, just after the first frame)."""
-        return self.screen_stack[0].query_one_optional("#details", DetailsPanel)
+        """The panel beside the list (None until mounted, just after the first frame, and once the
+        app has closed its screens: a debounced details timer can still fire then)."""
+        stack = self.screen_stack
+        return stack[0].query_one_optional("#details", DetailsPanel) if stack else None
 
     async def mount_details(self) -> DetailsPanel:
         """The panel beside the list, mounted now if it is not yet."""
