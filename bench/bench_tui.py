@@ -42,6 +42,7 @@ from PIL import Image
 from textual import events
 
 import sdsessions_tui
+from sdsessions_tui.cli import tune_gc_after_start_up
 from sdsessions_tui.core.query import parse_query
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
@@ -207,7 +208,7 @@ async def big_db(db: Path, cache: Path, out: Figures) -> None:
     store = Store(db)
     total = len(store.list_ids())
     # on_started: as the CLI does, start-up objects leave the garbage collector's passes
-    app = SessionsApp(store, [], thumbnail_cache=cache, refresh_on_start=False, on_started=gc.freeze)
+    app = SessionsApp(store, [], thumbnail_cache=cache, refresh_on_start=False, on_started=tune_gc_after_start_up)
     async with app.run_test(size=(COLS, ROWS)) as pilot:
         table = app.table
         await until(lambda: table.row_count == total and app.details_panel is not None, 30)
@@ -348,7 +349,7 @@ def main() -> None:
 
 
 def report(figures: Figures, bare: Figures, imports: list[str]) -> None:
-    m = {key: median(values) for key, values in figures.items()}
+    m = {key: median(values) for key, values in figures.items() if values}  # (no GC pause: none)
     app_s, bare_s, debounce = m["first"], median(bare["first"]), FILTER_DEBOUNCE * 1000
     runs = lambda key, f=figures, d=1: ", ".join(f"{v:.{d}f}" for v in f[key])  # noqa: E731
     p90 = lambda key: sorted(figures[key])[len(figures[key]) * 9 // 10]  # noqa: E731

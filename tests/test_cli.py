@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from sdsessions_tui.cli import main
+from sdsessions_tui.cli import GC_THRESHOLDS, main, tune_gc_after_start_up
 from tests.core import spec_examples as ex
 from tests.conftest import write_session
 
@@ -258,3 +258,18 @@ def test_headless_watch_keeps_the_db_current_and_stops_on_sigterm(tmp_path):
 def test_watch_and_refresh_all_together_is_a_usage_error(tmp_path, capsys):
     assert main(["--watch", "--refresh-all", str(tmp_path)]) == 2
     assert "do not go together" in capsys.readouterr().err
+
+
+def test_after_start_up_the_gc_is_on_with_fewer_passes():
+    """The app's start-up runs with the collector off; this turns it back on, less eager."""
+    import gc
+
+    saved = gc.get_threshold()
+    gc.disable()
+    try:
+        tune_gc_after_start_up()
+        assert gc.isenabled() and gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*saved)
+        gc.enable()
+        gc.unfreeze()
