@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, OptionList, ProgressBar, Select
+from textual.widgets import Input, OptionList, ProgressBar, Select
 from textual.widgets.option_list import Option
 
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
@@ -40,6 +40,7 @@ from .details_screen import DetailsScreen
 from .edit_actions import MetadataEditing
 from .filter_bar import FilterBar
 from .help import HelpScreen
+from .key_bar import KeyBar
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class SortMenu(ModalScreen[str]):
         menu = OptionList(*options, id="sort-menu")
         menu.border_title = "Sort by"
         yield menu
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         menu = self.query_one(OptionList)
@@ -177,7 +178,7 @@ class SessionsApp(MetadataEditing, App[None]):
             # could only say "No session selected", and its sections cost the launch ~25 ms.
             # The tag and note editor is mounted above it at first use.
             yield Vertical(id="side")
-        yield Footer()  # the refresh progress bar is mounted above it when a refresh starts
+        yield KeyBar()  # the refresh progress bar is mounted above it when a refresh starts
 
     def on_mount(self) -> None:
         if self.keymap:
@@ -601,7 +602,7 @@ class SessionsApp(MetadataEditing, App[None]):
         bar = main.query_one_optional("#refresh-progress", ProgressBar)
         if bar is None:
             bar = ProgressBar(id="refresh-progress", show_eta=False)
-            main.mount(bar, before=main.query_one(Footer))
+            main.mount(bar, before=main.query_one(KeyBar))
         return bar
 
     def _after_refresh(self, summary: RefreshSummary) -> None:

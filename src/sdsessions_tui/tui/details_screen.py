@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from .details import DetailsPanel
 from .filter_bar import SaveIndicator
+from .key_bar import KeyBar
 
 if TYPE_CHECKING:
     from ..core.store import SessionRow
@@ -31,7 +31,7 @@ class DetailsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield SaveIndicator()
         yield DetailsPanel(thumbnail_cache=self.app.thumbnail_cache, id="details-full")  # type: ignore[attr-defined]
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         panel = self.query_one(DetailsPanel)

@@ -12,12 +12,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..core.edits import Conflict
 from ..core.text import clean_text
 from .commands import bindings
+from .key_bar import KeyBar
 
 #: (label, metadata field, value) offered by "apply to all filtered".
 BULK_ACTIONS: tuple[tuple[str, str, object], ...] = (
@@ -50,7 +51,7 @@ class ApplyMenu(ModalScreen[tuple[str, object] | None]):
         menu.border_title = f"Apply to all {_count(self.count)} filtered sessions"
         menu.border_subtitle = "Enter applies · Esc cancels"
         yield menu
-        yield Footer()
+        yield KeyBar()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         _label, name, value = BULK_ACTIONS[int(event.option.id or 0)]
@@ -90,7 +91,7 @@ class ConflictScreen(ModalScreen[bool]):
             text.append(clean_text(_shown(name, self.conflict.theirs[name])) + "\n", style="yellow")
         with Vertical(id="conflict"):
             yield Static(text)
-        yield Footer()
+        yield KeyBar()
 
     def action_keep_mine(self) -> None:
         self.dismiss(True)

@@ -18,9 +18,10 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.keys import format_key
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from .commands import Command, bindings, commands_for
+from .key_bar import KeyBar
 
 #: Section titles, in the order sections are shown ("Everywhere" last).
 SCOPE_TITLES: dict[str, str] = {
@@ -165,7 +166,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(_section_table(rows, key_width, description_width), classes="help-keys",
                              id=f"help-keys-{scope}")
             yield Static(Text("↑ ↓ PgUp PgDn scroll · Esc, F1 or q close"), classes="help-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#help-body", VerticalScroll).focus()
