@@ -8,9 +8,10 @@ the whole result, its count and scrollbar, is printed too); cursor move = one fr
 the app's debounces); RSS ≤ 150 MB.
 
 Launch, key → output and memory: the real ``sdsessions`` CLI in a 160×50 pseudo-terminal (the 100k
-``--db``, ``--images none``, no ROOT), 5 runs interleaved with a bare Textual app.  The rest runs
-in-process under ``App.run_test(size=(160, 50))``, timed to the end of the next compositor frame;
-keys go straight to the driver (``Pilot.press`` waits for CPU idle in 20 ms steps).  The database
+``--db``, default settings: half-cell thumbnails; no ROOT), 5 runs interleaved with a bare Textual
+app.  The rest runs in-process under ``App.run_test(size=(160, 50))``, timed to the end of the next
+compositor frame; keys go straight to the driver (``Pilot.press`` waits for CPU idle in 20 ms
+steps).  The database
 is bench_queries.py's (``--keep FILE``).  Run: ``.venv/bin/python bench/bench_tui.py [--db FILE]``.
 """
 
@@ -334,7 +335,7 @@ def main() -> None:
         env |= {"TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS), "XDG_CACHE_HOME": scratch,
                 "XDG_DATA_HOME": scratch, "SDSESSIONS_CONFIG": str(tmp / "none.toml")}
         (tmp / "bare.py").write_text(BARE)
-        cli = [str(Path(sys.executable).with_name("sdsessions")), "--db", str(args.db), "--images", "none"]
+        cli = [str(Path(sys.executable).with_name("sdsessions")), "--db", str(args.db)]  # images: the default
         launch(cli, env, first, {})  # warm-up: page cache, .pyc files
         for run in range(args.runs):  # interleaved: both see the same machine load
             launch([sys.executable, str(tmp / "bare.py")], env, b"BARE-FIRST-FRAME", bare)

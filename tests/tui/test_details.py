@@ -518,6 +518,13 @@ def test_importing_details_does_not_import_textual_image() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_a_protocol_without_a_query_imports_textual_image_at_the_first_thumbnail() -> None:
+    result = _run("import sys, sdsessions_tui.tui.details as d; d.configure_images('halfcell'); "
+                  "before = 'textual_image.widget' in sys.modules; d.Thumbnail(); "
+                  "sys.exit(0 if not before and 'textual_image.widget' in sys.modules else 1)")
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 @pytest.mark.parametrize("protocol, expected", [("auto", "halfcell"), ("halfcell", "halfcell"),
                                                 ("unicode", "unicode"), ("sixel", "sixel"), ("tgp", "tgp")])
@@ -528,14 +535,15 @@ def test_configure_images_with_a_terminal_stdout_and_no_terminal_stdin(protocol:
     primary, secondary = pty.openpty()
     try:
         result = subprocess.run(
-            [sys.executable, "-c", "import sys; from sdsessions_tui.tui.details import configure_images; "
-             f"print(configure_images({protocol!r}), file=sys.stderr)"],
+            [sys.executable, "-c", "import sys; from sdsessions_tui.tui.details import configure_images, "
+             f"image_widget_class; print(configure_images({protocol!r}), image_widget_class().__name__, "
+             "file=sys.stderr)"],  # (the widget class: textual-image imported)
             stdin=subprocess.DEVNULL, stdout=secondary, stderr=subprocess.PIPE, text=True, timeout=60)
     finally:
         os.close(secondary)
         os.close(primary)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == expected
+    assert result.stderr.split()[0] == expected and result.stderr.split()[1].endswith("Image")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
