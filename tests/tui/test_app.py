@@ -230,9 +230,9 @@ async def test_session_without_stats_shows_the_reason(make_app):
         assert "manifest.json" in panel.stats.stats_error
 
 
-async def test_a_details_timer_firing_after_the_screens_closed_does_nothing(make_app):
-    """A ↓ just before ``q``: the details debounce can fire once the app has closed its screens
-    (seen after a burst of keys); it must not raise."""
+async def test_late_callbacks_after_the_screens_closed_do_nothing(make_app):
+    """A ↓ or an edit just before quitting: the details debounce, or an edit's after-refresh redraw,
+    can run once the app has closed its screens (seen after a burst of keys, and in CI); no raise."""
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -240,6 +240,7 @@ async def test_a_details_timer_firing_after_the_screens_closed_does_nothing(make
     assert not app.screen_stack
     assert app.details_panel is None
     app._show_details(key)  # what the timer calls
+    app._show_edited_metadata()  # what an edit schedules after the next refresh
 
 
 async def test_help_lists_the_focused_widgets_keys(make_app):

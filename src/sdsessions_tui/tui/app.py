@@ -315,6 +315,8 @@ class SessionsApp(MetadataEditing, App[None]):
             self.call_after_refresh(self._start_background_work)
 
     async def _start_background_work(self) -> None:
+        if self.closing:  # quit right after the first frame
+            return
         await self.filter_bar.add_controls()
         await self.mount_details()
         self._show_details(self.table.cursor_key)

@@ -307,7 +307,10 @@ class MetadataEditing(_Base):
             self.call_after_refresh(self._show_edited_metadata)
 
     def _visible_panel(self) -> DetailsPanel | None:
-        """The details panel on screen: full-screen, beside the list, or none (narrow list)."""
+        """The details panel on screen: full-screen, beside the list, or none (narrow list, or the
+        app has closed its screens: an edit's after-refresh callback can still run then)."""
+        if not self.screen_stack:
+            return None
         if isinstance(self.screen, DetailsScreen):
             return self.screen.query_one(DetailsPanel)
         if self.screen.has_class("-narrow"):
