@@ -11,8 +11,8 @@ from sdsessions_tui.tui.key_bar import KeyBar
 
 
 class BarApp(App[None]):
-    BINDINGS = [Binding("q", "quit", "Quit"), Binding("x", "mark", "Mark"), Binding("h", "hidden", "Hidden", show=False),
-                Binding("y", "mark", "Mark too")]
+    BINDINGS = [Binding("q", "quit", "Quit"), Binding("x", "mark", "Mark"),
+                Binding("h", "hidden", "Hidden", show=False), Binding("y", "mark", "Mark too")]
 
     def __init__(self) -> None:
         super().__init__()
