@@ -27,6 +27,7 @@ from _trees import median, verdict
 from bench_tui import COLS, FRAME_MS, ROWS, after, stamp, until
 from textual import events
 
+from sdsessions_tui.cli import tune_gc_after_start_up
 from sdsessions_tui.core.query import parse_query
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui import edit_actions
@@ -63,7 +64,8 @@ async def run(db: Path, cache: Path, out: Figures) -> tuple[str, int]:
     store = Store(db)
     total = len(store.list_ids())
     query, batch_size = batch_query(store)
-    app = SessionsApp(store, [], thumbnail_cache=cache, refresh_on_start=False)
+    # on_started: the garbage collector tuned as the CLI does
+    app = SessionsApp(store, [], thumbnail_cache=cache, refresh_on_start=False, on_started=tune_gc_after_start_up)
     async with app.run_test(size=(COLS, ROWS)):
         table = app.table
         await until(lambda: table.row_count == total, 30)

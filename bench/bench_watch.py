@@ -31,6 +31,7 @@ from _trees import TINY_PNG, median, verdict, write_tree
 from bench_refresh import prepare_tree
 from bench_tui import COLS, ROWS, after, press, stamp, until
 
+from sdsessions_tui.cli import tune_gc_after_start_up
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.core import watch as watch_module
@@ -72,7 +73,8 @@ async def live(tmp: Path, out: Figures) -> dict[str, Any]:
     write_tree(root, range(LIVE_SESSIONS), 4, seed=11)
     store = Store(tmp / "live.db")
     refresh(store, [root])
-    app = SessionsApp(store, [root], thumbnail_cache=tmp / "cache", refresh_on_start=False)
+    app = SessionsApp(store, [root], thumbnail_cache=tmp / "cache", refresh_on_start=False,
+                      on_started=tune_gc_after_start_up)  # the garbage collector tuned as the CLI does
     gc.freeze()  # as the CLI does before App.run: start-up objects stay out of every collection
     counts: dict[str, Any] = {"batches": 0, "rows": 0}
     async with app.run_test(size=(COLS, ROWS)):
