@@ -30,12 +30,17 @@ def bar_text(app: App[None]) -> str:
     return str(app.query_one(KeyBar).render())
 
 
+async def unfocused_bar_text(pilot) -> str:
+    """The bar with no widget focused: the app's own keys only."""
+    pilot.app.set_focus(None)
+    await pilot.pause()
+    return bar_text(pilot.app)
+
+
 async def test_shows_each_action_once_and_the_palette_key_at_the_right_edge():
     app = BarApp()
     async with app.run_test(size=(80, 10)) as pilot:
-        app.set_focus(None)
-        await pilot.pause()
-        text = bar_text(app)
+        text = await unfocused_bar_text(pilot)
         assert text.startswith(" q Quit  x Mark ")
         assert "Hidden" not in text and "Mark too" not in text  # not shown / same action
         assert text.rstrip().endswith("^p palette") and len(text) == 80
@@ -44,16 +49,12 @@ async def test_shows_each_action_once_and_the_palette_key_at_the_right_edge():
 async def test_follows_the_focus_and_drops_keys_that_would_reach_the_palette():
     app = BarApp()
     async with app.run_test(size=(80, 10)) as pilot:
-        app.set_focus(None)
-        await pilot.pause()
-        unfocused = bar_text(app)
+        unfocused = await unfocused_bar_text(pilot)
         app.query_one(Input).focus()
         await pilot.pause()
         assert bar_text(app) != unfocused  # the input's own keys come first
     async with BarApp().run_test(size=(24, 10)) as pilot:
-        pilot.app.set_focus(None)
-        await pilot.pause()
-        text = bar_text(pilot.app)
+        text = await unfocused_bar_text(pilot)
         assert text.startswith(" q Quit ") and "Mark" not in text and text.rstrip().endswith("^p palette")
 
 

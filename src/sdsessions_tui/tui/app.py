@@ -293,11 +293,9 @@ class SessionsApp(MetadataEditing, App[None]):
             painted.set()
             return  # an older query, or the cursor moved meanwhile: the whole list decides
         self.call_after_refresh(painted.set)
-        self.table.set_sort(sort)
-        self.table.set_ids(head, keep_row=False)
+        self._show_ids(parsed, sort, head, keep_row=False)
         if self.total:  # (unknown after an outside change: counted with the whole list)
             self.filter_bar.show_result(len(head), self.total, more=True)
-        self.filter_bar.show_filter(parsed.filter)
 
     def _show_result(self, parsed: ParsedQuery, sort: SessionSort, ids: list[int], total: int,
                      generation: int, reload: bool = False) -> None:
@@ -306,13 +304,17 @@ class SessionsApp(MetadataEditing, App[None]):
         first = not self._shown
         self._shown = True
         self.parsed, self.total = parsed, total
-        self.table.set_sort(sort)
         self.table.empty_message = NOTHING_KNOWN if not total else "No sessions match this filter"
-        self.table.set_ids(ids, keep_row=reload)
+        self._show_ids(parsed, sort, ids, keep_row=reload)
         self.filter_bar.show_result(len(ids), total)
-        self.filter_bar.show_filter(parsed.filter)
         if first:  # after the first rows are on screen: nothing competes with the first paint
             self.call_after_refresh(self._start_background_work)
+
+    def _show_ids(self, parsed: ParsedQuery, sort: SessionSort, ids: list[int], *, keep_row: bool) -> None:
+        """A result (or its head) in the table, its sort in the header, its terms in the chips."""
+        self.table.set_sort(sort)
+        self.table.set_ids(ids, keep_row=keep_row)
+        self.filter_bar.show_filter(parsed.filter)
 
     async def _start_background_work(self) -> None:
         if self.closing:  # quit right after the first frame

@@ -96,10 +96,7 @@ class FilterBar(Vertical):
 
     async def add_controls(self) -> None:
         """Mount the chips and pickers, showing the filter and models they were given meanwhile."""
-        row = self.query_one("#chips", Horizontal)
-        if row.children:
-            return
-        await row.mount_all([
+        await self.query_one("#chips", Horizontal).mount_all([
             *(Button(label, id=chip_id, classes="chip", compact=True) for chip_id, label, _term in CHIPS),
             Select[str]([], prompt="model", id="model-picker", compact=True),
             Select[int]([(label, days) for label, days in DATE_CHOICES], prompt="any date", id="date-picker",
