@@ -154,9 +154,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open_store(path: Path | None):  # noqa: ANN202 - the Store import stays lazy for `demo`
+    """The store at ``path``; the backup and upgrade of an older database show their progress."""
+    from .core import db
     from .core.store import Store
 
-    return Store(path)
+    resolved = path.expanduser() if path is not None else db.default_db_path()
+    if 0 < db.check_database(resolved) < db.SCHEMA_VERSION:
+        from .progress import progress_reporter
+
+        with progress_reporter("Upgrading the database") as report:
+            store = Store(resolved, progress=report)
+        print(f"sdsessions: upgraded {resolved} to schema {db.SCHEMA_VERSION}; the old file is kept as "
+              f"{store.backup}", file=sys.stderr)
+        return store
+    return Store(resolved)
 
 
 def _check_roots(roots: Sequence[str]) -> None:

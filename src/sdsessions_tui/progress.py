@@ -18,27 +18,30 @@ PLAIN_INTERVAL = 2.0
 
 
 @contextmanager
-def progress_reporter(label: str) -> Iterator[Callable[[int, int], None]]:
-    """Yield a ``report(done, total)`` callback that shows progress on stderr."""
+def progress_reporter(label: str) -> Iterator[Callable[..., None]]:
+    """Yield a ``report(done, total, label=None)`` callback that shows progress on stderr;
+    a ``label`` names a new phase of the work (and stays until the next one)."""
     console = Console(stderr=True)
     if console.is_terminal:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeRemainingColumn(), console=console, transient=True) as bar:
             task = bar.add_task(label, total=None)
 
-            def report(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+            def report(done: int, total: int, phase: str | None = None) -> None:
+                bar.update(task, completed=done, total=total, description=phase)
 
             yield report
         return
 
-    last = 0.0
+    last, current = 0.0, label
 
-    def report_plain(done: int, total: int) -> None:
-        nonlocal last
+    def report_plain(done: int, total: int, phase: str | None = None) -> None:
+        nonlocal last, current
         now = time.monotonic()
+        if phase is not None and phase != current:
+            current, last = phase, 0.0
         if done == total or now - last >= PLAIN_INTERVAL:
             last = now
-            print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+            print(f"{current}: {done}/{total}", file=sys.stderr, flush=True)
 
     yield report_plain

@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from sdsessions_tui.core import db, engine
+from sdsessions_tui.core import db, engine, migrations, sql_filters
+from sdsessions_tui.core import store as store_module
 from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.filters import Range, SessionFilter, SessionSort
 from sdsessions_tui.core.stats import read_session
@@ -201,14 +202,27 @@ def test_free_text(store, sample):
     SessionFilter(tags_any=("keep", "wip")), SessionFilter(tags_all=("keep", "wip")), SessionFilter(tags_none=("wip",)),
     SessionFilter(ratings=frozenset({"like"})), SessionFilter(ratings=frozenset({"none", "dislike"})),
     SessionFilter(exclude_ratings=frozenset({"none"})), SessionFilter(exclude_ratings=frozenset({"like"})),
-    SessionFilter(statuses=frozenset({"aborted", "stale"})), SessionFilter(models=("nothing-like-this",))])
-def test_the_first_ids_and_one_session_checks_agree_with_the_whole_list(store, sample, session_filter):
+    SessionFilter(statuses=frozenset({"aborted", "stale"})), SessionFilter(models=("nothing-like-this",)),
+    SessionFilter(text=("on",), statuses=frozenset({"aborted", "completed"})),
+    SessionFilter(liked=True, text=("cat",), tags_none=("wip",)), SessionFilter(tags_all=("keep",), steps=Range(1, 99))])
+def test_the_first_ids_and_one_session_checks_agree_with_the_whole_list(store, sample, session_filter, monkeypatch):
+    """Each list is also built both ways: walking the list index, and driven by a look-up
+    that keeps few sessions (any look-up here, with DRIVE_SHARE 1)."""
     store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
     store.update_metadata("20251117_111757-donmain", {"tags": ["keep", "wip"], "user_rating": "dislike"})
+    driven = []
+    monkeypatch.setattr(store_module, "driven_query", lambda *a: driven.append(a) or sql_filters.driven_query(*a))
     for sort in (SessionSort(), SessionSort("name", descending=False), SessionSort("liked")):
+        monkeypatch.setattr(store_module, "DRIVE_SHARE", 10**9)
         whole = store.list_ids(session_filter, sort)
+        monkeypatch.setattr(store_module, "DRIVE_SHARE", 1)
+        assert store.list_ids(session_filter, sort) == whole
         for limit in (1, 2, 10):
             assert store.list_ids(session_filter, sort, limit=limit) == whole[:limit]
+    with store._read() as connection:  # a look-up that keeps every session never drives
+        few = [driver for driver in sql_filters.filter_where(session_filter).drivers
+               if len(connection.execute(driver.ids_sql, driver.params).fetchall()) < len(sample)]
+    assert bool(driven) == bool(few)
     assert {key for key in sample.values() if store.matches(key, session_filter)} == set(whole)
     assert not store.matches(123456, session_filter)
 
@@ -354,33 +368,30 @@ def test_migrations_run_in_order_after_a_backup(tmp_path, monkeypatch):
     path = tmp_path / "old.db"
     with Store(path) as old:
         old.update_metadata("kept", {"user_note": "precious"})
-    ran = []
+    current, ran = db.SCHEMA_VERSION, []
 
-    def add_column(connection):
-        ran.append(2)
+    def add_column(connection, _progress):
+        ran.append(current + 1)
         connection.exec_driver_sql("ALTER TABLE session_metadata ADD COLUMN color TEXT")
 
-    def fill_column(connection):
-        ran.append(3)
+    def fill_column(connection, _progress):
+        ran.append(current + 2)
         connection.exec_driver_sql("UPDATE session_metadata SET color = 'red'")
 
-    monkeypatch.setattr(db, "SCHEMA_VERSION", 3)
-    monkeypatch.setattr(engine, "MIGRATIONS", [(1, "initial", lambda c: ran.append(1)), (2, "color", add_column),
-                                           (3, "fill", fill_column)])
+    monkeypatch.setattr(db, "SCHEMA_VERSION", current + 2)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, (current + 1, "color", add_column),
+                                                   (current + 2, "fill", fill_column)])
     backups = tmp_path / "backups"
     backups.mkdir()
     with Store(path, backup_dir=backups) as migrated:
-        assert ran == [2, 3]
-        assert engine.version_of(migrated.engine) == 3
+        assert ran == [current + 1, current + 2]
+        assert engine.version_of(migrated.engine) == current + 2
         assert migrated.get_metadata("kept").user_note == "precious"
     (backup,) = backups.iterdir()
-    assert backup.name.startswith("old.v1.")
+    assert backup.name.startswith(f"old.v{current}.")
     with sqlite3.connect(backup) as saved:
-        assert saved.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert saved.execute("PRAGMA user_version").fetchone()[0] == current
         assert saved.execute("SELECT user_note FROM session_metadata").fetchone()[0] == "precious"
-    with Store(path, backup_dir=backups):
-        assert ran == [2, 3]  # nothing runs twice
-    assert len(list(backups.iterdir())) == 1
 
 
 def test_tags_are_offered_in_their_most_used_spelling(store, sample):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -26,7 +27,16 @@ APP_NAME = "sdsessions"
 #: ``PRAGMA application_id`` of our files ("SDSS"), so another app's SQLite file is never migrated.
 APPLICATION_ID = 0x53445353
 BUSY_TIMEOUT_MS = 10_000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Pages (4 KiB) a backup copies per step, one progress report each.
+BACKUP_PAGES = 1024
+
+#: ``progress(done, total, label)`` for long database work (a backup, a migration).
+Progress = Callable[[int, int, str], None]
+
+
+def no_progress(_done: int, _total: int, _label: str) -> None:
+    """The default :data:`Progress`: nobody is watching."""
 
 
 class StoreError(Exception):
@@ -117,15 +127,19 @@ def _inspect(path: Path) -> tuple[int, int, int]:
     return version, app_id, objects
 
 
-def backup_database(path: Path, backup_dir: Path, version: int) -> Path:
+def backup_database(path: Path, backup_dir: Path, version: int, progress: Progress = no_progress) -> Path:
     """Copy the database (WAL included, via SQLite's backup API) before a migration touches it."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     backup = backup_dir / f"{path.stem}.v{version}.{stamp}.backup{path.suffix}"
+
+    def report(_status: int, remaining: int, total: int) -> None:
+        progress(total - remaining, total, "Backing up the database")
+
     try:
         source = sqlite3.connect(path)
         target = sqlite3.connect(backup)
         with target:
-            source.backup(target)
+            source.backup(target, pages=BACKUP_PAGES, progress=report)
         target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
         source.close()
         target.close()

@@ -11,7 +11,7 @@ for each other instead of failing with "database is locked" mid-transaction).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,16 +19,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
-from . import db
-from .db import APPLICATION_ID, BUSY_TIMEOUT_MS, StoreError, backup_database, configure, describe
-from .schema import SEARCH_TABLE_DDL, SQLModel
-
-#: Ordered upgrades: ``(version, description, upgrade)``; ``upgrade`` takes a
-#: connection inside a write transaction and brings the schema from
-#: ``version - 1`` to ``version``.  A fresh database is created at
-#: :data:`.db.SCHEMA_VERSION` directly from the table declarations.
-Migration = tuple[int, str, Callable[[Connection], None]]
-MIGRATIONS: list[Migration] = []
+from . import db, migrations
+from .db import APPLICATION_ID, BUSY_TIMEOUT_MS, Progress, StoreError, backup_database, configure, describe
+from .schema import SEARCH_DDL, SQLModel
 
 
 def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -55,40 +48,47 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
-def prepare_schema(path: Path, version: int, backup_dir: Path) -> Engine:
-    """An engine on ``path`` whose schema is current: created when ``version`` is 0, else migrated
-    from ``version`` after a backup.  ``version`` comes from :func:`.db.check_database`."""
-    engine = make_engine(path)
+def prepare_schema(path: Path, version: int, backup_dir: Path,
+                   progress: Progress = db.no_progress) -> tuple[Engine, Path | None]:
+    """An engine on ``path`` whose schema is current, and the backup made on the way if any:
+    created when ``version`` is 0, else migrated from ``version`` after a backup (both reported
+    to ``progress``).  ``version`` comes from :func:`.db.check_database`."""
+    engine, backup = make_engine(path), None
     try:
         if version == 0:
             _create_schema(engine)
         elif version < db.SCHEMA_VERSION:
-            _migrate(engine, path, version, backup_dir)
+            backup = _migrate(engine, path, version, backup_dir, progress)
     except StoreError:
         engine.dispose()
         raise
     except (DBAPIError, sqlite3.Error) as error:
         engine.dispose()
         raise StoreError(describe(error, path)) from None
-    return engine
+    return engine, backup
 
 
-def _migrate(engine: Engine, path: Path, version: int, backup_dir: Path) -> None:
-    backup = backup_database(path, backup_dir, version)
-    for number, _description, upgrade in MIGRATIONS:
+def _migrate(engine: Engine, path: Path, version: int, backup_dir: Path, progress: Progress) -> Path:
+    backup = backup_database(path, backup_dir, version, progress)
+    for number, _description, upgrade in migrations.MIGRATIONS:
         if number <= version:
             continue
         with write_transaction(engine) as connection:
-            upgrade(connection)
+            # Another process may have run it while this one waited for the write lock.
+            if int(connection.exec_driver_sql("PRAGMA user_version").scalar_one()) >= number:
+                continue
+            upgrade(connection, progress)
             connection.exec_driver_sql(f"PRAGMA user_version = {number}")
     if version_of(engine) != db.SCHEMA_VERSION:
         raise StoreError(f"migration of {path} stopped at schema {version_of(engine)}; the backup is {backup}")
+    return backup
 
 
 def _create_schema(engine: Engine) -> None:
     with write_transaction(engine) as connection:
         SQLModel.metadata.create_all(connection)
-        connection.exec_driver_sql(SEARCH_TABLE_DDL)
+        for statement in SEARCH_DDL:
+            connection.exec_driver_sql(statement)
         connection.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         connection.exec_driver_sql(f"PRAGMA user_version = {db.SCHEMA_VERSION}")
 

@@ -35,22 +35,40 @@ _SORT_COLUMNS: dict[str, str] = {
 }
 _METADATA_SORTS = frozenset({"liked", "rating", "tags", "updated"})
 _SHORT_TERM = 3  # the trigram index needs three characters; shorter terms are scanned with LIKE
+#: Search documents whose LIKE matches estimate a short term's share of all sessions.
+LIKE_SAMPLE = 2_000
+
+
+@dataclass(slots=True)
+class Driver:
+    """A condition that can drive a list query: the stats ids it keeps, and how to estimate
+    their number before running it (see :func:`driven_query`)."""
+
+    position: int
+    """Index of the condition in :attr:`Where.parts` that this replaces when driving."""
+    ids_sql: str
+    params: tuple[object, ...]
+    estimate_sql: str
+    """Counts matches with one ``?`` parameter after ``params``: a cap (stop counting there),
+    or for a scan, how many documents the sample holds (the count is then of the sample)."""
+    sampled: bool = False
 
 
 @dataclass(slots=True)
 class Where:
     """ANDed SQL conditions (``s`` is ``session_stats``) and their parameters, in order."""
 
-    conditions: list[str] = field(default_factory=list)
-    params: list[object] = field(default_factory=list)
+    parts: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+    """Each condition with its parameters."""
+    drivers: list[Driver] = field(default_factory=list)
+    """Positive look-ups in the other tables, each able to drive the query (list mode only)."""
     one_row: bool = False
     """For checking one known session: look-ups in the other tables are correlated ``EXISTS``
     (an index seek each) instead of ``IN`` lists, which SQLite builds in full even for one row
     (a common search word: 38 000 ids, 7-19 ms)."""
 
     def add(self, condition: str, *params: object) -> None:
-        self.conditions.append(condition)
-        self.params.extend(params)
+        self.parts.append((condition, params))
 
     def member(self, key: str, table: str, column: str, condition: str, *params: object,
                negate: bool = False) -> None:
@@ -58,12 +76,42 @@ class Where:
         not_ = "NOT " if negate else ""
         if self.one_row:
             self.add(f"{not_}EXISTS (SELECT 1 FROM {table} WHERE {column} = {key} AND {condition})", *params)
-        else:
-            self.add(f"{key} {not_}IN (SELECT {column} FROM {table} WHERE {condition})", *params)
+            return
+        if not negate:
+            self.drivers.append(_driver(len(self.parts), key, table, column, condition, params))
+        self.add(f"{key} {not_}IN (SELECT {column} FROM {table} WHERE {condition})", *params)
 
     @property
     def sql(self) -> str:
-        return " AND ".join(self.conditions) or "1"
+        return " AND ".join(condition for condition, _ in self.parts) or "1"
+
+    @property
+    def params(self) -> list[object]:
+        return [param for _, params in self.parts for param in params]
+
+    def without(self, position: int) -> Where:
+        """The same conditions but the one at ``position``."""
+        return Where(self.parts[:position] + self.parts[position + 1:], one_row=self.one_row)
+
+
+def _driver(position: int, key: str, table: str, column: str, condition: str, params: tuple[object, ...]) -> Driver:
+    matching = f"SELECT {column} FROM {table} WHERE {condition}"
+    ids_sql = matching if key == "s.id" else f"SELECT id FROM session_stats WHERE session_id IN ({matching})"
+    if table == "search_docs":  # a LIKE scan: counting its matches would cost the scan itself
+        return Driver(position, ids_sql, params, f"SELECT count(*) FROM (SELECT * FROM {table} LIMIT ?) "
+                      f"WHERE {condition}", sampled=True)
+    return Driver(position, ids_sql, params, f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {condition} LIMIT ?)")
+
+
+def driven_query(where: Where, driver: Driver, sort: SessionSort) -> tuple[str, list[object]]:
+    """The list query read from the driver's few ids (a row look-up each, then a sort of just
+    those) instead of walking the whole list index and testing each session against an ``IN``
+    list.  At 100 000 sessions: a tag of 3 600 sessions 44 → 4 ms, a rare word 26 → 4, liked
+    (4 000) 57 → 24; a common word (38 000) is slower driven (61 → 89), hence the estimate."""
+    rest = where.without(driver.position)
+    joined = source(sort).replace("session_stats AS s", "d CROSS JOIN session_stats AS s ON s.id = d.id", 1)
+    query = f"WITH d(id) AS ({driver.ids_sql}) SELECT s.id AS id FROM {joined} WHERE {rest.sql} ORDER BY {order_by(sort)}"
+    return query, [*driver.params, *rest.params]
 
 
 def source(sort: SessionSort) -> str:
@@ -151,17 +199,16 @@ def _fts_phrase(term: str) -> str:
 
 
 def _text_ids(where: Where, terms: tuple[str, ...], *, exclude: bool) -> None:
-    """Search-document rowids (= ``session_stats.id``) holding every term."""
+    """Sessions whose search document holds every term: terms of three characters or more through
+    the trigram index, shorter ones by a LIKE scan of the documents (no trigram to look up)."""
     long_terms = [term for term in terms if len(term) >= _SHORT_TERM]
     short_terms = [term for term in terms if len(term) < _SHORT_TERM]
-    conditions, params = [], []
     if long_terms:
-        conditions.append("session_search MATCH ?")
-        params.append(" AND ".join(_fts_phrase(term) for term in long_terms))
-    for term in short_terms:
-        conditions.append("doc LIKE ? ESCAPE '\\'")
-        params.append(_escape_like(term))
-    where.member("s.id", "session_search", "rowid", " AND ".join(conditions), *params, negate=exclude)
+        where.member("s.id", "session_search", "rowid", "session_search MATCH ?",
+                     " AND ".join(_fts_phrase(term) for term in long_terms), negate=exclude)
+    if short_terms:
+        where.member("s.id", "search_docs", "id", " AND ".join("doc LIKE ? ESCAPE '\\'" for _ in short_terms),
+                     *map(_escape_like, short_terms), negate=exclude)
 
 
 def _text(where: Where, f: SessionFilter) -> None:
