@@ -204,7 +204,8 @@ def test_free_text(store, sample):
     SessionFilter(exclude_ratings=frozenset({"none"})), SessionFilter(exclude_ratings=frozenset({"like"})),
     SessionFilter(statuses=frozenset({"aborted", "stale"})), SessionFilter(models=("nothing-like-this",)),
     SessionFilter(text=("on",), statuses=frozenset({"aborted", "completed"})),
-    SessionFilter(liked=True, text=("cat",), tags_none=("wip",)), SessionFilter(tags_all=("keep",), steps=Range(1, 99))])
+    SessionFilter(liked=True, text=("cat",), tags_none=("wip",)),
+    SessionFilter(tags_all=("keep",), steps=Range(1, 99))])
 def test_the_first_ids_and_one_session_checks_agree_with_the_whole_list(store, sample, session_filter, monkeypatch):
     """Each list is also built both ways: walking the list index, and driven by a look-up
     that keeps few sessions (any look-up here, with DRIVE_SHARE 1)."""

@@ -464,14 +464,15 @@ class Store:
         old: dict[int, str] = {}
         for start in range(0, len(documents), PAGE_SIZE):
             page = tuple(key for key, _ in documents[start:start + PAGE_SIZE])
-            old.update(connection.exec_driver_sql(f"SELECT id, doc FROM search_docs WHERE id IN {_in(page)}", page).all())
+            old.update(connection.exec_driver_sql(f"SELECT id, doc FROM search_docs WHERE id IN {_in(page)}",
+                                                  page).all())
         changed = [(key, doc) for key, doc in documents if old.get(key) != doc]  # a re-read rarely changes text
         if not changed:
             return
         stale = [(key, old[key]) for key, _ in changed if key in old]
         if stale:  # the index forgets a document by its old text
-            connection.exec_driver_sql("INSERT INTO session_search (session_search, rowid, doc) VALUES ('delete', ?, ?)",
-                                       stale)
+            connection.exec_driver_sql(
+                "INSERT INTO session_search (session_search, rowid, doc) VALUES ('delete', ?, ?)", stale)
         connection.exec_driver_sql("INSERT INTO search_docs (id, doc) VALUES (?, ?) "
                                    "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc", changed)
         connection.exec_driver_sql("INSERT INTO session_search (rowid, doc) VALUES (?, ?)", changed)
