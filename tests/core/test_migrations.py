@@ -103,3 +103,20 @@ def test_the_cli_shows_the_upgrade_and_names_the_backup(old_db, capsys):
     assert f"upgraded {old_db} to schema 2; the old file is kept as {old_db.parent}" in captured.err
     exported = {row["session_id"]: row for row in json.loads(captured.out)}
     assert exported["20251114_093010-hair_test"]["tags"] == ["Neon-Noir"]
+
+
+def test_an_interrupted_upgrade_leaves_the_old_database_and_runs_again(old_db):
+    def interrupt(done, total, label):
+        if label == "Rebuilding the search index" and done:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Store(old_db, progress=interrupt)
+    with sqlite3.connect(old_db) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert raw.execute("SELECT count(*) FROM session_search").fetchone()[0] == 4
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    raw.close()
+    with Store(old_db) as store:
+        assert filtered(store, text=("neon-noir",)) == ["20251114_093010-hair_test"]
+        assert search_index_is_sound(store)
