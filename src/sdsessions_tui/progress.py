@@ -19,8 +19,8 @@ PLAIN_INTERVAL = 2.0
 
 @contextmanager
 def progress_reporter(label: str) -> Iterator[Callable[..., None]]:
-    """Yield a ``report(done, total, label=None)`` callback that shows progress on stderr;
-    a ``label`` names a new phase of the work (and stays until the next one)."""
+    """Yield a ``report(done, total, phase=None)`` callback that shows progress on stderr;
+    a ``phase`` replaces ``label`` for this and later reports (a new step of the work)."""
     console = Console(stderr=True)
     if console.is_terminal:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -393,6 +393,9 @@ def test_migrations_run_in_order_after_a_backup(tmp_path, monkeypatch):
     with sqlite3.connect(backup) as saved:
         assert saved.execute("PRAGMA user_version").fetchone()[0] == current
         assert saved.execute("SELECT user_note FROM session_metadata").fetchone()[0] == "precious"
+    with Store(path, backup_dir=backups):
+        assert ran == [current + 1, current + 2]  # nothing runs twice
+    assert len(list(backups.iterdir())) == 1
 
 
 def test_tags_are_offered_in_their_most_used_spelling(store, sample):

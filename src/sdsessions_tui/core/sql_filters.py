@@ -77,9 +77,10 @@ class Where:
         if self.one_row:
             self.add(f"{not_}EXISTS (SELECT 1 FROM {table} WHERE {column} = {key} AND {condition})", *params)
             return
+        matching = f"SELECT {column} FROM {table} WHERE {condition}"
         if not negate:
-            self.drivers.append(_driver(len(self.parts), key, table, column, condition, params))
-        self.add(f"{key} {not_}IN (SELECT {column} FROM {table} WHERE {condition})", *params)
+            self.drivers.append(_driver(len(self.parts), key, table, matching, condition, params))
+        self.add(f"{key} {not_}IN ({matching})", *params)
 
     @property
     def sql(self) -> str:
@@ -94,13 +95,15 @@ class Where:
         return Where(self.parts[:position] + self.parts[position + 1:], one_row=self.one_row)
 
 
-def _driver(position: int, key: str, table: str, column: str, condition: str, params: tuple[object, ...]) -> Driver:
-    matching = f"SELECT {column} FROM {table} WHERE {condition}"
+def _driver(position: int, key: str, table: str, matching: str, condition: str,
+            params: tuple[object, ...]) -> Driver:
+    """The :class:`Driver` for ``key IN (matching)``, ``matching`` selecting from ``table`` where ``condition``."""
     ids_sql = matching if key == "s.id" else f"SELECT id FROM session_stats WHERE session_id IN ({matching})"
     if table == "search_docs":  # a LIKE scan: counting its matches would cost the scan itself
         return Driver(position, ids_sql, params, f"SELECT count(*) FROM (SELECT * FROM {table} LIMIT ?) "
                       f"WHERE {condition}", sampled=True)
-    return Driver(position, ids_sql, params, f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {condition} LIMIT ?)")
+    return Driver(position, ids_sql, params,
+                  f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {condition} LIMIT ?)")
 
 
 def driven_query(where: Where, driver: Driver, sort: SessionSort) -> tuple[str, list[object]]:

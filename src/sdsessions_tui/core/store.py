@@ -259,7 +259,8 @@ class Store:
         if version != db.SCHEMA_VERSION:
             from .engine import prepare_schema
 
-            self._engine, self.backup = prepare_schema(self.path, version, backup_dir or self.path.parent, progress)
+            self._engine, self.backup = prepare_schema(self.path, version, backup_dir or self.path.parent,
+                                                       progress)
         try:
             self._release(self._open_reader())
         except sqlite3.Error as error:
