@@ -17,7 +17,7 @@ from rich.text import Text
 from .core.discovery import discover
 from .core.session_stats import SessionStats
 from .core.stats import read_session
-from .core.status import completion_style
+from .core.status import completion_label, completion_style
 from .core.text import clean_text
 from .progress import progress_reporter
 
@@ -39,7 +39,7 @@ def _cell(value: object) -> Text:
 def _row(stats: SessionStats) -> list[Text]:
     date = stats.session_created_at.strftime("%Y-%m-%d %H:%M") if stats.session_created_at else "—"
     expected = "?" if stats.images_expected is None else str(stats.images_expected)
-    percent = "—" if stats.completion_percentage is None else f"{stats.completion_percentage:.0f}%"
+    percent = completion_label(stats.completion_percentage)
     flags = " ".join(flag for flag, on in (("sweep", stats.is_seed_sweep), ("dry-run", stats.is_dry_run)) if on)
     status = Text(stats.status.replace("_", " "), style=STATUS_STYLES.get(stats.status, ""))
     if stats.stats_error:

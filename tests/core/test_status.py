@@ -2,7 +2,7 @@
 
 import pytest
 
-from sdsessions_tui.core.status import completion_percentage, decide_status
+from sdsessions_tui.core.status import completion_label, completion_percentage, decide_status
 
 NOW = 1_800_000_000.0
 RECENT, OLD = NOW - 60, NOW - 3600
@@ -39,3 +39,14 @@ def test_status_table(manifest_status, readable, done, expected, dry, newest, st
                          [(0, 4, 0.0), (1, 3, 33.33), (3, 3, 100.0), (9, 3, 100.0), (3, 0, None), (3, None, None)])
 def test_completion_is_clamped_and_unknown_without_expected(done, expected, percent):
     assert completion_percentage(done, expected) == percent
+
+
+def test_an_unfinished_run_never_reaches_100_percent() -> None:
+    assert completion_percentage(99_999, 100_000) == 99.99
+    assert completion_label(completion_percentage(99_999, 100_000)) == "99%"
+
+
+@pytest.mark.parametrize(("percent", "label"), [(None, "—"), (0.0, "0%"), (66.67, "66%"), (99.99, "99%"),
+                                                (100.0, "100%")])
+def test_one_completion_label_rounds_down(percent, label) -> None:
+    assert completion_label(percent) == label

@@ -169,7 +169,7 @@ async def test_every_section_shows_its_values(tmp_path: Path, no_images: None) -
         assert line_with(text, "Expected").split() == ["Expected", "10"]
         assert "12  more than expected" in line_with(text, "Done")
         assert line_with(text, "Files").split() == ["Files", "13"]
-        assert "100 %" in line_with(text, "Completion")
+        assert "100%" in line_with(text, "Completion")
         assert "2025-11-14 09:30:40" in line_with(text, "First image")
         assert "2025-11-14 09:42:44" in line_with(text, "Last image")
         # API parameters
@@ -337,12 +337,12 @@ async def test_sparse_stats_omit_unknown_rows(tmp_path: Path, no_images: None) -
 
 def test_completion_colours() -> None:
     assert completion_text(None) == Text("—", style="dim")
-    assert completion_text(100.0).style == "bold green" and str(completion_text(100.0)) == "100 %"
+    assert completion_text(100.0).style == "bold green" and str(completion_text(100.0)) == "100%"
     assert completion_text(95.0).style == "bold green"
-    assert completion_text(94.9).style == "bold yellow" and str(completion_text(94.9)) == "94.9 %"
+    assert completion_text(94.9).style == "bold yellow" and str(completion_text(94.9)) == "94%"
     assert completion_text(70.0).style == "bold yellow"
     assert completion_text(69.99).style == "bold red"
-    assert str(completion_text(99.99)) == "99.9 %"  # never "100 %" for an unfinished run
+    assert str(completion_text(99.99)) == "99%"  # never "100%" for an unfinished run
     assert completion_text(0.0).style == "bold red"
 
 

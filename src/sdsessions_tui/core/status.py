@@ -60,7 +60,14 @@ def completion_percentage(done: int, expected: int | None) -> float | None:
     """``100 × min(done, expected) / expected``, in 0–100; None when expected is unknown or 0."""
     if not expected or expected < 0:
         return None
-    return round(100.0 * min(done, expected) / expected, 2)
+    percentage = round(100.0 * min(done, expected) / expected, 2)
+    return min(percentage, 99.99) if done < expected else percentage  # never 100 for an unfinished run
+
+
+def completion_label(percentage: float | None) -> str:
+    """The one way a completion is written everywhere (list, details, ``sdsessions list``):
+    whole percents, rounded down, so a run one image short never reads "100%"; "—" when unknown."""
+    return "—" if percentage is None else f"{int(percentage)}%"
 
 
 def completion_style(percentage: float | None) -> str:

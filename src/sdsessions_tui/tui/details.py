@@ -45,6 +45,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from ..core.session_stats import SessionStats
+from ..core.status import completion_label, completion_style
 from ..core.store import SessionMetadata
 from ..core.text import clean_text
 from ..core.thumbnails import DEFAULT_SIZE, default_cache_dir, get_thumbnail
@@ -712,11 +713,7 @@ def completion_text(percentage: float | None) -> Text:
     """Green from 95 %, yellow from 70 %, red below; a dim dash when unknown."""
     if percentage is None:
         return Text("—", style="dim")
-    shown = f"{percentage:.0f}" if percentage == int(percentage) else f"{percentage:.1f}"
-    if percentage < 100 and float(shown) >= 100:
-        shown = "99.9"  # never "100 %" for an unfinished run
-    style = "bold green" if percentage >= 95 else "bold yellow" if percentage >= 70 else "bold red"
-    return Text(f"{shown} %", style=style)
+    return Text(completion_label(percentage), style=f"bold {completion_style(percentage)}")
 
 
 def hires_summary(params: dict[str, Any]) -> str | None:

@@ -40,7 +40,7 @@ from textual.strip import Strip
 from ..core.filters import SessionSort
 from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text
-from ..core.status import completion_style
+from ..core.status import completion_label, completion_style
 from .commands import bindings
 
 #: Ids per ``fetch_rows`` call; pages are aligned on multiples of this in the id list.
@@ -170,8 +170,7 @@ def completion_badge(row: SessionRow) -> list[Piece]:
         badge = BADGES["dry-run"]
         return [(badge.mark, badge.style)]
     percentage = row.completion_percentage
-    # Floor, so a run one image short never reads "100%".
-    percent = None if percentage is None else f"{int(percentage)}%"
+    percent = None if percentage is None else completion_label(percentage)
     badge = BADGES.get(row.status, BADGES["unknown"])
     pieces: list[Piece] = []
     if badge.mark:
