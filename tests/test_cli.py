@@ -69,6 +69,26 @@ def test_refresh_all_json_summary(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["unchanged"] == 2
 
 
+def test_refresh_all_reports_the_whole_commands_wall_time(tmp_path, capsys, monkeypatch):
+    """Not just the scan's: opening the DB, the imports and closing count (0.009 s was shown for a 0.56 s run)."""
+    from sdsessions_tui.core import refresh as refresh_module
+
+    monkeypatch.setattr(refresh_module, "refresh", lambda *_a, **_k: refresh_module.RefreshSummary(seconds=0.009))
+    calls = []  # a clock 2.5 s further on at every call after main()'s first
+
+    def clock():
+        calls.append(None)
+        return 100.0 if len(calls) == 1 else 102.5
+
+    monkeypatch.setattr(time, "monotonic", clock)
+    root = _tree(tmp_path / "root")
+    assert main(["--refresh-all", str(root), "--db", str(tmp_path / "s.db"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["seconds"] == 2.5
+    calls.clear()
+    assert main(["--refresh-all", str(root), "--db", str(tmp_path / "s.db")]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("(2.5 s)")
+
+
 def test_refresh_all_plain_output(tmp_path, capsys):
     root = _tree(tmp_path / "root")
     assert main(["--refresh-all", str(root), "--db", str(tmp_path / "s.db")]) == 0
