@@ -6,7 +6,7 @@ import json
 import re
 import time
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +31,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoSummary:
 
 
 def snapshot(root: Path, skip: Collection[str] = ()) -> dict[str, tuple[bytes, int]]:
-    """Every file and folder under root: bytes and mtime (mtime omitted for the sessions in ``skip``)."""
+    """Every file and folder under root: bytes and mtime (the sessions in ``skip`` left out)."""
     tree = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        mtime = 0 if any(rel == s or rel.startswith(s + "/") for s in skip) else path.stat().st_mtime_ns
-        tree[rel] = (path.read_bytes() if path.is_file() else b"<dir>", mtime)
+        if not any(rel == s or rel.startswith(s + "/") for s in skip):
+            tree[rel] = (path.read_bytes() if path.is_file() else b"<dir>", path.stat().st_mtime_ns)
     return tree
 
 
@@ -45,14 +45,61 @@ def manifest(root: Path, rel: str) -> dict[str, Any]:
     return data
 
 
+NOW = datetime(2026, 3, 10, 9, 30)
+
+
 def test_same_parameters_give_the_same_tree(tmp_path: Path) -> None:
-    first = write_demo_tree(tmp_path / "a", 50, seed=7)
-    second = write_demo_tree(tmp_path / "b", 50, seed=7)
+    first = write_demo_tree(tmp_path / "a", 50, seed=7, now=NOW)
+    second = write_demo_tree(tmp_path / "b", 50, seed=7, now=NOW)
     assert first.kinds == second.kinds and first.images == second.images
-    live = set(first.kinds["running"])  # only its mtimes follow the wall clock
-    assert snapshot(first.root, live) == snapshot(second.root, live)
-    other = write_demo_tree(tmp_path / "c", 50, seed=8)
-    assert snapshot(other.root, live) != snapshot(first.root, live)
+    assert snapshot(first.root) == snapshot(second.root)
+    other = write_demo_tree(tmp_path / "c", 50, seed=8, now=NOW)
+    assert snapshot(other.root) != snapshot(first.root)
+
+
+def test_the_same_day_gives_the_same_tree_but_the_live_session(tmp_path: Path) -> None:
+    first = write_demo_tree(tmp_path / "a", 50, seed=7, now=NOW)
+    later = write_demo_tree(tmp_path / "b", 50, seed=7, now=NOW + timedelta(hours=5))
+    assert first.kinds["running"] != later.kinds["running"]  # it started 40 s before each `now`
+    assert snapshot(first.root, first.kinds["running"]) == snapshot(later.root, later.kinds["running"])
+
+
+def dates(summary: DemoSummary, *labels: str) -> list[datetime]:
+    folders = {rel for label in labels or summary.kinds for rel in summary.kinds[label]}
+    return sorted(parse_folder_name(Path(rel).name).created_at for rel in folders  # type: ignore[misc]
+                  if parse_folder_name(Path(rel).name).created_at is not None)
+
+
+def test_dates_end_before_today_so_recent_filters_find_sessions(tmp_path: Path) -> None:
+    """A demo made today must not be dated in 2025: date:7d, date:yesterday and the date picker find rows."""
+    summary = write_demo_tree(tmp_path / "root", 120, seed=2, now=NOW)
+    live = dates(summary, "running")
+    others = [when for when in dates(summary) if when not in live]
+    assert live == [NOW - timedelta(seconds=40)]
+    assert NOW.date() - timedelta(days=3) <= max(others).date() < NOW.date()  # the history ends yesterday
+    assert sum(when >= NOW - timedelta(days=7) for when in others) >= 10
+    assert min(others) >= NOW - timedelta(days=60)  # the history is ~53 days long
+
+
+def test_eras_keep_their_order_and_move_by_whole_days(tmp_path: Path) -> None:
+    summary = write_demo_tree(tmp_path / "a", 120, seed=2, now=NOW)
+    v0 = dates(summary, "v0", "v0_config_only", "v0_interrupted")
+    phase2 = dates(summary, "phase2", "phase2_early")
+    v2 = dates(summary, "v2_no_status", "v2_completed", "v2_incomplete")
+    assert max(v0) < min(phase2) and max(phase2) < min(v2)
+    assert max(dates(summary, "name_old", "name_old_prompt")) < min(dates(summary, "name_new_legacy"))
+    month_later = write_demo_tree(tmp_path / "b", 120, seed=2, now=NOW + timedelta(days=31, hours=3))
+    shifted = [when + timedelta(days=31) for when in dates(summary) if when not in dates(summary, "running")]
+    assert shifted == [when for when in dates(month_later) if when not in dates(month_later, "running")]
+    manifest_time = manifest(month_later.root, month_later.kinds["v2_completed"][-1])["snapshot"]["timestamp"]
+    assert manifest_time.startswith(f"{NOW.year}-04-")  # manifests carry the moved dates too
+
+
+def test_without_now_the_tree_is_dated_by_the_wall_clock(demo: DemoSummary) -> None:
+    today = date.fromisoformat(json.loads((demo.root / MARKER).read_bytes())["date"])
+    assert abs(today - date.today()) <= timedelta(days=1)  # the fixture may have run before midnight
+    others = [when for when in dates(demo) if when not in dates(demo, "running")]
+    assert today - timedelta(days=3) <= max(others).date() < today
 
 
 def test_every_kind_is_present_even_for_a_tiny_tree(tmp_path: Path) -> None:

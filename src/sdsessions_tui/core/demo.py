@@ -4,16 +4,21 @@ Why: the browser has to be tried, by people and by tests, against every on-disk
 format of local-sd-generator (``session-formats.md``) without anyone's real data.
 The tree holds one session of each awkward case (running, stale, aborted, torn
 manifests, V0, phase-2, seed sweeps, dry-runs, ...) plus ordinary sessions spread
-over 2025-09-29 .. 2025-11-20, each in the format and naming era of its date.
+over upstream's history (2025-09-29 .. 2025-11-20), each in the format and naming
+era of its date in that history.
+
+Dates move with the clock: the history is written whole days later, so that its last
+day is the day before ``now`` (a demo made today has sessions of yesterday and of the
+last week, and ``date:7d`` finds them).  The formats are still chosen by the history's
+dates, so every era keeps its folder names and manifests, in the history's order; only
+the dates written (folder names, manifest times, mtimes) move.  The ``running`` session
+started 40 s before ``now``.
 
 Determinism: for one ``(sessions, seed, now)`` the same files are written with the
-same bytes and the same mtimes, with one exception: when ``now`` is None the
-``running`` session's mtimes are moved to the last seconds of the real wall clock,
-so that a reader sees a live run (its name and bytes stay deterministic).  With an
-explicit ``now`` those mtimes derive from ``now`` as well, and the session only
-looks running if ``now`` is close to the real time.  Session dates are calendar
-dates of upstream's history because the formats depend on them, so ``now`` should
-not be earlier than 2025-11-20.
+same bytes and the same mtimes.  For one ``(sessions, seed)`` and one day of ``now``,
+only the ``running`` session differs (its name and mtimes follow ``now``).  When
+``now`` is None it is the wall clock, and the running session's mtimes are the last
+seconds of the wall clock when it is written, so that a reader sees a live run.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ import orjson
 from PIL import Image
 
 MARKER = ".sdsessions-demo"
-DEFAULT_NOW = datetime(2025, 11, 20, 12, 0, 0)
+#: Upstream's history as if written at this moment: its last day is moved to the day before ``now``.
+_HISTORY_NOW = datetime(2025, 11, 20, 12, 0, 0)
 
 Value = str | dict[str, str]
 Prompt = tuple[dict[str, Value], int]  # (placeholder values, planned seed)
@@ -105,7 +111,7 @@ class _Session:
     """One session to write: what the CLI was asked for and how the run went."""
 
     kind: str
-    when: datetime  # folder-name time
+    when: datetime  # time in upstream's history: it picks the formats
     name: str  # name part of the folder (and image prefix for legacy V2/phase-2)
     pools: Mapping[str, Sequence[Value]]
     fmt: str = "v2"  # "v0" | "phase2" | "v2"
@@ -131,11 +137,17 @@ class _Session:
     dry_run: bool = False
     jpeg: bool = False  # first image holds JPEG bytes under a .png name
     annotated: bool = False  # *_annotated.png copies (without infotext)
-    folder: str | None = None  # explicit folder name (names of no era)
-    recent: bool = False  # mtimes follow the wall clock when `now` is None
+    folder: str | None = None  # explicit folder name (names of no era), a strftime pattern of `at`
+    recent: bool = False  # written relative to `now` itself (not its day); mtimes follow the wall clock
     step: int = 6  # seconds between images
     template: str | None = None
     negative: str = "lowres, bad anatomy, worst quality"
+    shift: timedelta = timedelta(0)  # from the history to the dates written
+
+    @property
+    def at(self) -> datetime:
+        """The time written (folder name, manifests, mtimes)."""
+        return self.when + self.shift
 
 
 @dataclass
@@ -326,13 +338,13 @@ def _payload(shot: _Shot, s: _Session, p: dict[str, Any], planned: int) -> bytes
 def _folder_name(s: _Session) -> str:
     """The folder name of the session's era (§3); a legacy theme always adds its style."""
     if s.folder:
-        return s.folder
+        return s.at.strftime(s.folder)
     if s.fmt != "v2" or s.when < _NEW_NAMES_FROM:
-        return s.when.strftime("%Y-%m-%d_%H%M%S") + (f"_{s.name}" if s.name else "")
+        return s.at.strftime("%Y-%m-%d_%H%M%S") + (f"_{s.name}" if s.name else "")
     suffix = ""
     if s.orchestrator == "legacy":
         suffix = f"-{s.theme}-{s.style}" if s.theme else f"-{s.style}" if s.style != "default" else ""
-    return s.when.strftime("%Y%m%d_%H%M%S") + f"-{s.name}{suffix}"
+    return s.at.strftime("%Y%m%d_%H%M%S") + f"-{s.name}{suffix}"
 
 
 def _era_label(s: _Session, folder: str) -> str | None:
@@ -364,7 +376,7 @@ def _write_v2(out: _Out, s: _Session, rel: str, rng: random.Random, start: float
               "base_seed": None if s.orchestrator == "new" and s.base_seed == -1 else s.base_seed,
               "num_images": len(prompts), "total_combinations": math.prod(map(len, s.pools.values()))}
     snapshot: dict[str, Any] = {
-        "version": "2.0", "timestamp": (s.when + timedelta(seconds=1, microseconds=rng.randrange(10**6))).isoformat(),
+        "version": "2.0", "timestamp": (s.at + timedelta(seconds=1, microseconds=rng.randrange(10**6))).isoformat(),
         "runtime_info": {"sd_model_checkpoint": s.checkpoint},
         "resolved_template": {"prompt": _template(s), "negative": s.negative},
         "generation_params": params | ({"seed_list": s.seed_list} if s.seed_list else {}),
@@ -400,7 +412,7 @@ def _write_phase2(out: _Out, s: _Session, rel: str, rng: random.Random, start: f
                 **({"placeholders": values} if early else {"variations": values, "parameters": sizes})}
                for i, (values, seed) in enumerate(prompts)]
     manifest = {"session_name": s.name, "template_source": f"/mnt/d/StableDiffusion/templates/{s.name}.yaml",
-                "generated_at": (s.when + timedelta(microseconds=rng.randrange(10**6))).isoformat(),
+                "generated_at": (s.at + timedelta(microseconds=rng.randrange(10**6))).isoformat(),
                 "total_variations": len(prompts), "templating_system": "phase2" if early else "v2.0",
                 "variations": entries}
     out.write(rel, f"{s.name}_manifest.json", _dumps(manifest), start)
@@ -420,7 +432,7 @@ def _v0_config(s: _Session, rel: str, prompts: list[Prompt]) -> bytes:
     info |= {"prompt_template": _template(s), "negative_prompt": s.negative} if late else {}
     info["nombre_images_demandees"] = len(prompts)
     rule, line = "=" * 60, "-" * 40
-    lines = [rule, "SESSION CONFIGURATION", rule, "", f"Date de génération: {s.when:%Y-%m-%d %H:%M:%S}",
+    lines = [rule, "SESSION CONFIGURATION", rule, "", f"Date de génération: {s.at:%Y-%m-%d %H:%M:%S}",
              f"Nom de session: {s.name or 'Non spécifié'}", "URL API: http://127.0.0.1:7860",
              f"Dossier de sortie: apioutput\\{rel}", "", line, "PROMPTS", line, "Prompt de base:", _template(s), "",
              "Prompt négatif:", s.negative, "", line, "PARAMÈTRES DE GÉNÉRATION", line,
@@ -435,7 +447,7 @@ def _v0_metadata(s: _Session, rel: str, planned: int, seconds: float) -> dict[st
     run = {"mode": s.mode, "seed_mode": s.seed_mode, "seed": s.base_seed, "total_combinations": total}
     return {
         "version": "1.0",
-        "generation_info": {"date": s.when.isoformat(), "timestamp": f"{s.when:%Y%m%d_%H%M%S}",
+        "generation_info": {"date": s.at.isoformat(), "timestamp": f"{s.at:%Y%m%d_%H%M%S}",
                             "session_name": s.name or "variations", "total_images": planned,
                             "generation_time_seconds": round(seconds, 2), "generation_mode": s.mode,
                             "seed_mode": s.seed_mode, "seed": s.base_seed, "total_combinations": total},
@@ -483,7 +495,7 @@ def _write_v0(out: _Out, s: _Session, rel: str, rng: random.Random, start: float
 _WRITERS = {"v0": _write_v0, "phase2": _write_phase2, "v2": _write_v2}
 
 
-def _specials(now: datetime) -> list[_Session]:
+def _specials() -> list[_Session]:
     """One session (or a few) of every case the browser must handle; the spec's examples A–F among them."""
     d, P, S = datetime, _POOLS, _Session
     bom = ["\ufeffsmiling", *P["Expression"][1:], "crying", "angry"]  # 12 values: metadata cuts them at 10
@@ -514,7 +526,7 @@ def _specials(now: datetime) -> list[_Session]:
         S("broken_manifest", d(2025, 11, 4, 22, 1, 0), "torn_write", two, corrupt="truncate"),
         S("broken_manifest", d(2025, 11, 5, 8, 30, 0), "empty_manifest", two, corrupt="empty"),
         S("broken_manifest", d(2025, 11, 5, 9, 0, 0), "garbage_manifest", two, corrupt="garbage"),
-        S("docs_name", d(2025, 11, 5, 12, 0, 0), "docs_style", two, folder="20251105_120000_docs_style"),
+        S("docs_name", d(2025, 11, 5, 12, 0, 0), "docs_style", two, folder="%Y%m%d_%H%M%S_docs_style"),
         S("v2_object_values", d(2025, 11, 7, 19, 5, 0), "lora_outfits", {"Outfit": dress, "Angle": P["Angle"][:2]}),
         S("seed_suffix_not_sweep", d(2025, 11, 8, 10, 0, 0), "fixed_seed_run", two, seed_mode="fixed", base_seed=777),
         S("seed_suffix_not_sweep", d(2025, 11, 9, 10, 0, 0), "progressive_run", two, base_seed=-1),
@@ -545,7 +557,7 @@ def _specials(now: datetime) -> list[_Session]:
         S("lost_snapshot", d(2025, 11, 18, 11, 0, 0), "reset_run", two, orchestrator="new", lost_snapshot=True),
         S("unknown_name", d(2025, 11, 18, 12, 0, 0), "renamed_session", two, folder="my random folder"),
         S("v2_completed", d(2025, 11, 19, 9, 45, 0), "final_check", two, api=_api("scheduler")),
-        S("running", now - timedelta(seconds=40), "live_preview", two, orchestrator="new", max_images=12, stop=4,
+        S("running", _HISTORY_NOW - timedelta(seconds=40), "live_preview", two, orchestrator="new", max_images=12, stop=4,
           ahead=True, status="ongoing", recent=True, step=5),
     ]
 
@@ -586,8 +598,8 @@ def write_demo_tree(root: Path, sessions: int = 80, seed: int = 0, *, now: datet
                     progress: Callable[[int, int], None] | None = None) -> DemoSummary:
     """Write ``sessions`` session folders into ``root``, and never fewer than the 36 special ones.
 
-    ``progress(done, total)`` is called after each session.  When ``now`` is None the
-    ``running`` session's mtimes are the last seconds of the wall clock (see the module
+    ``progress(done, total)`` is called after each session.  ``now`` (default: the wall
+    clock) dates the tree: the history's last day is the day before it (see the module
     docstring).  Raises FileExistsError if ``root`` is non-empty and not a previous demo
     tree (no ``.sdsessions-demo`` marker); over a previous demo tree it writes again,
     overwriting the demo's files and removing nothing.
@@ -595,12 +607,15 @@ def write_demo_tree(root: Path, sessions: int = 80, seed: int = 0, *, now: datet
     root = Path(root)
     _check_root(root)
     root.mkdir(parents=True, exist_ok=True)
-    plans = _specials(now or DEFAULT_NOW)
+    clock = now or datetime.now()
+    days = timedelta(days=(clock.date() - _HISTORY_NOW.date()).days - 1)  # whole days: one tree per date
+    plans = _specials()
     extra = max(0, sessions - len(plans))
     plans += [_ordinary(i, extra, random.Random(f"{seed}:ordinary:{i}")) for i in range(extra)]
     plans.sort(key=lambda s: s.recent)  # the live session last, so its mtimes are the freshest on return
     out, summary, taken = _Out(root), DemoSummary(root), set[str]()
     for done, s in enumerate(plans, 1):
+        s = replace(s, shift=clock - _HISTORY_NOW if s.recent else days)
         while _folder_name(s) in taken:  # an ordinary session may land on a special's second
             s = replace(s, when=s.when + timedelta(seconds=1))
         folder = _folder_name(s)
@@ -609,8 +624,8 @@ def write_demo_tree(root: Path, sessions: int = 80, seed: int = 0, *, now: datet
         out.folder(rel)
         rng = random.Random(f"{seed}:{done}:{s.kind}")
         s = replace(s, checkpoint=s.checkpoint or rng.choice(_CHECKPOINTS))  # one model for manifest and infotext
-        live = time.time() - DEFAULT_NOW.timestamp() if s.recent and now is None else 0.0
-        start = s.when.timestamp() + 1 + live
+        live = time.time() - clock.timestamp() if s.recent and now is None else 0.0  # the seconds spent so far
+        start = s.at.timestamp() + 1 + live
         end = _WRITERS[s.fmt](out, s, rel, rng, start)
         for path in {root / rel, (root / rel).parent} - {root}:
             os.utime(path, (end, end))
@@ -621,7 +636,8 @@ def write_demo_tree(root: Path, sessions: int = 80, seed: int = 0, *, now: datet
             progress(done, len(plans))
     summary.sessions, summary.images = len(plans), out.images
     marker = {"generator": "sdsessions_tui.core.demo", "sessions": sessions, "seed": seed,
-              "now": now.isoformat() if now else None}
+              "date": clock.date().isoformat()}
     (root / MARKER).write_bytes(orjson.dumps(marker, option=orjson.OPT_INDENT_2) + b"\n")
-    os.utime(root / MARKER, ((now or DEFAULT_NOW).timestamp(),) * 2)
+    midnight = datetime.combine(clock.date(), datetime.min.time()).timestamp()
+    os.utime(root / MARKER, (midnight, midnight))
     return summary
