@@ -8,8 +8,13 @@ on the first write).
 Every connection gets WAL, ``synchronous=NORMAL``, a busy timeout and foreign
 keys.  Failures to open come back as :class:`StoreError` with a one-line
 reason; a file that is not our database (corrupt, foreign, or from a newer
-version) is never written to: it is inspected read-only before any setting
-touches it.
+version, or an empty file) is never written to: it is inspected read-only
+before any setting touches it.
+
+A database this process may not write is read without creating its ``-wal`` and
+``-shm`` side files: SQLite would give them the main file's read-only mode, and
+they would keep every later write failing after the user made the file writable
+again.  Writers check first and name the read-only file (or folder).
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ BUSY_TIMEOUT_MS = 10_000
 SCHEMA_VERSION = 2
 #: Pages (4 KiB) a backup copies per step, one progress report each.
 BACKUP_PAGES = 1024
+
+#: The files SQLite keeps beside a WAL database while it is open.
+SIDE_SUFFIXES = ("-wal", "-shm")
 
 #: ``progress(done, total, label)`` for long database work (a backup, a migration).
 Progress = Callable[[int, int, str], None]
@@ -60,16 +68,83 @@ def configure(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA foreign_keys = ON")
 
 
+class SnapshotConnection(sqlite3.Connection):
+    """A reader opened ``immutable``: it takes no locks and creates no side files, and sees the file as
+    it is on disk.  Right while nobody can write the file; to be replaced once it is writable."""
+
+
+def _side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in SIDE_SUFFIXES]
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` and its mode lets anyone: root passes the permission
+    test for any file, so a file made read-only with chmod counts as read-only for root as well."""
+    try:
+        return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Which of the database file, its side files and its folder cannot be written (SQLite needs all
+    of them: it creates the side files in the folder), as a phrase naming it; None when none."""
+    if path.exists() and not _writable(path):
+        return f"the database file {path} is read-only"
+    for side in _side_files(path):
+        if side.exists() and not _writable(side):
+            return f"the database's side file {side} is read-only"
+    if not _writable(path.parent):
+        return f"the database's folder {path.parent} is read-only"
+    return None
+
+
+def check_writable(path: Path) -> None:
+    """Raise :class:`StoreError` naming what is read-only before a writer touches ``path``.
+
+    Side files left read-only by an earlier read-only open (SQLite copies the main file's
+    mode) first get the main file's mode back when this process may change it.
+    """
+    if path.exists() and _writable(path):
+        mode = path.stat().st_mode & 0o7777
+        for side in _side_files(path):
+            if side.exists() and not _writable(side):
+                try:
+                    side.chmod(mode)
+                except OSError:
+                    pass  # not ours: reported below
+    reason = read_only_reason(path)
+    if reason is not None:
+        raise StoreError(f"cannot write the database: {reason} (make it writable, e.g. chmod u+w)")
+
+
+def snapshot_uri(path: Path) -> str:
+    """A URI that reads ``path`` without creating side files: ``mode=ro`` when a ``-wal`` exists (its
+    content counts), else ``immutable=1``.  Percent-encoded, so ``?`` or ``#`` in a folder name is safe."""
+    uri = Path(os.path.abspath(path)).as_uri()
+    return f"{uri}?mode=ro" if _side_files(path)[0].exists() else f"{uri}?immutable=1"
+
+
 def connect_reader(path: Path) -> sqlite3.Connection:
-    """A read-only connection (``query_only``) usable from any one thread at a time."""
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    """A read-only connection (``query_only``) usable from any one thread at a time.
+
+    On a database this process cannot write it reads without creating side files: a
+    :class:`SnapshotConnection` unless a ``-wal`` already exists.
+    """
+    options: dict[str, object] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    if read_only_reason(path) is None:
+        connection = sqlite3.connect(path, **options)  # type: ignore[arg-type]
+    else:
+        uri = snapshot_uri(path)
+        factory = SnapshotConnection if uri.endswith("immutable=1") else sqlite3.Connection
+        connection = sqlite3.connect(uri, uri=True, factory=factory, **options)  # type: ignore[arg-type]
     configure(connection)
     connection.execute("PRAGMA query_only = ON")
     return connection
 
 
 def describe(error: BaseException, path: Path) -> str:
-    """A one-line reason for an SQLite failure on ``path``."""
+    """A one-line reason for an SQLite failure on ``path``, naming the file at fault when it can."""
     original = getattr(error, "orig", error)
     message = str(original).strip() or type(original).__name__
     lowered = message.lower()
@@ -78,25 +153,39 @@ def describe(error: BaseException, path: Path) -> str:
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return f"{path} is not a usable sdsessions database ({message}); it was left untouched"
     if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
+        reason = read_only_reason(path)
+        if reason is not None:
+            return f"cannot write the database: {reason} ({message})"
         return f"cannot open or write the database {path} ({message})"
     return f"database error on {path}: {message}"
 
 
-def check_database(path: Path) -> int:
-    """The schema version of the database at ``path`` (0 = new or empty), after checking it is ours.
+def check_database(path: Path, *, create: bool = True) -> int:
+    """The schema version of the database at ``path`` (0 = new), after checking it is ours.
 
-    Creates the parent folder.  Raises :class:`StoreError` for a folder, a
-    foreign or corrupt file, or one written by a newer version; never writes
-    to the file.
+    With ``create``, a missing file is a new database and its parent folder is
+    made; without (read-only commands), a missing file or one without our schema
+    is an error and nothing is created.  Raises :class:`StoreError` for a folder,
+    an empty (zero-byte) file, a foreign or corrupt file, or one written by a
+    newer version; never writes to the file.
     """
     path = path.expanduser()
+    try:
+        size = None if not path.exists() else path.stat().st_size
+        folder = path.is_dir()
+    except OSError as error:  # a folder on the way this user may not enter
+        raise StoreError(f"cannot reach the database {path}: {error.strerror or error}") from None
+    if folder:
+        raise StoreError(f"the database path {path} is a folder")
+    if not create and size is None:
+        raise StoreError(f"no database at {path}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StoreError(f"cannot create the folder for the database {path}: {error.strerror or error}") from None
-    if path.is_dir():
-        raise StoreError(f"the database path {path} is a folder")
-    version, app_id, objects = _inspect(path)
+    version, app_id, objects = _inspect(path, size)
+    if not create and version == 0:
+        raise StoreError(f"no database at {path} (the file is an SQLite file with no sdsessions data yet)")
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path} was written by a newer sdsessions (schema {version}, this one knows "
                          f"{SCHEMA_VERSION}); upgrade sdsessions — the file was left untouched")
@@ -106,16 +195,22 @@ def check_database(path: Path) -> int:
     return version
 
 
-def _inspect(path: Path) -> tuple[int, int, int]:
-    """(user_version, application_id, object count) of an existing file, read-only.
+def _inspect(path: Path, size: int | None) -> tuple[int, int, int]:
+    """(user_version, application_id, object count) of the file of ``size`` bytes (None: none), read-only.
 
     Done before our own connection settings touch the file: switching a
-    foreign file to WAL would already change its header.
+    foreign file to WAL would already change its header.  An empty file is
+    refused: a file someone made (``touch``) is not known to be ours to fill.
+    (SQLite writes a new database's header at once, when WAL is switched on:
+    no sdsessions leaves an empty file behind.)
     """
-    if not path.exists() or path.stat().st_size == 0:
+    if size is None:
         return 0, 0, 0
+    if size == 0:
+        raise StoreError(f"{path} is an empty file, not an sdsessions database; delete it to start a new "
+                         "database there, or choose another --db path (the file was left untouched)")
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        connection = sqlite3.connect(snapshot_uri(path), uri=True)
         try:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             app_id = connection.execute("PRAGMA application_id").fetchone()[0]

@@ -34,8 +34,14 @@ def _begin(connection: Connection) -> None:
 
 
 def make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", poolclass=QueuePool, pool_size=2, max_overflow=4,
-                           connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
+    """The write engine; :class:`StoreError` naming the read-only file or folder, before any
+    connection could create side files with the wrong mode (see :mod:`.db`)."""
+    db.check_writable(path)
+
+    def connect() -> sqlite3.Connection:  # not a URL: "?" or "#" in a folder name would be read as its query
+        return sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=2, max_overflow=4)
     event.listen(engine, "connect", _configure)
     event.listen(engine, "begin", _begin)
     return engine

@@ -294,7 +294,7 @@ class Store:
         """
         with self._watcher_lock:
             try:
-                if self._watcher is None:
+                if self._watcher is None or self._retired(self._watcher):
                     self._watcher = self._open_reader()
                 return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
             except sqlite3.Error as error:
@@ -314,13 +314,25 @@ class Store:
     def _release(self, connection: sqlite3.Connection) -> None:
         self._idle.put(connection)
 
+    def _retired(self, connection: sqlite3.Connection) -> bool:
+        """Close an immutable reader (the file was read-only when it opened) once this store writes:
+        it would miss the writes; the caller opens an ordinary one instead."""
+        if isinstance(connection, db.SnapshotConnection) and self._engine is not None:
+            connection.close()
+            self._readers.remove(connection)
+            return True
+        return False
+
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         """A read-only connection of the pool, for one thread at a time; SQLite errors become StoreError."""
-        try:
-            connection = self._idle.get_nowait()
-        except queue.Empty:
-            connection = self._open_reader()
+        while True:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                connection = self._open_reader()
+            if not self._retired(connection):
+                break
         try:
             yield connection
         except sqlite3.Error as error:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .db import snapshot_uri
 from .store import SessionMetadata, Store, normalize_tags
 
 REQUIRED_COLUMNS = {"session_id", "is_test", "is_favorite", "user_rating", "user_note", "tags"}
@@ -64,7 +65,7 @@ def read_webui_rows(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise WebUIImportError(f"{path} does not exist or is not a file")
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        connection = sqlite3.connect(snapshot_uri(path), uri=True)  # no side files beside the web UI's file
         try:
             connection.row_factory = sqlite3.Row
             columns = {row["name"] for row in connection.execute("PRAGMA table_info(session_metadata)")}
