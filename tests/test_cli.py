@@ -34,7 +34,7 @@ def test_missing_root_is_a_usage_error(tmp_path, capsys):
     assert main([str(tmp_path / "nope")]) == 2
     assert "no such folder" in capsys.readouterr().err
     assert main(["list", str(tmp_path / "nope")]) == 2
-    assert "root does not exist" in capsys.readouterr().out
+    assert "no such folder" in capsys.readouterr().err
 
 
 def test_demo_command_writes_a_tree_and_refuses_a_foreign_folder(tmp_path, capsys):
@@ -135,7 +135,7 @@ def test_export_json_and_csv(tmp_path, capsys):
     records = json.loads(capsys.readouterr().out)
     assert len(records) == 3
     hair = next(r for r in records if r["session_id"] == "20251114_093010-hair_test")
-    assert hair["tags"] == ["keep", "hair"] and hair["is_favorite"] == 1 and hair["seed_list"] == [1000, 1001, 1002]
+    assert hair["tags"] == ["keep", "hair"] and hair["is_favorite"] is True and hair["seed_list"] == [1000, 1001, 1002]
     out = tmp_path / "out.csv"
     assert main(["export", "--db", db, "--format", "csv", "-o", str(out), "--query", "is:sweep"]) == 0
     with open(out, newline="", encoding="utf-8") as handle:
@@ -148,6 +148,80 @@ def test_export_json_and_csv(tmp_path, capsys):
 def test_export_bad_query_is_a_usage_error(tmp_path, capsys):
     assert main(["export", "--db", str(tmp_path / "s.db"), "--query", "steps:abc"]) == 2
     assert "--query" in capsys.readouterr().err
+
+
+def test_export_values_one_way_per_type(tmp_path, capsys):
+    """Flags 1/0 in CSV and true/false in JSON, unedited sessions included (not True/False, not empty cells)."""
+    root = _tree(tmp_path / "root")
+    db = str(tmp_path / "s.db")
+    main(["--refresh-all", str(root), "--db", db, "--json"])
+    from sdsessions_tui.core.store import Store
+
+    with Store(db) as store:
+        store.update_metadata("20251114_093010-hair_test", {"is_favorite": True})
+    capsys.readouterr()
+    assert main(["export", "--db", db, "--format", "csv"]) == 0
+    rows = {row["session_id"]: row for row in csv.DictReader(capsys.readouterr().out.splitlines())}
+    flags = ("is_test", "is_complete", "is_favorite", "is_seed_sweep", "is_dry_run", "is_unavailable")
+    assert [rows["20251114_093010-hair_test"][name] for name in flags] == ["0", "0", "1", "1", "0", "0"]
+    assert [rows["20251112_181502-Teasing"][name] for name in flags] == ["0"] * 6  # never edited
+    assert rows["20251112_181502-Teasing"]["auto_metadata"] == "{}" and rows["20251112_181502-Teasing"]["tags"] == "[]"
+    assert main(["export", "--db", db]) == 0
+    records = {record["session_id"]: record for record in json.loads(capsys.readouterr().out)}
+    assert [records["20251112_181502-Teasing"][name] for name in flags] == [False] * 6
+    assert records["20251114_093010-hair_test"]["is_favorite"] is True
+
+
+def test_read_only_commands_never_create_a_database(tmp_path, monkeypatch, capsys):
+    missing = tmp_path / "nowhere" / "s.db"
+    assert main(["export", "--db", str(missing)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == f"sdsessions: no database at {missing}\n"
+    monkeypatch.setenv("SDSESSIONS_DB", str(missing))
+    assert main(["export", "--format", "csv"]) == 1
+    assert capsys.readouterr().err == f"sdsessions: no database at {missing}\n"
+    assert main(["locate", "db"]) == 0 and capsys.readouterr().out == f"{missing}\n"
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_output_to_a_closed_pipe_ends_quietly(tmp_path, monkeypatch, capsys):
+    """`sdsessions export | head -1`: no traceback once the reader has gone, the exit status of SIGPIPE."""
+    db = str(tmp_path / "s.db")
+    main(["--refresh-all", str(_tree(tmp_path / "root")), "--db", db, "--json"])
+    capsys.readouterr()
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w") as closed:
+        monkeypatch.setattr(sys, "stdout", closed)
+        assert main(["export", "--db", db]) == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_locate_db_takes_db_as_its_help_says(tmp_path, capsys):
+    assert main(["locate", "db", "--db", str(tmp_path / "mine.db")]) == 0
+    assert capsys.readouterr().out == f"{tmp_path / 'mine.db'}\n"
+    assert not (tmp_path / "mine.db").exists()
+
+
+def test_unusable_database_files_are_exit_1_with_one_line_naming_the_file(tmp_path, capsys):
+    root = _tree(tmp_path / "root")
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert main(["--refresh-all", str(root), "--db", str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"sdsessions: {empty} is an empty file, not an sdsessions database; delete it to start a new " \
+                  "database there, or choose another --db path (the file was left untouched)\n"
+    frozen = tmp_path / "frozen" / "s.db"
+    assert main(["--refresh-all", str(root), "--db", str(frozen), "--json"]) == 0
+    capsys.readouterr()
+    frozen.chmod(0o444)
+    assert main(["export", "--db", str(frozen)]) == 0  # reading works
+    assert len(json.loads(capsys.readouterr().out)) == 3
+    assert main(["--refresh-all", str(root), "--db", str(frozen), "--force"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"sdsessions: cannot write the database: the database file {frozen} is read-only")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert sorted(p.name for p in frozen.parent.iterdir()) == ["s.db"]  # no 0444 -wal/-shm left behind
 
 
 def test_import_webui_db_command(tmp_path, capsys):
@@ -165,6 +239,23 @@ def test_import_webui_db_command(tmp_path, capsys):
     assert main(["import-webui-db", str(webui), "--db", db]) == 0
     assert "0 merged, 1 already up to date" in capsys.readouterr().out
     assert main(["import-webui-db", str(tmp_path / "nope.db"), "--db", db]) == 2
+
+
+def test_import_webui_db_writes_nothing_beside_the_web_uis_file(tmp_path, capsys):
+    """Opened read-only, a WAL file would still get -wal and -shm beside it: the web UI's folder is not ours."""
+    folder = tmp_path / "webui"
+    folder.mkdir()
+    raw = sqlite3.connect(folder / "sessions.db")
+    raw.execute("PRAGMA journal_mode = WAL")
+    raw.execute("CREATE TABLE session_metadata (session_id TEXT PRIMARY KEY, session_path TEXT NOT NULL, "
+                "is_test INTEGER, is_complete INTEGER, is_favorite INTEGER, user_rating TEXT, user_note TEXT, "
+                "tags TEXT, auto_metadata TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    raw.execute("INSERT INTO session_metadata VALUES ('s', '/x', 1, 1, 0, NULL, NULL, NULL, NULL, 't', 't')")
+    raw.commit()
+    raw.close()
+    assert main(["import-webui-db", str(folder / "sessions.db"), "--db", str(tmp_path / "s.db"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 1
+    assert [p.name for p in folder.iterdir()] == ["sessions.db"]
 
 
 def _children(pid):

@@ -7,7 +7,8 @@ commands must never load Textual.
 
 Exit codes: 0 success (even when some sessions were unreadable: they are
 reported), 1 the database cannot be opened or written, 2 usage errors or a
-missing root.  Errors are one line on stderr, never a traceback.
+missing root, 141 (as SIGPIPE) when the reader of the output went away.  Errors
+are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +27,8 @@ from pathlib import Path
 from . import __version__
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+#: What a shell reports for a program ended by SIGPIPE (128 + 13), as C tools are.
+EXIT_BROKEN_PIPE = 141
 IMAGE_PROTOCOLS = ("auto", "halfcell", "unicode", "sixel", "tgp", "none")
 
 
@@ -72,8 +76,13 @@ def _demo_parser() -> argparse.ArgumentParser:
 
 def _list_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sdsessions list",
-                                     description="Print the sessions under ROOTs and their stats as a table.")
+                                     description="Read the sessions under ROOTs now (no database needed) and print "
+                                                 "them newest first: a table on a terminal, tab-separated rows "
+                                                 "when piped.")
     parser.add_argument("roots", nargs="+", metavar="ROOT", help="folders that hold session folders")
+    parser.add_argument("--query", metavar="Q", help="only sessions matching this filter query (not tags, flags, "
+                                                     "ratings: those are in the database, see export)")
+    parser.add_argument("--json", action="store_true", help="print the sessions' stats as a JSON array")
     return parser
 
 
@@ -103,18 +112,19 @@ def _locate_parser() -> argparse.ArgumentParser:
     parser.add_argument("what", choices=("config", "db", "cache"),
                         help="config: the config file (may not exist yet); db: the database in use "
                              "(--db > $SDSESSIONS_DB > db in the config file > default); cache: the cache folder")
+    _db_argument(parser)
     return parser
 
 
 def _run_locate(args: argparse.Namespace) -> int:
-    from .core.config import cache_dir, config_path, load_config, locations
+    from .core.config import cache_dir, config_path, locations
 
     if args.what == "config":
         print(config_path())  # never parses the file: a broken config must still be findable
     elif args.what == "cache":
         print(cache_dir())
     else:
-        print(locations(load_config())["db"])
+        print(locations(_settings(args))["db"])
     return EXIT_OK
 
 
@@ -142,8 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args[:1] and args[0] in commands:
             make_parser, run = commands[args[0]]
-            return run(make_parser().parse_args(args[1:]))
-        return _run_main(_main_parser().parse_args(args, namespace=argparse.Namespace(started=started)))
+            code = run(make_parser().parse_args(args[1:]))
+        else:
+            code = _run_main(_main_parser().parse_args(args, namespace=argparse.Namespace(started=started)))
+        sys.stdout.flush()  # a reader gone meanwhile shows here, not as an error at the interpreter's exit
+        return code
     except (UsageError, ConfigError) as error:
         print(f"sdsessions: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -153,15 +166,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sdsessions: interrupted; what was written so far is kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `sdsessions list ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return EXIT_BROKEN_PIPE
 
 
-def _open_store(path: Path | None):  # noqa: ANN202 - the Store import stays lazy for `demo`
-    """The store at ``path``; the backup and upgrade of an older database show their progress."""
+def _open_store(path: Path | None, *, create: bool = True, writes: bool = False):  # noqa: ANN202 - lazy Store
+    """The store at ``path``; the backup and upgrade of an older database show their progress.
+
+    ``create=False`` for the read-only commands: a missing database is an error, never made.
+    ``writes`` for the commands that must write: a read-only database fails now, not after the work.
+    """
     from .core import db
     from .core.store import Store
 
     resolved = path.expanduser() if path is not None else db.default_db_path()
-    if 0 < db.check_database(resolved) < db.SCHEMA_VERSION:
+    version = db.check_database(resolved, create=create)
+    if writes:
+        db.check_writable(resolved)
+    if 0 < version < db.SCHEMA_VERSION:
         from .progress import progress_reporter
 
         with progress_reporter("Upgrading the database") as report:
@@ -195,10 +218,29 @@ def _run_main(args: argparse.Namespace) -> int:
     return _run_app(args)
 
 
-def _run_list(args: argparse.Namespace) -> int:
-    from .report import print_sessions
+def _parse_query(text: str | None):  # noqa: ANN202 - core.query stays lazy
+    """``--query`` parsed, or None without one; a bad query is a usage error."""
+    if text is None:
+        return None
+    from .core.query import QueryError, parse_query
 
-    return print_sessions(args.roots)
+    try:
+        return parse_query(text)
+    except QueryError as error:
+        raise UsageError(f"--query: {error}") from None
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    from .report import ListQueryError, check_query, print_sessions
+
+    _check_roots(args.roots)
+    query = _parse_query(args.query)
+    if query is not None:
+        try:
+            check_query(query)
+        except ListQueryError as error:
+            raise UsageError(f"list --query: {error}") from None
+    return print_sessions(args.roots, query, as_json=args.json)
 
 
 def _run_app(args: argparse.Namespace) -> int:
@@ -266,7 +308,7 @@ def _run_refresh(args: argparse.Namespace) -> int:
     from .progress import progress_reporter
 
     _check_roots(args.roots)
-    store = _open_store(_settings(args).db)
+    store = _open_store(_settings(args).db, writes=True)
     try:
         with progress_reporter("Refreshing sessions") as report:
             summary = refresh(store, args.roots, force=args.force, progress=report)
@@ -300,7 +342,7 @@ def _run_watch(args: argparse.Namespace) -> int:
     from .progress import progress_reporter
 
     _check_roots(args.roots)
-    store = _open_store(_settings(args).db)
+    store = _open_store(_settings(args).db, writes=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stop.set())
@@ -327,21 +369,15 @@ def _run_watch(args: argparse.Namespace) -> int:
 def _run_export(args: argparse.Namespace) -> int:
     from .core.export import columns, iter_records, write_csv, write_json
 
-    session_filter = sort = None
-    if args.query:
-        from .core.query import QueryError, parse_query
-
-        try:
-            parsed = parse_query(args.query)
-        except QueryError as error:
-            raise UsageError(f"--query: {error}") from None
-        session_filter, sort = parsed.filter, parsed.sort
-    store = _open_store(_settings(args).db)
+    parsed = _parse_query(args.query)
+    session_filter, sort = (parsed.filter, parsed.sort) if parsed is not None else (None, None)
+    store = _open_store(_settings(args).db, create=False)
     try:
         writer = partial(write_csv, fieldnames=columns(store)) if args.format == "csv" else write_json
         records = iter_records(store, session_filter, sort)
         if args.output is None:
             count = writer(records, sys.stdout)
+            sys.stdout.flush()  # all of it delivered before "exported N" is said
         else:
             try:
                 with open(args.output, "w", encoding="utf-8", newline="") as out:
@@ -357,7 +393,7 @@ def _run_export(args: argparse.Namespace) -> int:
 def _run_import(args: argparse.Namespace) -> int:
     from .core.webui_import import WebUIImportError, import_webui_db
 
-    store = _open_store(_settings(args).db)
+    store = _open_store(_settings(args).db, writes=True)
     try:
         report = import_webui_db(store, args.webui_db)
     except WebUIImportError as error:

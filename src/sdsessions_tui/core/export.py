@@ -3,6 +3,11 @@
 Keys are the ``session_stats`` and ``session_metadata`` column names, so the
 output loads back into any tool that knows the upstream tables.  Rows are
 streamed page by page: exporting 100 000 sessions never holds them all.
+
+Values are written one way per type: flags are ``true``/``false`` in JSON and
+``1``/``0`` in CSV, also for a session never edited (whose metadata row does not
+exist yet: its flags are off, its tags ``[]``, its ``auto_metadata`` ``{}``);
+lists and objects are JSON text in CSV; no value is ``null`` / an empty cell.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from .columns import JSON_STATS_COLUMNS, METADATA_COLUMNS
+from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS
 from .filters import SessionFilter, SessionSort
 from .store import Store
 
@@ -39,8 +44,12 @@ def _decode(record: dict[str, Any]) -> dict[str, Any]:
         value = record.get(name)
         if isinstance(value, str):
             record[name] = orjson.loads(value)
+    for name in BOOLEAN_COLUMNS & record.keys():
+        record[name] = bool(record[name])  # NULL: a session never edited, whose flags are off
     if record.get("tags") is None:
         record["tags"] = []
+    if record.get("auto_metadata") is None:
+        record["auto_metadata"] = {}
     return record
 
 
@@ -57,12 +66,19 @@ def write_json(records: Iterator[dict[str, Any]], out: TextIO) -> int:
 
 
 def write_csv(records: Iterator[dict[str, Any]], out: TextIO, fieldnames: list[str]) -> int:
-    """CSV with the given columns (:func:`columns`); list and object values as JSON text."""
+    """CSV with the given columns (:func:`columns`): flags as 1/0, list and object values as JSON text."""
     writer = csv.DictWriter(out, fieldnames=fieldnames, extrasaction="ignore")
     writer.writeheader()
     count = 0
     for record in records:
-        writer.writerow({key: json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
-                         for key, value in record.items()})
+        writer.writerow({key: _csv_value(value) for key, value in record.items()})
         count += 1
     return count
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return value

@@ -30,3 +30,20 @@ def _escape(match: re.Match[str]) -> str:
     if code == 0x0D:
         return " "
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+_MODEL_HASH = re.compile(r"\s*\[[0-9a-fA-F]{6,64}\]\s*$")
+_ISO_MINUTE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})")
+
+
+def format_date(value: str | None) -> str:
+    """``2025-11-17T11:17:05`` → ``2025-11-17 11:17``; ``—`` when unknown (the list and ``sdsessions list``)."""
+    if not value:
+        return "—"
+    match = _ISO_MINUTE.match(value)
+    return f"{match[1]} {match[2]}" if match else clean_text(value)
+
+
+def display_model(model: str | None) -> str:
+    """The model name without the web UI's `` [hash]`` suffix."""
+    return _MODEL_HASH.sub("", model) if model else ""

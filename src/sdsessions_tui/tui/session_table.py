@@ -19,7 +19,6 @@ name or a tag shows as typed and control characters show escaped.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -39,7 +38,7 @@ from textual.strip import Strip
 
 from ..core.filters import SessionSort
 from ..core.store import SessionMetadata, SessionRow
-from ..core.text import clean_text
+from ..core.text import clean_text, display_model, format_date
 from ..core.status import completion_label, completion_style
 from .commands import bindings
 
@@ -93,9 +92,6 @@ FLAG_MARKS: tuple[tuple[str, str, str], ...] = (
 #: Rating column marks.
 RATING_MARKS: dict[str, tuple[str, str]] = {"like": ("+", "bold green"), "dislike": ("-", "bold red")}
 
-_MODEL_HASH = re.compile(r"\s*\[[0-9a-fA-F]{6,64}\]\s*$")
-_ISO_MINUTE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})")
-
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -141,19 +137,6 @@ class _LoadError:
 
 _MISSING = object()
 """A cached stand-in for an id the source no longer knows."""
-
-
-def format_date(value: str | None) -> str:
-    """``2025-11-17T11:17:05`` → ``2025-11-17 11:17``; ``—`` when unknown."""
-    if not value:
-        return "—"
-    match = _ISO_MINUTE.match(value)
-    return f"{match[1]} {match[2]}" if match else clean_text(value)
-
-
-def display_model(model: str | None) -> str:
-    """The model name without the web UI's `` [hash]`` suffix."""
-    return _MODEL_HASH.sub("", model) if model else ""
 
 
 Piece = tuple[str, str]
