@@ -135,6 +135,11 @@ path.chmod(0o644)
 store.update_metadata("x", {"is_test": True})
 print("saved:", store.get_metadata("x").is_test)
 store.close()
+path.chmod(0o000)
+try:
+    Store(path)
+except StoreError as error:
+    print("unreadable:", error)
 """
 
 
@@ -159,6 +164,7 @@ def test_read_only_as_an_unprivileged_user(request):
     assert result.returncode == 0, result.stderr
     assert f"refused: cannot write the database: the database file {folder / 's.db'} is read-only" in result.stdout
     assert "saved: True" in result.stdout
+    assert f"unreadable: cannot read the database file {folder / 's.db'} (permission denied)" in result.stdout
 
 
 def test_a_path_this_user_cannot_reach_is_one_line_not_a_traceback(tmp_path, monkeypatch):

@@ -153,6 +153,8 @@ def describe(error: BaseException, path: Path) -> str:
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return f"{path} is not a usable sdsessions database ({message}); it was left untouched"
     if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
+        if path.exists() and not os.access(path, os.R_OK):
+            return f"cannot read the database file {path} (permission denied)"
         reason = read_only_reason(path)
         if reason is not None:
             return f"cannot write the database: {reason} ({message})"
