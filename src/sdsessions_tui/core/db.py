@@ -88,11 +88,12 @@ def _writable(path: Path) -> bool:
 
 def read_only_reason(path: Path) -> str | None:
     """Which of the database file, its side files and its folder cannot be written (SQLite needs all
-    of them: it creates the side files in the folder), as a phrase naming it; None when none."""
-    if path.exists() and not _writable(path):
+    of them: it creates the side files in the folder), as a phrase naming it; None when none.
+    Never raises (it also words error messages): ``os.path.exists`` is False for what cannot be reached."""
+    if os.path.exists(path) and not _writable(path):
         return f"the database file {path} is read-only"
     for side in _side_files(path):
-        if side.exists() and not _writable(side):
+        if os.path.exists(side) and not _writable(side):
             return f"the database's side file {side} is read-only"
     if not _writable(path.parent):
         return f"the database's folder {path.parent} is read-only"
@@ -105,14 +106,13 @@ def check_writable(path: Path) -> None:
     Side files left read-only by an earlier read-only open (SQLite copies the main file's
     mode) first get the main file's mode back when this process may change it.
     """
-    if path.exists() and _writable(path):
-        mode = path.stat().st_mode & 0o7777
+    if _writable(path):
         for side in _side_files(path):
-            if side.exists() and not _writable(side):
+            if os.path.exists(side) and not _writable(side):
                 try:
-                    side.chmod(mode)
+                    side.chmod(path.stat().st_mode & 0o7777)
                 except OSError:
-                    pass  # not ours: reported below
+                    pass  # not ours (or gone meanwhile): reported below if it still is read-only
     reason = read_only_reason(path)
     if reason is not None:
         raise StoreError(f"cannot write the database: {reason} (make it writable, e.g. chmod u+w)")
@@ -122,7 +122,7 @@ def snapshot_uri(path: Path) -> str:
     """A URI that reads ``path`` without creating side files: ``mode=ro`` when a ``-wal`` exists (its
     content counts), else ``immutable=1``.  Percent-encoded, so ``?`` or ``#`` in a folder name is safe."""
     uri = Path(os.path.abspath(path)).as_uri()
-    return f"{uri}?mode=ro" if _side_files(path)[0].exists() else f"{uri}?immutable=1"
+    return f"{uri}?mode=ro" if os.path.exists(_side_files(path)[0]) else f"{uri}?immutable=1"
 
 
 def connect_reader(path: Path) -> sqlite3.Connection:
@@ -153,7 +153,7 @@ def describe(error: BaseException, path: Path) -> str:
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return f"{path} is not a usable sdsessions database ({message}); it was left untouched"
     if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
-        if path.exists() and not os.access(path, os.R_OK):
+        if os.path.exists(path) and not os.access(path, os.R_OK):
             return f"cannot read the database file {path} (permission denied)"
         reason = read_only_reason(path)
         if reason is not None:
