@@ -32,7 +32,8 @@ def root(tmp_path):
 def terminal(root, width, query=None):
     out = io.StringIO()
     parsed = parse_query(query) if query else None
-    assert print_sessions([str(root)], parsed, console=Console(file=out, width=width, force_terminal=True, color_system=None)) == 0
+    console = Console(file=out, width=width, force_terminal=True, color_system=None)
+    assert print_sessions([str(root)], parsed, console=console) == 0
     return [line.rstrip() for line in out.getvalue().splitlines()]
 
 

@@ -557,8 +557,8 @@ def _specials() -> list[_Session]:
         S("lost_snapshot", d(2025, 11, 18, 11, 0, 0), "reset_run", two, orchestrator="new", lost_snapshot=True),
         S("unknown_name", d(2025, 11, 18, 12, 0, 0), "renamed_session", two, folder="my random folder"),
         S("v2_completed", d(2025, 11, 19, 9, 45, 0), "final_check", two, api=_api("scheduler")),
-        S("running", _HISTORY_NOW - timedelta(seconds=40), "live_preview", two, orchestrator="new", max_images=12, stop=4,
-          ahead=True, status="ongoing", recent=True, step=5),
+        S("running", _HISTORY_NOW - timedelta(seconds=40), "live_preview", two, orchestrator="new", max_images=12,
+          stop=4, ahead=True, status="ongoing", recent=True, step=5),
     ]
 
 
