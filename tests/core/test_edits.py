@@ -35,8 +35,9 @@ def _edit(store, session_key, **changes):
 
 def test_a_burst_is_saved_touching_only_its_fields(store, sample):
     store.update_metadata(sample["20251112_181502-Teasing"], {"user_note": "keep me", "is_test": True})
-    result = store.apply_edits([_edit(store, sample["20251112_181502-Teasing"], is_favorite=True, tags=("cats", "Cats")),
-                                _edit(store, sample["20251114_093010-hair_test"], user_rating="like")])
+    result = store.apply_edits([
+        _edit(store, sample["20251112_181502-Teasing"], is_favorite=True, tags=("cats", "Cats")),
+        _edit(store, sample["20251114_093010-hair_test"], user_rating="like")])
     assert not result.conflicts
     teasing = store.get_metadata(sample["20251112_181502-Teasing"])
     assert (teasing.is_favorite, teasing.tags, teasing.user_note, teasing.is_test) == (True, ("cats",), "keep me", True)

@@ -129,3 +129,35 @@ def test_a_folder_renamed_to_the_name_another_session_had_shows_only_its_own_met
     assert (rows[str(gpu1 / W)].id, rows[str(gpu1 / W)].metadata.tags) == (a, ("a",))
     assert (rows[str(gpu1 / X)].id, rows[str(gpu1 / X)].metadata.tags) == (b, ("b",))
     assert rows[str(gpu2 / X)].metadata.version == 0  # the other root's copy never had any
+
+
+@pytest.mark.parametrize("renamed", [0, 1])
+def test_a_rename_of_one_copy_seen_by_half_relinks_that_copy(store, roots, renamed):
+    """The watcher may report only the new name: its content matches both copies (same manifest);
+    the one whose folder is gone was renamed, whichever the store lists first."""
+    apply(store, roots, "refresh")
+    keys = [by_path(store)[str(root / X)].id for root in roots]
+    for root, key in zip(roots, keys):
+        store.update_metadata(key, {"tags": [root.name]})
+    (roots[renamed] / X).rename(roots[renamed] / W)
+    apply(store, roots, "watch", roots[renamed] / W)
+    rows = by_path(store)
+    kept = roots[1 - renamed]
+    assert (rows[str(roots[renamed] / W)].id, rows[str(roots[renamed] / W)].metadata.tags) == (
+        keys[renamed], (roots[renamed].name,))
+    assert (rows[str(kept / X)].id, rows[str(kept / X)].metadata.tags) == (keys[1 - renamed], (kept.name,))
+
+
+def test_both_copies_renamed_in_one_refresh_each_keep_their_own(store, roots):
+    gpu1, gpu2 = roots
+    apply(store, roots, "refresh")
+    one, two = by_path(store)[str(gpu1 / X)].id, by_path(store)[str(gpu2 / X)].id
+    store.update_metadata(one, {"tags": ["gpu1"]})
+    store.update_metadata(two, {"tags": ["gpu2"]})
+    (gpu1 / X).rename(gpu1 / W)
+    (gpu2 / X).rename(gpu2 / Y)
+    apply(store, roots, "refresh")
+    rows = by_path(store)
+    assert set(rows) == {str(gpu1 / W), str(gpu2 / Y)}
+    assert (rows[str(gpu1 / W)].id, rows[str(gpu1 / W)].metadata.tags) == (one, ("gpu1",))
+    assert (rows[str(gpu2 / Y)].id, rows[str(gpu2 / Y)].metadata.tags) == (two, ("gpu2",))

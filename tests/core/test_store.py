@@ -219,7 +219,8 @@ def test_free_text(store, sample):
 def test_the_first_ids_and_one_session_checks_agree_with_the_whole_list(store, sample, session_filter, monkeypatch):
     """Each list is also built both ways: walking the list index, and driven by a look-up
     that keeps few sessions (any look-up here, with DRIVE_SHARE 1)."""
-    store.update_metadata(sample["20251114_093010-hair_test"], {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
+    store.update_metadata(sample["20251114_093010-hair_test"],
+                          {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
     store.update_metadata(sample["20251117_111757-donmain"], {"tags": ["keep", "wip"], "user_rating": "dislike"})
     driven = []
     monkeypatch.setattr(store_module, "driven_query", lambda *a: driven.append(a) or sql_filters.driven_query(*a))

@@ -52,8 +52,8 @@ def app_store(tmp_path: Path) -> Store:
     build_tree(root)
     store = Store(tmp_path / "app.db")
     refresh(store, [root], retry_delays=(), workers=1)
-    store.update_metadata(session_key(store, "20251114_093010-hair_test"), {"is_favorite": True, "tags": ["keep", "[red]x[/]"],
-                                                        "user_rating": "like"})
+    store.update_metadata(session_key(store, "20251114_093010-hair_test"),
+                          {"is_favorite": True, "tags": ["keep", "[red]x[/]"], "user_rating": "like"})
     yield store
     store.close()
 

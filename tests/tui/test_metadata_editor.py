@@ -76,7 +76,8 @@ async def test_tags_are_normalised_and_invalid_ones_refused(make_app, app_store)
         await pilot.press("enter")
         assert "already there" in message(app) and tag_list(app)[0] == "keep"  # first spelling kept
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: app_store.get_metadata(hair_key(app_store)).tags == ("keep", "[red]x[/]", "Best of set"))
+        await until(pilot, lambda: app_store.get_metadata(hair_key(app_store)).tags == (
+            "keep", "[red]x[/]", "Best of set"))
 
 
 async def test_a_tag_is_removed_from_the_keyboard(make_app, app_store):

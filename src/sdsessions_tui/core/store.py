@@ -376,23 +376,24 @@ class Store:
         return found
 
     def find_relink_candidates(self, fingerprints: Iterable[str], *,
-                               available_too: bool = False) -> dict[str, KnownSession]:
-        """Unavailable sessions with these fingerprints: a renamed or moved folder is one of them.
+                               available_too: bool = False) -> list[KnownSession]:
+        """Unavailable sessions with these fingerprints, by id: a renamed or moved folder is one of them.
 
-        ``available_too``: also sessions not marked unavailable yet (the watcher may see a
-        rename's new folder before the old one's removal).
+        Every one, not one per fingerprint: copies of a session (a backup, the same run
+        gathered from two machines) share the fingerprint, and the caller picks the one
+        that moved (:meth:`.refresh.StatsBatch.flush`).  ``available_too``: also sessions
+        not marked unavailable yet (the watcher may see a rename's new folder before the
+        old one's removal).
         """
         wanted = list(set(fingerprints))
-        found: dict[str, KnownSession] = {}
+        found: list[KnownSession] = []
         availability = "" if available_too else " AND is_unavailable IS 1"
         with self._read() as connection:
             for start in range(0, len(wanted), PAGE_SIZE):
                 page = wanted[start:start + PAGE_SIZE]
-                for row in connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE fingerprint IN "
-                                              f"{_in(page)}{availability}", page):
-                    known = KnownSession(*row)
-                    found.setdefault(known.fingerprint or "", known)
-        return found
+                found.extend(KnownSession(*row) for row in connection.execute(
+                    f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE fingerprint IN {_in(page)}{availability}", page))
+        return sorted(found, key=lambda known: known.id)
 
     def upsert_stats(self, rows: Sequence[dict[str, Any]], relinks: dict[str, KnownSession] | None = None,
                      gone: Sequence[str] = ()) -> int:
