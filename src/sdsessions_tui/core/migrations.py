@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import Connection
+from sqlmodel import SQLModel
 
 from .columns import METADATA_VALUE_COLUMNS
 from .db import Progress
-from .schema import SEARCH_DDL, PendingMetadataRow, SessionMetadataRow, SessionTagRow
+from .schema import SEARCH_DDL  # also declares the tables of SQLModel.metadata
 
 #: Search documents indexed per statement while the index is rebuilt (one progress step).
 INDEX_CHUNK = 5_000
@@ -59,8 +60,8 @@ def metadata_per_session(connection: Connection, progress: Progress) -> None:
                                                    "tbl_name = ? AND sql IS NOT NULL", (table,)).all():
             connection.exec_driver_sql(f'DROP INDEX "{index}"')
         connection.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {table}_v2")
-    for row in (SessionMetadataRow, PendingMetadataRow, SessionTagRow):
-        row.__table__.create(connection)  # type: ignore[attr-defined]
+    for table in ("session_metadata", "pending_metadata", "session_tags"):
+        SQLModel.metadata.tables[table].create(connection)
     connection.exec_driver_sql(
         f"INSERT INTO session_metadata (session_key, session_id, session_path, {values}) "  # the session's own path
         f"SELECT s.id, m.session_id, s.session_path, {', '.join(f'm.{name}' for name in METADATA_VALUE_COLUMNS)} "

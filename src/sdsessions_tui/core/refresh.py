@@ -230,9 +230,9 @@ class StatsBatch:
         short = [fp for fp, count in wanted.items() if len(pools.get(fp, ())) < count]
         if short:
             for old in self.store.find_relink_candidates(short):
-                pool = pools.setdefault(old.fingerprint or "", [])
-                if all(old.id != other.id for other in pool):
-                    pool.append(old)
+                same = pools.setdefault(old.fingerprint or "", [])
+                if all(old.id != other.id for other in same):
+                    same.append(old)
         relinks: dict[str, KnownSession] = {}
         for row in arrivals:
             pool = pools.get(row["fingerprint"])

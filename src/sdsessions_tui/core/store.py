@@ -205,7 +205,8 @@ def _metadata_from(values: Any, session_key: int, session_id: str, prefix: str =
         return SessionMetadata(session_key, session_id)
     get = lambda name: values[f"{prefix}{name}"]  # noqa: E731
     return SessionMetadata(
-        session_key=session_key, session_id=session_id, is_test=bool(get("is_test")), is_complete=bool(get("is_complete")),
+        session_key=session_key, session_id=session_id, is_test=bool(get("is_test")),
+        is_complete=bool(get("is_complete")),
         is_favorite=bool(get("is_favorite")), user_rating=get("user_rating"), user_note=get("user_note"),
         tags=tuple(orjson.loads(get("tags") or "[]")), auto_metadata=orjson.loads(get("auto_metadata") or "{}"),
         created_at=get("created_at"), updated_at=get("updated_at"), version=get("version"))
@@ -457,8 +458,9 @@ class Store:
         paths = list(by_path)
         for start in range(0, len(paths), PAGE_SIZE):
             page_paths = tuple(paths[start:start + PAGE_SIZE])
-            page_ids = dict(connection.exec_driver_sql(
-                f"SELECT session_path, id FROM session_stats WHERE session_path IN {_in(page_paths)}", page_paths).all())
+            page_ids: dict[str, int] = dict(connection.exec_driver_sql(
+                f"SELECT session_path, id FROM session_stats WHERE session_path IN {_in(page_paths)}",
+                page_paths).all())
             ids.update(page_ids)
             keys = tuple(page_ids.values())
             metadata.update((key, (tags, note)) for key, tags, note in connection.exec_driver_sql(
@@ -528,7 +530,8 @@ class Store:
                                             f"WHERE s.id IN {_in(page)}", page)
                 for row in _mappings(cursor):
                     values = [row[name] for name in _ROW_FIELDS]
-                    rows[row["id"]] = SessionRow(*values, metadata=_metadata_from(row, row["id"], row["session_id"], "m_"))
+                    metadata = _metadata_from(row, row["id"], row["session_id"], "m_")
+                    rows[row["id"]] = SessionRow(*values, metadata=metadata)
         return rows
 
     def get_session(self, session_key: int) -> tuple[SessionStats, SessionMetadata] | None:
@@ -586,17 +589,8 @@ class Store:
     def _write_metadata(self, connection: Connection, session_key: int, values: dict[str, Any],
                         current: dict[str, Any], stamp: str) -> SessionMetadata:
         """Write ``values`` (stored forms) over ``current`` (:func:`_metadata_row`), bumping the version."""
-        if current["version"] is None:  # the session's first metadata
-            row = {"session_key": session_key, "session_id": current["folder"], "session_path": current["folder_path"],
-                   "is_test": False, "is_complete": False, "is_favorite": False, "tags": "[]", "created_at": stamp,
-                   "updated_at": stamp, "version": 1, **values}
-            connection.exec_driver_sql(f"INSERT INTO session_metadata ({', '.join(row)}) VALUES {_in(row)}",
-                                       tuple(row.values()))
-        else:
-            row = {**values, "updated_at": stamp, "version": current["version"] + 1}
-            connection.exec_driver_sql(
-                f"UPDATE session_metadata SET {', '.join(f'{name} = ?' for name in row)} WHERE session_key = ?",
-                (*row.values(), session_key))
+        _write_row(connection, "session_metadata", "session_key", session_key, values, current["version"], stamp,
+                   session_id=current["folder"], session_path=current["folder_path"])
         if "tags" in values:
             connection.exec_driver_sql("DELETE FROM session_tags WHERE session_key = ?", (session_key,))
             tag_rows = [(session_key, tag.casefold()) for tag in orjson.loads(values["tags"])]
@@ -689,17 +683,8 @@ class Store:
             "SELECT * FROM pending_metadata WHERE session_id = ?", (session_id,))), None)
         changes, conflicts = merge_changes(_metadata_from(current, 0, session_id), theirs)
         if changes:
-            values = _stored_values(changes)
-            if current is None:
-                row = {"session_id": session_id, "session_path": "", "is_test": False, "is_complete": False, "is_favorite": False,
-                       "tags": "[]", "created_at": stamp, "updated_at": stamp, "version": 1, **values}
-                connection.exec_driver_sql(f"INSERT INTO pending_metadata ({', '.join(row)}) VALUES {_in(row)}",
-                                           tuple(row.values()))
-            else:
-                row = {**values, "updated_at": stamp, "version": current["version"] + 1}
-                connection.exec_driver_sql(
-                    f"UPDATE pending_metadata SET {', '.join(f'{name} = ?' for name in row)} WHERE session_id = ?",
-                    (*row.values(), session_id))
+            _write_row(connection, "pending_metadata", "session_id", session_id, _stored_values(changes),
+                       None if current is None else current["version"], stamp, session_path="")
         return NameMerge(None, bool(changes), conflicts)
 
     def _adopt_pending(self, connection: Connection, names: Sequence[str], stamp: str) -> None:
@@ -810,6 +795,22 @@ def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
     if values.get("user_note") is not None and not values["user_note"].strip():
         values["user_note"] = None
     return values
+
+
+def _write_row(connection: Connection, table: str, key_column: str, key: object, values: dict[str, Any],
+               version: int | None, stamp: str, **identity: Any) -> None:
+    """Write ``values`` into the ``table`` row whose ``key_column`` is ``key``, bumping its ``version``;
+    ``version`` None: there is no row yet, so it is created (with ``identity``, nothing else set)."""
+    if version is None:
+        row = {key_column: key, **identity, "is_test": False, "is_complete": False, "is_favorite": False, "tags": "[]",
+               "created_at": stamp, "updated_at": stamp, "version": 1, **values}
+        connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(row)}) VALUES {_in(tuple(row))}",
+                                   tuple(row.values()))
+    else:
+        row = {**values, "updated_at": stamp, "version": version + 1}
+        connection.exec_driver_sql(
+            f"UPDATE {table} SET {', '.join(f'{name} = ?' for name in row)} WHERE {key_column} = ?",
+            (*row.values(), key))
 
 
 _METADATA_OF = ("SELECT s.session_id AS folder, s.session_path AS folder_path, m.* FROM session_stats AS s "
