@@ -161,3 +161,19 @@ def test_both_copies_renamed_in_one_refresh_each_keep_their_own(store, roots):
     assert set(rows) == {str(gpu1 / W), str(gpu2 / Y)}
     assert (rows[str(gpu1 / W)].id, rows[str(gpu1 / W)].metadata.tags) == (one, ("gpu1",))
     assert (rows[str(gpu2 / Y)].id, rows[str(gpu2 / Y)].metadata.tags) == (two, ("gpu2",))
+
+
+def test_an_export_tells_same_named_sessions_apart(store, roots):
+    from sdsessions_tui.core.export import columns, iter_records
+
+    gpu1, gpu2 = roots
+    apply(store, roots, "refresh")
+    one = by_path(store)[str(gpu1 / X)].id
+    store.update_metadata(one, {"tags": ["gpu1"]})
+    records = {record["session_path"]: record for record in iter_records(store)}
+    first, second = records[str(gpu1 / X)], records[str(gpu2 / X)]
+    assert first["session_id"] == second["session_id"] == X  # the web UI's key
+    assert (first["id"], first["tags"]) == (one, ["gpu1"])
+    assert second["id"] != one and second["tags"] == []
+    assert {"id", "session_id", "session_path", "tags", "version"} <= set(columns(store))
+    assert "session_key" not in columns(store)  # it is the id
