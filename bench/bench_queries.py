@@ -84,17 +84,17 @@ def build(path: Path, sessions: int) -> Store:
     print(f"  setup: {sessions:,} stats rows built in {made:.1f} s; upsert_stats ({BATCH}/call): "
           f"{upserting:.1f} s = {sessions / upserting:,.0f} rows/s")
     with store.engine.connect() as connection:
-        names = list(connection.exec_driver_sql("SELECT session_id FROM session_stats ORDER BY id").scalars())
-    chosen = rng.sample(names, len(names) // 10)
+        keys = list(connection.exec_driver_sql("SELECT id FROM session_stats ORDER BY id").scalars())
+    chosen = rng.sample(keys, len(keys) // 10)
     started = time.perf_counter()
-    for session_id in chosen:
+    for session_key in chosen:
         changes: dict[str, object] = {"is_favorite": rng.random() < 0.4,
                                       "user_rating": rng.choice(("like", "like", "dislike", None))}
         if rng.random() < 0.6:
             changes["tags"] = rng.sample(TAGS, rng.randint(1, 3))
         if rng.random() < 0.2:
             changes["user_note"] = f"note: {rng.choice(TAGS)} looks good, redo with more steps"
-        store.update_metadata(session_id, changes)
+        store.update_metadata(session_key, changes)
     seconds = time.perf_counter() - started
     print(f"  setup: update_metadata × {len(chosen):,} in {seconds:.1f} s = "
           f"{1000 * seconds / len(chosen):.2f} ms per call")

@@ -129,7 +129,9 @@ def test_export_json_and_csv(tmp_path, capsys):
     from sdsessions_tui.core.store import Store
 
     with Store(db) as store:
-        store.update_metadata("20251114_093010-hair_test", {"tags": ["keep", "hair"], "is_favorite": True})
+        key = next(k for k, row in store.fetch_rows(store.list_ids()).items()
+                   if row.session_id == "20251114_093010-hair_test")
+        store.update_metadata(key, {"tags": ["keep", "hair"], "is_favorite": True})
     capsys.readouterr()
     assert main(["export", "--db", db]) == 0
     records = json.loads(capsys.readouterr().out)
@@ -235,7 +237,8 @@ def test_import_webui_db_command(tmp_path, capsys):
                     "NULL, '[\"keep\"]', NULL, '2025-11-14T10:00:00', '2025-11-14T10:00:00')")
     db = str(tmp_path / "s.db")
     assert main(["import-webui-db", str(webui), "--db", db, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"rows": 1, "changed": 1, "unchanged": 0, "conflicts": []}
+    assert json.loads(capsys.readouterr().out) == {"rows": 1, "changed": 1, "unchanged": 0, "conflicts": [],
+                                                   "pending": 1, "shared": []}
     assert main(["import-webui-db", str(webui), "--db", db]) == 0
     assert "0 merged, 1 already up to date" in capsys.readouterr().out
     assert main(["import-webui-db", str(tmp_path / "nope.db"), "--db", db]) == 2

@@ -391,6 +391,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
 
 def _run_import(args: argparse.Namespace) -> int:
+    from .core.text import clean_text
     from .core.webui_import import WebUIImportError, import_webui_db
 
     store = _open_store(_settings(args).db, writes=True)
@@ -406,7 +407,11 @@ def _run_import(args: argparse.Namespace) -> int:
     print(f"{report.rows} web UI rows: {report.changed} merged, {report.unchanged} already up to date, "
           f"{len(report.conflicts)} conflicts (ours kept)")
     for conflict in report.conflicts:
-        print(f"  conflict: {conflict}")
+        print(clean_text(f"  conflict: {conflict}"))
+    for shared in report.shared:
+        print(clean_text(f"  same folder name: {shared}"))
+    if report.pending:
+        print(f"  {report.pending} rows wait for folders not seen yet (merged when a refresh finds them)")
     return EXIT_OK
 
 

@@ -28,26 +28,27 @@ def test_tag_lists_merge_case_insensitively_keeping_the_first_spelling():
     assert remove_tag(("Keep", "red"), "KEEP") == ("red",)
 
 
-def _edit(store, session_id, **changes):
-    meta = store.get_metadata(session_id)
-    return Edit(session_id, meta.version, {name: getattr(meta, name) for name in changes}, changes)
+def _edit(store, session_key, **changes):
+    meta = store.get_metadata(session_key)
+    return Edit(session_key, meta.version, {name: getattr(meta, name) for name in changes}, changes)
 
 
 def test_a_burst_is_saved_touching_only_its_fields(store, sample):
-    store.update_metadata("20251112_181502-Teasing", {"user_note": "keep me", "is_test": True})
-    result = store.apply_edits([_edit(store, "20251112_181502-Teasing", is_favorite=True, tags=("cats", "Cats")),
-                                _edit(store, "20251114_093010-hair_test", user_rating="like")])
+    store.update_metadata(sample["20251112_181502-Teasing"], {"user_note": "keep me", "is_test": True})
+    result = store.apply_edits([
+        _edit(store, sample["20251112_181502-Teasing"], is_favorite=True, tags=("cats", "Cats")),
+        _edit(store, sample["20251114_093010-hair_test"], user_rating="like")])
     assert not result.conflicts
-    teasing = store.get_metadata("20251112_181502-Teasing")
+    teasing = store.get_metadata(sample["20251112_181502-Teasing"])
     assert (teasing.is_favorite, teasing.tags, teasing.user_note, teasing.is_test) == (True, ("cats",), "keep me", True)
-    assert result.saved["20251112_181502-Teasing"] == teasing
-    assert store.get_metadata("20251114_093010-hair_test").user_rating == "like"
+    assert result.saved[sample["20251112_181502-Teasing"]] == teasing
+    assert store.get_metadata(sample["20251114_093010-hair_test"]).user_rating == "like"
     assert store.list_ids(SessionFilter(tags_all=("cats",))) == [sample["20251112_181502-Teasing"]]
     assert store.list_ids(SessionFilter(text=("cats",))) == [sample["20251112_181502-Teasing"]]
 
 
 def test_another_instance_changing_other_fields_is_merged(store, sample):
-    name = "20251117_111757-donmain"
+    name = sample["20251117_111757-donmain"]
     mine = _edit(store, name, is_favorite=True)
     store.update_metadata(name, {"user_note": "theirs"})  # the other instance, meanwhile
     result = store.apply_edits([mine])
@@ -57,7 +58,7 @@ def test_another_instance_changing_other_fields_is_merged(store, sample):
 
 
 def test_the_same_field_changed_elsewhere_is_a_conflict_not_an_overwrite(store, sample):
-    name = "20251117_111757-donmain"
+    name = sample["20251117_111757-donmain"]
     mine = _edit(store, name, user_note="mine", is_test=True)
     store.update_metadata(name, {"user_note": "theirs"})
     result = store.apply_edits([mine])
@@ -71,20 +72,20 @@ def test_the_same_field_changed_elsewhere_is_a_conflict_not_an_overwrite(store, 
 
 
 def test_the_same_value_on_both_sides_is_no_conflict(store, sample):
-    name = "20251117_111757-donmain"
+    name = sample["20251117_111757-donmain"]
     mine = _edit(store, name, user_rating="like")
     store.update_metadata(name, {"user_rating": "like"})
     assert not store.apply_edits([mine]).conflicts
 
 
 def test_bulk_flags_over_a_filter(store, sample):
-    store.update_metadata("20251112_181502-Teasing", {"user_note": "kept", "is_favorite": False})
+    store.update_metadata(sample["20251112_181502-Teasing"], {"user_note": "kept", "is_favorite": False})
     ids = store.list_ids()
     assert store.set_metadata_many(ids, {"is_favorite": True, "user_rating": "dislike"}) == len(ids)
     assert store.list_ids(SessionFilter(liked=True)) == ids
-    teasing = store.get_metadata("20251112_181502-Teasing")
+    teasing = store.get_metadata(sample["20251112_181502-Teasing"])
     assert (teasing.user_note, teasing.user_rating, teasing.version) == ("kept", "dislike", 2)
-    assert store.get_metadata("20251114_093010-hair_test").version == 1
+    assert store.get_metadata(sample["20251114_093010-hair_test"]).version == 1
     with pytest.raises(ValueError, match="in bulk"):
         store.set_metadata_many(ids, {"tags": ["x"]})
 
@@ -92,7 +93,7 @@ def test_bulk_flags_over_a_filter(store, sample):
 def test_two_stores_on_one_file_see_each_others_edits(store, sample, tmp_path):
     other = Store(store.path)
     try:
-        other.apply_edits([_edit(other, "20251117_111757-donmain", tags=("from-other",))])
-        assert store.get_metadata("20251117_111757-donmain").tags == ("from-other",)
+        other.apply_edits([_edit(other, sample["20251117_111757-donmain"], tags=("from-other",))])
+        assert store.get_metadata(sample["20251117_111757-donmain"]).tags == ("from-other",)
     finally:
         other.close()

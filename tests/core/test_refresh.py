@@ -46,6 +46,12 @@ def by_name(store, **filter_args):
     return {rows[i].session_id: rows[i] for i in ids}
 
 
+def key_of(store, name):
+    """The key of the one stored session of this folder name."""
+    (key,) = [row.id for row in by_name(store, unavailable=None).values() if row.session_id == name]
+    return key
+
+
 def test_first_run_then_unchanged(store, tree):
     first = refresh(store, [tree])
     assert (first.found, first.new, first.updated, first.unchanged) == (5, 5, 0, 0)
@@ -75,16 +81,17 @@ def test_new_image_changes_the_folder(store, tree):
 
 def test_force_rereads_all_and_keeps_user_metadata(store, tree):
     refresh(store, [tree])
-    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"], "user_note": "n"})
-    before = store.get_metadata("20251114_093010-hair_test")
+    key = key_of(store, "20251114_093010-hair_test")
+    store.update_metadata(key, {"is_favorite": True, "tags": ["keep"], "user_note": "n"})
+    before = store.get_metadata(key)
     summary = refresh(store, [tree], force=True)
     assert summary.updated == 5
-    assert store.get_metadata("20251114_093010-hair_test") == before
+    assert store.get_metadata(key) == before
 
 
 def test_vanished_folder_becomes_unavailable_and_keeps_everything(store, tree):
     refresh(store, [tree])
-    store.update_metadata("20251112_181502-Teasing", {"user_rating": "like"})
+    store.update_metadata(key_of(store, "20251112_181502-Teasing"), {"user_rating": "like"})
     shutil.rmtree(tree / "20251112_181502-Teasing")
     summary = refresh(store, [tree])
     assert summary.unavailable == 1
@@ -106,7 +113,7 @@ def test_folder_coming_back_is_available_again(store, tree):
 def test_renamed_folder_gets_its_metadata_back(store, tree):
     refresh(store, [tree])
     old_id = by_name(store)["20251114_093010-hair_test"].id
-    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"]})
+    store.update_metadata(old_id, {"is_favorite": True, "tags": ["keep"]})
     (tree / "20251114_093010-hair_test").rename(tree / "20251114_093010-hair_test_renamed")
     summary = refresh(store, [tree])
     assert (summary.relinked, summary.new, summary.unavailable) == (1, 0, 0)
@@ -118,7 +125,7 @@ def test_renamed_folder_gets_its_metadata_back(store, tree):
 
 def test_moved_to_another_root_after_being_marked_unavailable(store, tree, tmp_path):
     refresh(store, [tree])
-    store.update_metadata("20251112_181502-Teasing", {"user_note": "moved"})
+    store.update_metadata(key_of(store, "20251112_181502-Teasing"), {"user_note": "moved"})
     other = tmp_path / "other"
     other.mkdir()
     shutil.move(tree / "20251112_181502-Teasing", other / "20251112_181502-Teasing")

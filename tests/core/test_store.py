@@ -12,6 +12,7 @@ from sdsessions_tui.core import db, engine, migrations, sql_filters
 from sdsessions_tui.core import store as store_module
 from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.filters import Range, SessionFilter, SessionSort
+from sdsessions_tui.core.session_stats import SessionStats
 from sdsessions_tui.core.stats import read_session
 from sdsessions_tui.core.store import MetadataConflict, Store, stats_to_row
 from tests.conftest import write_session
@@ -33,6 +34,15 @@ def add_sessions(store, root, *sessions):
     store.upsert_stats(rows)
     ids = store.list_ids(SessionFilter(unavailable=None))
     return {store.fetch_rows([i])[i].session_id: i for i in ids}
+
+
+def stub_sessions(store, *names, root="/stub"):
+    """Stats rows for these folder names under ``root``, without folders on disk; returns {name: key}."""
+    rows = [stats_to_row(SessionStats(session_id=name, session_path=f"{root}/{name}", display_name=name,
+                                      name_era="none"), root) for name in names]
+    store.upsert_stats(rows)
+    known = store.known_paths([row["session_path"] for row in rows])
+    return {row["session_id"]: known[row["session_path"]].id for row in rows}
 
 
 @pytest.fixture
@@ -113,7 +123,7 @@ def test_rows_and_details(store, sample):
 
 
 def test_partial_metadata_updates_and_clearing(store, sample):
-    sid = "20251114_093010-hair_test"
+    sid = sample["20251114_093010-hair_test"]
     first = store.update_metadata(sid, {"is_favorite": True, "user_rating": "like", "user_note": "keep",
                                         "tags": ["Keep", " keep ", "portrait", ""]})
     assert (first.is_favorite, first.user_rating, first.user_note, first.tags, first.version) == (
@@ -129,7 +139,7 @@ def test_partial_metadata_updates_and_clearing(store, sample):
 
 
 def test_optimistic_locking(store, sample):
-    sid = "20251114_093010-hair_test"
+    sid = sample["20251114_093010-hair_test"]
     seen = store.get_metadata(sid)
     store.update_metadata(sid, {"is_test": True}, expected_version=seen.version)
     with pytest.raises(MetadataConflict) as raised:
@@ -144,9 +154,9 @@ def filtered(store, **kwargs):
 
 
 def test_filters(store, sample):
-    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep", "hair"],
+    store.update_metadata(sample["20251114_093010-hair_test"], {"is_favorite": True, "tags": ["keep", "hair"],
                                                         "user_rating": "like"})
-    store.update_metadata("20251112_181502-Teasing", {"is_test": True, "tags": ["keep", "nsfw"],
+    store.update_metadata(sample["20251112_181502-Teasing"], {"is_test": True, "tags": ["keep", "nsfw"],
                                                        "user_rating": "dislike", "user_note": "retry with flux"})
     assert filtered(store, liked=True) == ["20251114_093010-hair_test"]
     assert len(filtered(store, liked=False)) == 3
@@ -182,7 +192,7 @@ def test_filters(store, sample):
 
 
 def test_free_text(store, sample):
-    store.update_metadata("20251112_181502-Teasing", {"user_note": "retry with flux", "tags": ["Neon-Noir"]})
+    store.update_metadata(sample["20251112_181502-Teasing"], {"user_note": "retry with flux", "tags": ["Neon-Noir"]})
     assert filtered(store, text=("crimson",)) == ["20251114_093010-hair_test"]  # placeholder value
     assert filtered(store, text=("cat", "mat")) == ["20251112_181502-Teasing"]
     assert filtered(store, text=("cat on a mat",)) == ["20251112_181502-Teasing"]
@@ -209,8 +219,9 @@ def test_free_text(store, sample):
 def test_the_first_ids_and_one_session_checks_agree_with_the_whole_list(store, sample, session_filter, monkeypatch):
     """Each list is also built both ways: walking the list index, and driven by a look-up
     that keeps few sessions (any look-up here, with DRIVE_SHARE 1)."""
-    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
-    store.update_metadata("20251117_111757-donmain", {"tags": ["keep", "wip"], "user_rating": "dislike"})
+    store.update_metadata(sample["20251114_093010-hair_test"],
+                          {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
+    store.update_metadata(sample["20251117_111757-donmain"], {"tags": ["keep", "wip"], "user_rating": "dislike"})
     driven = []
     monkeypatch.setattr(store_module, "driven_query", lambda *a: driven.append(a) or sql_filters.driven_query(*a))
     for sort in (SessionSort(), SessionSort("name", descending=False), SessionSort("liked")):
@@ -245,8 +256,8 @@ def test_sort_by_date_and_images(store, sample):
 
 
 def test_distinct_values_and_recently_liked(store, sample):
-    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"]})
-    store.update_metadata("20251117_111757-donmain", {"is_favorite": True, "tags": ["keep", "wip"]})
+    store.update_metadata(sample["20251114_093010-hair_test"], {"is_favorite": True, "tags": ["keep"]})
+    store.update_metadata(sample["20251117_111757-donmain"], {"is_favorite": True, "tags": ["keep", "wip"]})
     assert store.distinct_values("tag") == [("keep", 2), ("wip", 1)]
     models = dict(store.distinct_values("model"))
     assert models["animagineXL40_v4Opt.safetensors [6327eca98b]"] == 1
@@ -276,23 +287,24 @@ def test_recompute_one_session(store, sample, tmp_path):
 
 def test_unavailable_hidden_by_default(store, sample, tmp_path):
     key = sample["20251112_184000-api_down"]
-    store.update_metadata("20251112_184000-api_down", {"user_note": "keep this"})
+    store.update_metadata(sample["20251112_184000-api_down"], {"user_note": "keep this"})
     assert store.mark_unavailable([str(tmp_path / "root" / "20251112_184000-api_down")]) == 1
     assert key not in store.list_ids()
     assert store.list_ids(SessionFilter(unavailable=True)) == [key]
-    assert store.get_metadata("20251112_184000-api_down").user_note == "keep this"
+    assert store.get_metadata(sample["20251112_184000-api_down"]).user_note == "keep this"
 
 
 def test_two_writers_at_once_never_fail(tmp_path):
     path = tmp_path / "shared.db"
-    Store(path).close()
+    with Store(path) as setup:
+        keys = stub_sessions(setup, *(f"session-{number}-{step}" for number in range(4) for step in range(5)))
     errors = []
 
     def writer(number):
         try:
             with Store(path) as mine:
                 for step in range(40):
-                    mine.update_metadata(f"session-{number}-{step % 5}", {"tags": [f"t{step}"], "is_test": True})
+                    mine.update_metadata(keys[f"session-{number}-{step % 5}"], {"tags": [f"t{step}"], "is_test": True})
         except Exception as error:  # noqa: BLE001 - collected for the assertion
             errors.append(error)
 
@@ -306,13 +318,14 @@ def test_two_writers_at_once_never_fail(tmp_path):
 
 def test_a_long_write_elsewhere_makes_us_wait_then_explain(tmp_path, monkeypatch):
     path = tmp_path / "locked.db"
-    Store(path).close()
+    with Store(path) as setup:
+        key = stub_sessions(setup, "x")["x"]
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
         with Store(path) as store, pytest.raises(StoreError, match="locked by another program"):
-            store.update_metadata("x", {"is_test": True})
+            store.update_metadata(key, {"is_test": True})
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
@@ -368,7 +381,8 @@ def test_newer_schema_is_refused(tmp_path):
 def test_migrations_run_in_order_after_a_backup(tmp_path, monkeypatch):
     path = tmp_path / "old.db"
     with Store(path) as old:
-        old.update_metadata("kept", {"user_note": "precious"})
+        key = stub_sessions(old, "kept")["kept"]
+        old.update_metadata(key, {"user_note": "precious"})
     current, ran = db.SCHEMA_VERSION, []
 
     def add_column(connection, _progress):
@@ -387,7 +401,7 @@ def test_migrations_run_in_order_after_a_backup(tmp_path, monkeypatch):
     with Store(path, backup_dir=backups) as migrated:
         assert ran == [current + 1, current + 2]
         assert engine.version_of(migrated.engine) == current + 2
-        assert migrated.get_metadata("kept").user_note == "precious"
+        assert migrated.get_metadata(key).user_note == "precious"
     (backup,) = backups.iterdir()
     assert backup.name.startswith(f"old.v{current}.")
     with sqlite3.connect(backup) as saved:
@@ -399,10 +413,10 @@ def test_migrations_run_in_order_after_a_backup(tmp_path, monkeypatch):
 
 
 def test_tags_are_offered_in_their_most_used_spelling(store, sample):
-    store.update_metadata("20251114_093010-hair_test", {"tags": ["SDXL", "keep"]})
-    store.update_metadata("20251117_111757-donmain", {"tags": ["sdxl"]})
-    store.update_metadata("20251112_181502-Teasing", {"tags": ["sdxl", "Keep"]})
-    store.update_metadata("20251112_184000-api_down", {"tags": ["keep", "wip"]})
+    store.update_metadata(sample["20251114_093010-hair_test"], {"tags": ["SDXL", "keep"]})
+    store.update_metadata(sample["20251117_111757-donmain"], {"tags": ["sdxl"]})
+    store.update_metadata(sample["20251112_181502-Teasing"], {"tags": ["sdxl", "Keep"]})
+    store.update_metadata(sample["20251112_184000-api_down"], {"tags": ["keep", "wip"]})
     assert store.distinct_values("tag") == [("keep", 3), ("sdxl", 3), ("wip", 1)]
     assert store.distinct_values("tag", limit=1) == [("keep", 3)]
 
@@ -411,5 +425,5 @@ def test_data_version_moves_when_another_connection_commits(store, sample):
     before = store.data_version()
     assert store.data_version() == before  # reading changes nothing
     with Store(store.path) as other:
-        other.update_metadata("20251114_093010-hair_test", {"is_test": True})
+        other.update_metadata(sample["20251114_093010-hair_test"], {"is_test": True})
     assert store.data_version() != before

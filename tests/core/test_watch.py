@@ -145,7 +145,7 @@ def test_a_renamed_folder_keeps_its_metadata(watcher, store, root):
     folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
     wait_until(lambda: stats_of(store, HAIR) is not None)
     key = store.list_ids()[0]
-    store.update_metadata(HAIR, {"tags": ["keep"], "is_favorite": True})
+    store.update_metadata(key, {"tags": ["keep"], "is_favorite": True})
     renamed = root / "20251114_093010-hair_final"
     folder.rename(renamed)
     wait_until(lambda: store.get_session(key)[0].session_path == str(renamed))
@@ -253,7 +253,7 @@ def test_a_rename_seen_new_name_first_still_relinks(store, root):
     folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
     watch_module.apply_changes(store, [str(root)], {str(folder)})
     key = store.list_ids()[0]
-    store.update_metadata(HAIR, {"tags": ["keep"]})
+    store.update_metadata(key, {"tags": ["keep"]})
     renamed = root / "20251114_093010-hair_final"
     folder.rename(renamed)
     batch = watch_module.apply_changes(store, [str(root)], {str(renamed)})  # only the new name reported
@@ -266,10 +266,11 @@ def test_a_rename_seen_new_name_first_still_relinks(store, root):
 def test_a_folder_restored_long_after_it_vanished_gets_its_metadata_back(store, root, tmp_path):
     folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
     watch_module.apply_changes(store, [str(root)], {str(folder)})
-    store.update_metadata(HAIR, {"is_favorite": True})
+    (key,) = store.list_ids()
+    store.update_metadata(key, {"is_favorite": True})
     folder.rename(tmp_path / "aside")
     assert watch_module.apply_changes(store, [str(root)], {str(folder)}).unavailable == 1
     (tmp_path / "aside").rename(root / "20251114_093010-hair_back")
     batch = watch_module.apply_changes(store, [str(root)], {str(root / "20251114_093010-hair_back")})
     assert (batch.relinked, batch.new, batch.unavailable) == (1, 0, 0)
-    assert store.get_metadata("20251114_093010-hair_back").is_favorite
+    assert store.list_ids() == [key] and store.get_metadata(key).is_favorite

@@ -40,14 +40,20 @@ def build_tree(root: Path) -> None:
                   images=_images(ex.example_b()), mtime=FIXED_MTIME)
 
 
+def session_key(store: Store, name: str) -> int:
+    """The key of the one session of this folder name."""
+    (key,) = [key for key, row in store.fetch_rows(store.list_ids()).items() if row.session_id == name]
+    return key
+
+
 @pytest.fixture
 def app_store(tmp_path: Path) -> Store:
     root = tmp_path / "sessions"
     build_tree(root)
     store = Store(tmp_path / "app.db")
     refresh(store, [root], retry_delays=(), workers=1)
-    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep", "[red]x[/]"],
-                                                        "user_rating": "like"})
+    store.update_metadata(session_key(store, "20251114_093010-hair_test"),
+                          {"is_favorite": True, "tags": ["keep", "[red]x[/]"], "user_rating": "like"})
     yield store
     store.close()
 

@@ -81,7 +81,7 @@ def make_stats(path: Path | str = "/sessions/20251114_093010-portrait", **change
     return stats
 
 
-METADATA = SessionMetadata("20251114_093010-portrait", is_favorite=True, is_complete=True, user_rating="like",
+METADATA = SessionMetadata(1, "20251114_093010-portrait", is_favorite=True, is_complete=True, user_rating="like",
                            user_note="keep the second one", tags=("best", "portrait"))
 
 
@@ -278,7 +278,7 @@ async def test_markup_and_control_characters_are_shown_literally(tmp_path: Path,
                        negative_prompt="[/bold]", sd_model="[link=http://x]m[/link]",
                        placeholders={"[b]P": {"values": ["[/]", "v\x1b"], "used": [], "count": 2}},
                        warnings=["[/] warn"])
-    metadata = SessionMetadata(stats.session_id, tags=("[/]", "a\x1bb"), user_note="[i]note[/i]\nline two\x1b[2J",
+    metadata = SessionMetadata(1, stats.session_id, tags=("[/]", "a\x1bb"), user_note="[i]note[/i]\nline two\x1b[2J",
                                user_rating="[/]")
     app = DetailsApp(tmp_path / "cache")
     async with app.run_test(size=SIZE) as pilot:
@@ -328,7 +328,7 @@ async def test_sparse_stats_omit_unknown_rows(tmp_path: Path, no_images: None) -
                          name_era="v2")
     app = DetailsApp(tmp_path / "cache")
     async with app.run_test(size=SIZE) as pilot:
-        text = await shown(pilot, app.query_one(DetailsPanel), stats, SessionMetadata(stats.session_id))
+        text = await shown(pilot, app.query_one(DetailsPanel), stats, SessionMetadata(1, stats.session_id))
         assert "API parameters" not in text and "Placeholders" not in text and "Prompt" not in text
         assert "Model" not in text and "Generation" not in text
         assert "—" in line_with(text, "Expected") and "—" in line_with(text, "Tags")

@@ -50,11 +50,11 @@ async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, ap
         await until(pilot, lambda: "saved" in save_text(app) and "unsaved" not in save_text(app))
         assert len(writes) == 1 and writes[0][0].changes == {"is_favorite": True, "is_test": True,
                                                               "user_rating": "like"}
-        stored = app_store.get_metadata(row.session_id)
+        stored = app_store.get_metadata(row.id)
         assert (stored.is_favorite, stored.is_test, stored.user_rating) == (True, True, "like")
         await pilot.press("0", "c")
-        await until(pilot, lambda: app_store.get_metadata(row.session_id).user_rating is None)
-        assert app_store.get_metadata(row.session_id).is_complete
+        await until(pilot, lambda: app_store.get_metadata(row.id).user_rating is None)
+        assert app_store.get_metadata(row.id).is_complete
 
 
 async def test_quitting_mid_debounce_persists_the_edit(make_app, app_store, monkeypatch):
@@ -62,9 +62,9 @@ async def test_quitting_mid_debounce_persists_the_edit(make_app, app_store, monk
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        session_id = table.row_at(0).session_id
+        key = table.row_at(0).id
         await pilot.press("minus", "q")
-    assert app_store.get_metadata(session_id).user_rating == "dislike"
+    assert app_store.get_metadata(key).user_rating == "dislike"
 
 
 async def test_a_failed_write_keeps_the_edit_and_the_retry_succeeds(make_app, app_store, monkeypatch):
@@ -89,7 +89,7 @@ async def test_a_failed_write_keeps_the_edit_and_the_retry_succeeds(make_app, ap
         assert "1 marked" in save_text(app) and "locked" in save_text(app)
         failing[0] = False
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: app_store.get_metadata(row.session_id).is_favorite)
+        await until(pilot, lambda: app_store.get_metadata(row.id).is_favorite)
         await until(pilot, lambda: "✓ saved" in save_text(app))
 
 
@@ -97,7 +97,7 @@ async def test_marked_rows_are_edited_together(make_app, app_store):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        first, second, third = (table.row_at(i).session_id for i in range(3))
+        first, second, third = (table.row_at(i).id for i in range(3))
         await pilot.press("space", "space")  # marks rows 0 and 1, the cursor moves down
         assert len(table.marked) == 2 and table.cursor_row == 2
         await pilot.press("f", "ctrl+s")
@@ -134,9 +134,9 @@ async def test_editing_keys_work_from_the_details_panel(make_app, app_store):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        session_id = table.row_at(0).session_id
+        key = table.row_at(0).id
         await pilot.press("enter", "c", "q")
-    assert app_store.get_metadata(session_id).is_complete
+    assert app_store.get_metadata(key).is_complete
 
 
 async def test_a_conflicting_edit_shows_both_values(make_app, app_store, monkeypatch):
@@ -144,30 +144,42 @@ async def test_a_conflicting_edit_shows_both_values(make_app, app_store, monkeyp
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        session_id = table.row_at(0).session_id
+        key = table.row_at(0).id
         await pilot.press("plus")
-        app_store.update_metadata(session_id, {"user_rating": "dislike"})  # another instance, meanwhile
+        app_store.update_metadata(key, {"user_rating": "dislike"})  # another instance, meanwhile
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
         text = str(app.screen.query_one("#conflict Static").render())
         assert "yours:  like" in text and "theirs: dislike" in text
-        assert app_store.get_metadata(session_id).user_rating == "dislike"  # not silently applied
+        assert app_store.get_metadata(key).user_rating == "dislike"  # not silently applied
         await pilot.press("m")
-        await until(pilot, lambda: app_store.get_metadata(session_id).user_rating == "like")
+        await until(pilot, lambda: app_store.get_metadata(key).user_rating == "like")
 
 
 def test_pending_edits_survive_a_failed_save_and_later_keys():
-    meta = SessionMetadata("s", version=3)
+    meta = SessionMetadata(7, "s", version=3)
     edits = PendingEdits()
     edits.change(meta, "is_favorite", True)
     (burst,) = edits.take()
-    assert burst == Edit("s", 3, {"is_favorite": False}, {"is_favorite": True})
+    assert burst == Edit(7, 3, {"is_favorite": False}, {"is_favorite": True})
     edits.change(meta, "user_rating", "like")  # typed while saving
     edits.failed()
     (retry,) = edits.take()
     assert retry.changes == {"is_favorite": True, "user_rating": "like"}
-    edits.done({"s": SessionMetadata("s", is_favorite=True, user_rating="like", version=4)})
+    edits.done({7: SessionMetadata(7, "s", is_favorite=True, user_rating="like", version=4)})
     assert not edits
+
+
+def test_pending_edits_of_two_same_named_sessions_stay_apart():
+    """Two folders of one name (a backup copy) are two sessions: an edit of one never shows on the other."""
+    original, copy = SessionMetadata(1, "same_name", version=2), SessionMetadata(2, "same_name")
+    edits = PendingEdits()
+    edits.change(original, "is_favorite", True)
+    edits.change(copy, "tags", ("copy",))
+    assert edits.effective(original).is_favorite and edits.effective(original).tags == ()
+    assert edits.effective(copy).tags == ("copy",) and not edits.effective(copy).is_favorite
+    assert sorted(edits.take(), key=lambda edit: edit.session_key) == [
+        Edit(1, 2, {"is_favorite": False}, {"is_favorite": True}), Edit(2, 0, {"tags": ()}, {"tags": ("copy",)})]
 
 
 @pytest.mark.parametrize("key", ["f", "t", "c", "plus", "minus", "0", "space", "A"])
@@ -189,7 +201,7 @@ async def test_the_details_panel_shows_an_edit_before_it_is_saved(make_app, app_
         assert "liked" not in flags()
         await pilot.press("f", "t")
         await until(pilot, lambda: "liked, test" in flags())
-        assert not app_store.get_metadata(table.row_at(0).session_id).is_favorite  # not saved yet
+        assert not app_store.get_metadata(table.row_at(0).id).is_favorite  # not saved yet
 
 
 async def test_f1_in_the_dialogs_lists_their_keys(make_app, app_store, monkeypatch):
@@ -203,3 +215,30 @@ async def test_f1_in_the_dialogs_lists_their_keys(make_app, app_store, monkeypat
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert [scope for scope, _title, _rows in app.screen.sections] == ["apply", "app"]
+
+
+async def test_a_same_named_copy_in_another_root_is_edited_on_its_own(make_app, app_store, tmp_path):
+    from sdsessions_tui.core.refresh import refresh
+    from tests.conftest import write_session
+    from tests.core import spec_examples as ex
+    from tests.tui.conftest import FIXED_MTIME
+
+    copy_root = (tmp_path / "backup").resolve()
+    manifest = ex.example_c()
+    write_session(copy_root, "20251114_093010-hair_test", manifest=manifest, mtime=FIXED_MTIME,
+                  images=[image["filename"] for image in manifest["images"]])
+    refresh(app_store, [copy_root], retry_delays=(), workers=1)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = pilot.app.query_one("SessionTable")
+        await until(pilot, lambda: table.row_count == 8)
+        same = [index for index in range(8) if table.row_at(index).session_id == "20251114_093010-hair_test"]
+        copy, original = sorted((table.row_at(index) for index in same),
+                                key=lambda row: not row.session_path.startswith(str(copy_root)))
+        assert original.metadata.is_favorite and original.metadata.tags == ("keep", "[red]x[/]")
+        assert not copy.metadata.is_favorite and copy.metadata.tags == ()  # the copy has its own (none)
+        table.move_cursor(same[[table.row_at(index).id for index in same].index(copy.id)])
+        await pilot.press("t", "ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(copy.id).is_test)
+        assert not app_store.get_metadata(original.id).is_test
+        assert app_store.get_metadata(original.id).tags == ("keep", "[red]x[/]")

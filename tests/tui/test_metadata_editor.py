@@ -11,10 +11,15 @@ from sdsessions_tui.tui import edit_actions
 from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.help import HelpScreen
 from sdsessions_tui.tui.metadata_editor import MetadataEditor, NoteArea, TagAutoComplete, TagList
+from tests.tui.conftest import session_key
 from tests.tui.test_app import ready, until
 from tests.tui.test_editing import count_writes, save_text
 
 HAIR = "20251114_093010-hair_test"  # tagged "keep" and "[red]x[/]" by the fixture
+
+
+def hair_key(store: Store) -> int:
+    return session_key(store, HAIR)
 
 
 async def cursor_to(pilot, table, session_id: str) -> None:
@@ -42,7 +47,7 @@ async def test_nine_quick_keystrokes_in_the_tag_input_make_one_write(make_app, a
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        session_id = table.row_at(0).session_id
+        key = table.row_at(0).id
         await pilot.press("e")
         assert editor_of(app).is_open and app.focused.id == "tag-input"
         await pilot.press("w", "i", "p", "enter", "b", "e", "s", "t", "enter")  # nine keys, two tags
@@ -50,7 +55,7 @@ async def test_nine_quick_keystrokes_in_the_tag_input_make_one_write(make_app, a
         assert not writes and "unsaved" in save_text(app)
         await until(pilot, lambda: "✓ saved" in save_text(app))
         assert len(writes) == 1 and writes[0][0].changes == {"tags": ("wip", "best")}
-        assert app_store.get_metadata(session_id).tags == ("wip", "best")
+        assert app_store.get_metadata(key).tags == ("wip", "best")
 
 
 async def test_tags_are_normalised_and_invalid_ones_refused(make_app, app_store):
@@ -71,7 +76,8 @@ async def test_tags_are_normalised_and_invalid_ones_refused(make_app, app_store)
         await pilot.press("enter")
         assert "already there" in message(app) and tag_list(app)[0] == "keep"  # first spelling kept
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: app_store.get_metadata(HAIR).tags == ("keep", "[red]x[/]", "Best of set"))
+        await until(pilot, lambda: app_store.get_metadata(hair_key(app_store)).tags == (
+            "keep", "[red]x[/]", "Best of set"))
 
 
 async def test_a_tag_is_removed_from_the_keyboard(make_app, app_store):
@@ -86,7 +92,7 @@ async def test_a_tag_is_removed_from_the_keyboard(make_app, app_store):
         await pilot.press("escape")  # closes the editor, back to the table
         assert not editor_of(app).is_open and app.focused is table
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: app_store.get_metadata(HAIR).tags == ("keep",))
+        await until(pilot, lambda: app_store.get_metadata(hair_key(app_store)).tags == ("keep",))
 
 
 async def test_completion_offers_existing_tags_with_counts(make_app, app_store):
@@ -115,7 +121,7 @@ async def test_the_note_has_a_counter_and_a_hard_limit(make_app, app_store, monk
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        session_id = table.row_at(0).session_id
+        key = table.row_at(0).id
         await pilot.press("n")
         area = app.screen.query_one(NoteArea)
         assert app.focused is area
@@ -132,17 +138,17 @@ async def test_the_note_has_a_counter_and_a_hard_limit(make_app, app_store, monk
         assert len(area.text) == MAX_NOTE_LENGTH - 1  # deleting still works
         await until(pilot, lambda: "✓ saved" in save_text(app))
         assert len(writes) == 1
-        stored = app_store.get_metadata(session_id).user_note
+        stored = app_store.get_metadata(key).user_note
         assert stored.startswith("good\nhands") and len(stored) == MAX_NOTE_LENGTH - 1
 
 
 async def test_marked_rows_share_the_tag_editor(make_app, app_store):
-    app_store.update_metadata(HAIR, {"user_note": "mine"})
+    app_store.update_metadata(hair_key(app_store), {"user_note": "mine"})
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
         await cursor_to(pilot, table, HAIR)
-        other = table.row_at(table.cursor_row + 1).session_id
+        other = table.row_at(table.cursor_row + 1).id
         await pilot.press("space", "space", "e")
         assert "2 marked sessions" in str(editor_of(app).query_one("#editor-title").render())
         assert tag_list(app) == ["keep  1/2", "[red]x[/]  1/2"]
@@ -152,14 +158,14 @@ async def test_marked_rows_share_the_tag_editor(make_app, app_store):
         assert tag_list(app)[0] == "keep  2/2"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: app_store.get_metadata(other).tags == ("keep",))
-        assert app_store.get_metadata(HAIR).tags == ("keep", "[red]x[/]")
+        assert app_store.get_metadata(hair_key(app_store)).tags == ("keep", "[red]x[/]")
 
 
 async def test_narrow_terminal_edits_full_screen(make_app, app_store):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         table = await ready(pilot)
-        session_id = table.row_at(0).session_id
+        key = table.row_at(0).id
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, DetailsScreen) and app.focused is not None)
         assert isinstance(app.focused, NoteArea)
@@ -169,7 +175,7 @@ async def test_narrow_terminal_edits_full_screen(make_app, app_store):
         await until(pilot, lambda: not isinstance(app.screen, DetailsScreen))
         assert app.focused is table
         await pilot.press("q")
-    assert app_store.get_metadata(session_id).user_note == "ok"
+    assert app_store.get_metadata(key).user_note == "ok"
 
 
 async def test_the_table_picks_up_another_instances_changes(make_app, app_store, monkeypatch):
@@ -177,10 +183,10 @@ async def test_the_table_picks_up_another_instances_changes(make_app, app_store,
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        session_id = table.row_at(0).session_id
+        key = table.row_at(0).id
         await until(pilot, lambda: app._data_version is not None)  # the checks have started
         with Store(app_store.path) as other:
-            other.update_metadata(session_id, {"tags": ["from-elsewhere"], "is_favorite": True})
+            other.update_metadata(key, {"tags": ["from-elsewhere"], "is_favorite": True})
         await until(pilot, lambda: "from-else" in table.render_line(1).text)
         assert "♥" in table.render_line(1).text
 
@@ -190,13 +196,13 @@ async def test_two_instances_editing_different_fields_both_win(make_app, app_sto
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        session_id = table.row_at(0).session_id
+        key = table.row_at(0).id
         await pilot.press("f")
         with Store(app_store.path) as other:
-            other.update_metadata(session_id, {"user_rating": "dislike"})
+            other.update_metadata(key, {"user_rating": "dislike"})
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: app_store.get_metadata(session_id).is_favorite)
-        assert app_store.get_metadata(session_id).user_rating == "dislike"
+        await until(pilot, lambda: app_store.get_metadata(key).is_favorite)
+        assert app_store.get_metadata(key).user_rating == "dislike"
         assert not app.screen.is_modal  # no conflict to resolve
 
 
@@ -222,7 +228,7 @@ async def test_escape_in_the_list_clears_the_marks(make_app):
 
 async def test_a_note_with_control_characters_is_shown_escaped_and_not_rewritten(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    app_store.update_metadata(HAIR, {"user_note": "line one\n\x1b[31mred\x07"})
+    app_store.update_metadata(hair_key(app_store), {"user_note": "line one\n\x1b[31mred\x07"})
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -233,4 +239,4 @@ async def test_a_note_with_control_characters_is_shown_escaped_and_not_rewritten
         assert area.text == "line one\n\\x1b[31mred\\x07"
         await pilot.pause(0.3)
         await pilot.press("escape", "q")
-    assert not writes and app_store.get_metadata(HAIR).user_note == "line one\n\x1b[31mred\x07"
+    assert not writes and app_store.get_metadata(hair_key(app_store)).user_note == "line one\n\x1b[31mred\x07"

@@ -32,7 +32,7 @@ DATA_LINES = SIZE[1] - 1  # below the header
 
 
 def make_row(key: int, **changes: Any) -> SessionRow:
-    metadata = changes.pop("metadata", None) or SessionMetadata(f"session_{key:06d}")
+    metadata = changes.pop("metadata", None) or SessionMetadata(key, f"session_{key:06d}")
     row = SessionRow(
         id=key, session_id=f"session_{key:06d}", session_path=f"/sessions/session_{key:06d}",
         display_name=f"session {key}", session_created_at="2025-11-17T11:17:05",
@@ -290,7 +290,7 @@ async def test_empty_list_shows_the_empty_message() -> None:
 
 async def test_markup_and_control_characters_are_shown_literally() -> None:
     tricky = make_row(1, session_id="[bold]x[/] \x1b[31mred",
-                      metadata=SessionMetadata("s", tags=("[/]", "a\tb", "[i]")))
+                      metadata=SessionMetadata(1, "s", tags=("[/]", "a\tb", "[i]")))
     app = TableApp(FakeSource({1: tricky}), [1])
     async with app.run_test(size=(140, 10)) as pilot:
         table = await settle(pilot, app)
@@ -325,7 +325,7 @@ def test_fit_segments_keeps_styles_and_gives_the_ellipsis_the_cut_piece_style() 
 
 async def test_row_columns() -> None:
     row = make_row(5, images_actual=3, images_expected=None, completion_percentage=None, status="running",
-                   metadata=SessionMetadata("s", is_favorite=True, is_complete=True, user_rating="dislike",
+                   metadata=SessionMetadata(1, "s", is_favorite=True, is_complete=True, user_rating="dislike",
                                             tags=("cats", "dogs")))
     app = TableApp(FakeSource({5: row}), [5])
     async with app.run_test(size=SIZE) as pilot:
@@ -446,7 +446,7 @@ def _console() -> Any:
 
 
 async def test_resize_relayouts_and_keeps_the_cursor_visible() -> None:
-    wide = make_row(3, session_id="日本語のセッション🎨" * 4, metadata=SessionMetadata("s", tags=("🎨",) * 30))
+    wide = make_row(3, session_id="日本語のセッション🎨" * 4, metadata=SessionMetadata(1, "s", tags=("🎨",) * 30))
     app = TableApp(FakeSource({3: wide}), list(range(300)))
     async with app.run_test(size=SIZE) as pilot:
         table = await settle(pilot, app)

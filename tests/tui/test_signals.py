@@ -50,7 +50,7 @@ class Screen:
 def test_a_signal_with_a_pending_edit_persists_it(app_store, tmp_path, signum):
     first = app_store.fetch_rows(app_store.list_ids()[:1])
     (row,) = first.values()
-    assert not app_store.get_metadata(row.session_id).is_favorite
+    assert not app_store.get_metadata(row.id).is_favorite
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "SDSESSIONS_DB": str(app_store.path)}
@@ -72,4 +72,4 @@ def test_a_signal_with_a_pending_edit_persists_it(app_store, tmp_path, signum):
             child.kill()
         os.close(master)
     assert child.returncode == 0  # exited through the handler, not killed by the signal
-    assert app_store.get_metadata(row.session_id).is_favorite
+    assert app_store.get_metadata(row.id).is_favorite

@@ -17,7 +17,7 @@ from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.details import configure_images
 from sdsessions_tui.tui.session_table import SessionTable
-from tests.tui.conftest import build_tree
+from tests.tui.conftest import build_tree, session_key
 
 #: A fixed place, because the details panel shows the session path.
 TREE = Path(tempfile.gettempdir()) / "sdsessions-snapshot-tree"
@@ -29,7 +29,8 @@ def snapshot_app(tmp_path):
     build_tree(TREE / "sessions")
     store = Store(tmp_path / "snap.db")
     refresh(store, [TREE / "sessions"], retry_delays=(), workers=1)
-    store.update_metadata("20251114_093010-hair_test", {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
+    store.update_metadata(session_key(store, "20251114_093010-hair_test"),
+                          {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
     configure_images("halfcell")
     yield SessionsApp(store, [], thumbnail_cache=tmp_path / "thumbs", refresh_on_start=False)
     store.close()

@@ -14,9 +14,14 @@ LIST_INDEX_COLUMNS = (
     "is_dry_run", "duration_seconds",
 )
 
-#: ``session_metadata`` columns, in table order.
-METADATA_COLUMNS = ("session_id", "session_path", "is_test", "is_complete", "is_favorite", "user_rating",
-                    "user_note", "tags", "auto_metadata", "created_at", "updated_at", "version")
+#: ``session_metadata`` columns, in table order: the user's values (shared with ``pending_metadata``),
+#: then the session's key (its ``session_stats.id``) and folder name.
+METADATA_COLUMNS = ("session_path", "is_test", "is_complete", "is_favorite", "user_rating", "user_note", "tags",
+                    "auto_metadata", "created_at", "updated_at", "version", "session_key", "session_id")
+#: The identity columns: ``session_stats`` has the folder name and path, and its ``id`` is the key.
+METADATA_IDENTITY = ("session_key", "session_id", "session_path")
+#: The user's values (what an export adds to the stats columns).
+METADATA_VALUE_COLUMNS = tuple(name for name in METADATA_COLUMNS if name not in METADATA_IDENTITY)
 
 #: Columns stored as 0/1 that read back as ``bool`` (SQLite has no boolean type).
 BOOLEAN_COLUMNS = frozenset({"is_dry_run", "is_unavailable", "has_extra_images", "is_seed_sweep", "is_test",

@@ -32,7 +32,7 @@ APP_NAME = "sdsessions"
 #: ``PRAGMA application_id`` of our files ("SDSS"), so another app's SQLite file is never migrated.
 APPLICATION_ID = 0x53445353
 BUSY_TIMEOUT_MS = 10_000
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Pages (4 KiB) a backup copies per step, one progress report each.
 BACKUP_PAGES = 1024
 

@@ -1,7 +1,8 @@
 """The user's edits to session metadata: validation, and what a save sends to the store.
 
 The TUI gathers a burst of edits per session (an :class:`Edit`: the metadata
-it was made against plus the changed fields) and hands them to
+it was made against plus the changed fields; a session is its key, the
+``session_stats.id``, since folder names are not unique) and hands them to
 :meth:`.store.Store.apply_edits` in one short transaction.  Keeping the base
 lets the store tell a harmless concurrent change (another instance changed a
 different field) from a real conflict (the same field), which the user
@@ -58,7 +59,8 @@ def remove_tag(tags: tuple[str, ...], tag: str) -> tuple[str, ...]:
 class Edit:
     """Changed fields of one session, and the field values they were made against."""
 
-    session_id: str
+    session_key: int
+    """The session's ``session_stats.id``."""
     base_version: int
     base: dict[str, Any]
     """Each changed field's value when the user started editing it."""
@@ -69,7 +71,9 @@ class Edit:
 class Conflict:
     """Fields another instance changed too: both values, for the user to choose."""
 
+    session_key: int
     session_id: str
+    """The folder name, to tell the user which session."""
     mine: dict[str, Any]
     theirs: dict[str, Any]
     version: int
@@ -80,6 +84,6 @@ class Conflict:
 class SaveResult:
     """What :meth:`.store.Store.apply_edits` did with a burst of edits."""
 
-    saved: dict[str, Any] = field(default_factory=dict)
-    """Session id → its :class:`~.store.SessionMetadata` as stored now."""
+    saved: dict[int, Any] = field(default_factory=dict)
+    """Session key → its :class:`~.store.SessionMetadata` as stored now."""
     conflicts: list[Conflict] = field(default_factory=list)

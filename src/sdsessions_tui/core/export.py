@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS
+from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_VALUE_COLUMNS
 from .filters import SessionFilter, SessionSort
 from .store import Store
 
@@ -27,8 +27,12 @@ _JSON_COLUMNS = JSON_STATS_COLUMNS | {"tags", "auto_metadata"}
 
 
 def columns(store: Store) -> list[str]:
-    """The export's columns: every ``session_stats`` column, then the metadata ones it does not repeat."""
-    return store.stats_columns() + [name for name in METADATA_COLUMNS if name not in ("session_id", "session_path")]
+    """The export's columns: every ``session_stats`` column, then the user's metadata values.
+
+    ``id`` is the session's own key (``session_metadata.session_key``) and ``session_path`` its folder:
+    two sessions of the same ``session_id`` (folder name, the web UI's key) are told apart by them.
+    """
+    return store.stats_columns() + list(METADATA_VALUE_COLUMNS)
 
 
 def iter_records(store: Store, session_filter: SessionFilter | None = None,

@@ -16,7 +16,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,8 +110,7 @@ def refresh(
     on_disk = {str(folder.path) for folder in found.sessions}
     # Folders that vanished since the last refresh: a new folder with the same
     # fingerprint is the same session renamed or moved.
-    vanished = {row.fingerprint: row for path, row in known.items() if path not in on_disk and row.fingerprint}
-    batch = StatsBatch(store, known, vanished)
+    batch = StatsBatch(store, known, [row for path, row in known.items() if path not in on_disk])
     to_read: list[SessionFolder] = []
     for folder in found.sessions:
         previous = known.get(str(folder.path))
@@ -199,11 +199,19 @@ class StatsBatch:
 
     A new folder whose fingerprint matches a vanished session (``vanished``, else an
     unavailable one in the store) is that session renamed or moved: it is relinked,
-    keeping its id and the user's metadata.  Used by refresh and by the watcher.
+    keeping its id and so the user's metadata.  Copies of one run (a backup, two
+    machines' results gathered in one place) share a fingerprint: a new folder takes
+    the candidate in its own parent folder (a rename), else one of its own name (a
+    move), else the oldest, and each candidate serves one folder only.  Used by
+    refresh and by the watcher.
     """
 
-    def __init__(self, store: Store, known: dict[str, KnownSession], vanished: dict[str, KnownSession]) -> None:
-        self.store, self.known, self.vanished = store, known, vanished
+    def __init__(self, store: Store, known: dict[str, KnownSession], vanished: Iterable[KnownSession]) -> None:
+        self.store, self.known = store, known
+        self.vanished: dict[str, list[KnownSession]] = {}
+        for row in vanished:
+            if row.fingerprint:
+                self.vanished.setdefault(row.fingerprint, []).append(row)
         self.rows: list[dict[str, Any]] = []
         self.relinked = 0
 
@@ -216,18 +224,35 @@ class StatsBatch:
         """Write the rows (and mark ``gone`` unavailable) in one transaction; how many became unavailable."""
         if not self.rows and not gone:
             return 0
-        new_prints = {row["fingerprint"]: row["session_path"] for row in self.rows
-                      if row["session_path"] not in self.known and row["fingerprint"]}
-        candidates = {fp: self.vanished[fp] for fp in new_prints if fp in self.vanished}
-        missing = [fp for fp in new_prints if fp not in candidates]
-        if missing:
-            candidates.update(self.store.find_relink_candidates(missing))
-        relinks = {new_prints[fp]: old for fp, old in candidates.items()}
+        arrivals = [row for row in self.rows if row["session_path"] not in self.known and row["fingerprint"]]
+        pools = {fp: list(rows) for fp, rows in self.vanished.items()}
+        wanted = Counter(row["fingerprint"] for row in arrivals)
+        short = [fp for fp, count in wanted.items() if len(pools.get(fp, ())) < count]
+        if short:
+            for old in self.store.find_relink_candidates(short):
+                same = pools.setdefault(old.fingerprint or "", [])
+                if all(old.id != other.id for other in same):
+                    same.append(old)
+        relinks: dict[str, KnownSession] = {}
+        for row in arrivals:
+            pool = pools.get(row["fingerprint"])
+            if pool:
+                old = _closest(row["session_path"], pool)
+                pool.remove(old)
+                relinks[row["session_path"]] = old
         unavailable = self.store.upsert_stats(self.rows, relinks, gone)
         for old in relinks.values():
             self.known.pop(old.session_path, None)
-            self.vanished.pop(old.fingerprint or "", None)
+            group = self.vanished.get(old.fingerprint or "", [])
+            if old in group:
+                group.remove(old)
         self.relinked += len(relinks)
         self.rows.clear()
         return unavailable
 
+
+def _closest(path: str, candidates: list[KnownSession]) -> KnownSession:
+    """The candidate ``path`` most likely came from: same parent folder, else same name, else the oldest."""
+    parent, name = os.path.split(path)
+    return min(candidates, key=lambda old: (os.path.dirname(old.session_path) != parent,
+                                            os.path.basename(old.session_path) != name, old.id))

@@ -5,9 +5,17 @@
   local ISO text, as the generator writes them (and because sqlmodel refuses
   naive ``datetime`` values).
 - ``session_metadata``: the user's data, with the generator web UI's column
-  names (spec §13), keyed like upstream by ``session_id`` (the folder name) so
-  an import matches exactly.  Refresh never writes a value here; a rename only
-  re-keys the row.
+  names (spec §13), one row per session: keyed by ``session_key``, the
+  ``session_stats.id`` of that session.  Two folders of the same name (a backup
+  copy, two GPU boxes' results gathered in one place) are two sessions with
+  their own tags and flags, and a renamed or moved folder keeps its id when it
+  is relinked, so its metadata follows it and nobody else's.  ``session_id``
+  (the folder name, the web UI's key) and ``session_path`` are kept as
+  information, updated by a relink.  Refresh never writes a value here.
+- ``pending_metadata``: metadata waiting for its session, keyed by folder name:
+  a web UI row (or a schema-2 row) whose folder has not been seen.  The first
+  time refresh or the watcher stores a session of that name, the row is merged
+  into it (:func:`.metadata_merge.merge_changes`) and removed.
 - ``session_tags``: one row per (session, tag), so tag filters use an index
   instead of parsing JSON.
 - ``search_docs``: one search document per session (name, prompts,
@@ -23,7 +31,7 @@ with it instead.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .columns import LIST_INDEX_COLUMNS
@@ -102,31 +110,54 @@ class SessionStatsRow(SQLModel, table=True):
     warnings: str = "[]"
 
 
-class SessionMetadataRow(SQLModel, table=True):
-    __tablename__ = "session_metadata"
-    __table_args__ = (CheckConstraint("user_rating IN ('like', 'dislike')", name="ck_rating"),)
+class MetadataValues(SQLModel):
+    """The user's values, shared by a session's metadata and metadata waiting for its session."""
 
-    session_id: str = Field(primary_key=True)
     session_path: str = ""
-    is_test: bool = Field(default=False, index=True)
-    is_complete: bool = Field(default=False, index=True)
-    is_favorite: bool = Field(default=False, index=True)
-    user_rating: str | None = Field(default=None, index=True)
+    is_test: bool = False
+    is_complete: bool = False
+    is_favorite: bool = False
+    user_rating: str | None = None
     user_note: str | None = None
     tags: str = "[]"
     auto_metadata: str | None = None
     created_at: str
-    updated_at: str = Field(index=True)
+    updated_at: str
     version: int = 1
     """Bumped by every write: an edit made against an older version is refused, not lost silently."""
 
 
+class SessionMetadataRow(MetadataValues, table=True):
+    __tablename__ = "session_metadata"
+    __table_args__ = (
+        CheckConstraint("user_rating IN ('like', 'dislike')", name="ck_rating"),
+        # The list's metadata filters: each index holds the key (the rowid), so a filter is
+        # answered from the index alone.
+        *(Index(f"ix_session_metadata_{name}", name)
+          for name in ("is_test", "is_complete", "is_favorite", "user_rating", "updated_at")),
+    )
+
+    session_key: int = Field(sa_column=Column(Integer, ForeignKey("session_stats.id"), primary_key=True))
+    """The session's ``session_stats.id`` (stats rows are never deleted: the key stays valid)."""
+    session_id: str
+    """The folder name, as information (the web UI's key); a relink updates it."""
+
+
+class PendingMetadataRow(MetadataValues, table=True):
+    __tablename__ = "pending_metadata"
+    __table_args__ = (CheckConstraint("user_rating IN ('like', 'dislike')", name="ck_pending_rating"),)
+
+    session_id: str = Field(primary_key=True)
+    """The folder name the metadata waits for."""
+
+
 class SessionTagRow(SQLModel, table=True):
     __tablename__ = "session_tags"
-    __table_args__ = (Index("idx_session_tags_tag", "tag"),)
+    # (tag, session_key): a tag filter reads the keys from the index alone.
+    __table_args__ = (Index("idx_session_tags_tag", "tag", "session_key"),)
 
-    session_id: str = Field(sa_column=Column(
-        Text, ForeignKey("session_metadata.session_id", ondelete="CASCADE", onupdate="CASCADE"), primary_key=True))
+    session_key: int = Field(sa_column=Column(
+        Integer, ForeignKey("session_metadata.session_key", ondelete="CASCADE"), primary_key=True))
     tag: str = Field(sa_column=Column(Text, primary_key=True))
 
 

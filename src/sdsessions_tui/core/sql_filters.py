@@ -70,17 +70,20 @@ class Where:
     def add(self, condition: str, *params: object) -> None:
         self.parts.append((condition, params))
 
-    def member(self, key: str, table: str, column: str, condition: str, *params: object,
-               negate: bool = False) -> None:
-        """``key`` (a column of ``s``) is [not] among ``table.column`` where ``condition`` holds."""
+    def member(self, table: str, column: str, condition: str, *params: object, negate: bool = False) -> None:
+        """The session (``s.id``) is [not] among ``table.column`` where ``condition`` holds.
+
+        Every look-up table is keyed by the session's id (metadata and tags by ``session_key``,
+        the search documents by ``id``), so a match is an integer, usable as the driver's ids as is.
+        """
         not_ = "NOT " if negate else ""
         if self.one_row:
-            self.add(f"{not_}EXISTS (SELECT 1 FROM {table} WHERE {column} = {key} AND {condition})", *params)
+            self.add(f"{not_}EXISTS (SELECT 1 FROM {table} WHERE {column} = s.id AND {condition})", *params)
             return
         matching = f"SELECT {column} FROM {table} WHERE {condition}"
         if not negate:
-            self.drivers.append(_driver(len(self.parts), key, table, matching, condition, params))
-        self.add(f"{key} {not_}IN ({matching})", *params)
+            self.drivers.append(_driver(len(self.parts), table, matching, condition, params))
+        self.add(f"s.id {not_}IN ({matching})", *params)
 
     @property
     def sql(self) -> str:
@@ -95,14 +98,14 @@ class Where:
         return Where(self.parts[:position] + self.parts[position + 1:], one_row=self.one_row)
 
 
-def _driver(position: int, key: str, table: str, matching: str, condition: str,
-            params: tuple[object, ...]) -> Driver:
-    """The :class:`Driver` for ``key IN (matching)``, ``matching`` selecting from ``table`` where ``condition``."""
-    ids_sql = matching if key == "s.id" else f"SELECT id FROM session_stats WHERE session_id IN ({matching})"
+def _driver(position: int, table: str, matching: str, condition: str, params: tuple[object, ...]) -> Driver:
+    """The :class:`Driver` for ``s.id IN (matching)``, ``matching`` selecting from ``table`` where ``condition``."""
+    if table == "session_tags":  # a row per tag: a session having two of the tags comes once
+        matching = matching.replace("SELECT ", "SELECT DISTINCT ", 1)
     if table == "search_docs":  # a LIKE scan: counting its matches would cost the scan itself
-        return Driver(position, ids_sql, params, f"SELECT count(*) FROM (SELECT * FROM {table} LIMIT ?) "
+        return Driver(position, matching, params, f"SELECT count(*) FROM (SELECT * FROM {table} LIMIT ?) "
                       f"WHERE {condition}", sampled=True)
-    return Driver(position, ids_sql, params,
+    return Driver(position, matching, params,
                   f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {condition} LIMIT ?)")
 
 
@@ -120,13 +123,13 @@ def driven_query(where: Where, driver: Driver, sort: SessionSort) -> tuple[str, 
 def source(sort: SessionSort, *, driven: bool = False) -> str:
     """The FROM clause: ``session_stats AS s``, joined to its metadata only to sort by a metadata column.
 
-    Metadata filters are ``session_id IN (…)`` sub-queries on the small metadata
+    Metadata filters are ``s.id IN (…)`` sub-queries on the small metadata
     table, so a filtered list is still answered from the list index alone.
     ``driven``: the sessions come from the ids of ``d`` (see :func:`driven_query`).
     """
     stats = "d CROSS JOIN session_stats AS s ON s.id = d.id" if driven else "session_stats AS s"
     if sort.column in _METADATA_SORTS:
-        return f"{stats} LEFT JOIN session_metadata AS m ON m.session_id = s.session_id"
+        return f"{stats} LEFT JOIN session_metadata AS m ON m.session_key = s.id"
     return stats
 
 
@@ -148,7 +151,7 @@ def _flag(where: Where, column: str, wanted: bool | None) -> None:
 def _meta_flag(where: Where, column: str, wanted: bool | None) -> None:
     """A user flag; a session without a metadata row has every flag unset."""
     if wanted is not None:
-        where.member("s.session_id", "session_metadata", "session_id", f"{column} IS 1", negate=not wanted)
+        where.member("session_metadata", "session_key", f"{column} IS 1", negate=not wanted)
 
 
 def _range(where: Where, column: str, bounds: Range | None) -> None:
@@ -179,14 +182,14 @@ def _ratings(where: Where, values: frozenset[str], *, exclude: bool) -> None:
     rated = sorted(value for value in values if value != "none")
     if "none" in values:  # matching = not rated at all, or rated one of `rated` = not rated otherwise
         others = "user_rating IS NOT NULL" + (f" AND user_rating NOT IN ({_placeholders(rated)})" if rated else "")
-        where.member("s.session_id", "session_metadata", "session_id", others, *rated, negate=not exclude)
+        where.member("session_metadata", "session_key", others, *rated, negate=not exclude)
     else:
-        where.member("s.session_id", "session_metadata", "session_id", f"user_rating IN ({_placeholders(rated)})",
-                     *rated, negate=exclude)
+        where.member("session_metadata", "session_key", f"user_rating IN ({_placeholders(rated)})", *rated,
+                     negate=exclude)
 
 
 def _tagged(where: Where, tags: tuple[str, ...], *, negate: bool = False) -> None:
-    where.member("s.session_id", "session_tags", "session_id", f"tag IN ({_placeholders(tags)})",
+    where.member("session_tags", "session_key", f"tag IN ({_placeholders(tags)})",
                  *(tag.casefold() for tag in tags), negate=negate)
 
 
@@ -209,10 +212,10 @@ def _text_ids(where: Where, terms: tuple[str, ...], *, exclude: bool) -> None:
     long_terms = [term for term in terms if len(term) >= _SHORT_TERM]
     short_terms = [term for term in terms if len(term) < _SHORT_TERM]
     if long_terms:
-        where.member("s.id", "session_search", "rowid", "session_search MATCH ?",
+        where.member("session_search", "rowid", "session_search MATCH ?",
                      " AND ".join(_fts_phrase(term) for term in long_terms), negate=exclude)
     if short_terms:
-        where.member("s.id", "search_docs", "id", " AND ".join("doc LIKE ? ESCAPE '\\'" for _ in short_terms),
+        where.member("search_docs", "id", " AND ".join("doc LIKE ? ESCAPE '\\'" for _ in short_terms),
                      *map(_escape_like, short_terms), negate=exclude)
 
 

@@ -4,8 +4,11 @@ Reads are plain SQL on a small pool of standard-library sqlite3 connections
 (read-only), so opening the app never imports SQLAlchemy; writes go through
 the SQLAlchemy engine of :mod:`.engine`, created on the first write, as short
 ``BEGIN IMMEDIATE`` transactions.  Bulk stats writes are ``executemany``
-upserts (the ORM's ``add_all`` was 60× slower).  User metadata is only written
-by :meth:`Store.update_metadata` (and the web UI import through it).
+upserts (the ORM's ``add_all`` was 60× slower).  User metadata belongs to one
+session, keyed by its ``session_stats.id`` (the "session key"; see :mod:`.schema`
+for why not the folder name); only the user's edits and merges
+(:meth:`Store.merge_by_name`: the web UI import, metadata waiting for its session)
+write it, never a refresh.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from . import db
-from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS
+from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS, METADATA_VALUE_COLUMNS
 from .db import StoreError, check_database, connect_reader, default_db_path, describe
 from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
+from .metadata_merge import MergeConflict, merge_changes, normalize_tags
 from .sql_filters import LIKE_SAMPLE, Driver, Where, driven_query, filter_where, order_by, source
 from .session_stats import SessionStats
 
@@ -62,11 +66,19 @@ class MetadataConflict(StoreError):
         self.current = current
 
 
+class UnknownSession(StoreError):
+    """No session has this key (stats rows are never deleted: a caller's mistake, or another database)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SessionMetadata:
     """The user's data about one session (web UI column names; ``is_favorite`` is shown as "liked")."""
 
-    session_id: str
+    session_key: int
+    """The session's ``session_stats.id``: what the metadata belongs to.  0 for metadata that
+    belongs to no session yet (waiting for a folder of its name, or a web UI row)."""
+    session_id: str = ""
+    """The folder name (information: two sessions can share it)."""
     is_test: bool = False
     is_complete: bool = False
     is_favorite: bool = False
@@ -78,6 +90,17 @@ class SessionMetadata:
     updated_at: str | None = None
     version: int = 0
     """0 = no row yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class NameMerge:
+    """What :meth:`Store.merge_by_name` did to one session of the name (at ``session_path``), or to
+    the metadata waiting for the name (``session_path`` None)."""
+
+    session_path: str | None
+    changed: bool
+    conflicts: list[MergeConflict]
+    """Fields both sides set differently: ours was kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,33 +199,24 @@ def row_to_stats(data: dict[str, Any]) -> SessionStats:
     return SessionStats(**values)
 
 
-def _metadata_from(values: Any, session_id: str, prefix: str = "") -> SessionMetadata:
+def _metadata_from(values: Any, session_key: int, session_id: str, prefix: str = "") -> SessionMetadata:
     """Metadata from a row mapping (``prefix`` for joined, labelled columns); defaults when absent."""
     if values is None or values.get(f"{prefix}version") is None:
-        return SessionMetadata(session_id)
+        return SessionMetadata(session_key, session_id)
     get = lambda name: values[f"{prefix}{name}"]  # noqa: E731
     return SessionMetadata(
-        session_id=session_id, is_test=bool(get("is_test")), is_complete=bool(get("is_complete")),
+        session_key=session_key, session_id=session_id, is_test=bool(get("is_test")),
+        is_complete=bool(get("is_complete")),
         is_favorite=bool(get("is_favorite")), user_rating=get("user_rating"), user_note=get("user_note"),
         tags=tuple(orjson.loads(get("tags") or "[]")), auto_metadata=orjson.loads(get("auto_metadata") or "{}"),
         created_at=get("created_at"), updated_at=get("updated_at"), version=get("version"))
-
-
-def normalize_tags(tags: Iterable[str]) -> tuple[str, ...]:
-    """Tags stripped, without empties, deduplicated case-insensitively (first spelling kept)."""
-    seen: dict[str, str] = {}
-    for tag in tags:
-        clean = " ".join(str(tag).split())
-        if clean and clean.casefold() not in seen:
-            seen[clean.casefold()] = clean
-    return tuple(seen.values())
 
 
 _KNOWN_COLUMNS = ", ".join(KnownSession.__dataclass_fields__)
 _ROW_FIELDS = [name for name in SessionRow.__dataclass_fields__ if name != "metadata"]
 _ROW_COLUMNS = ", ".join(f"s.{name}" for name in _ROW_FIELDS)
 _JOINED_METADATA = ", ".join(f"m.{name} AS m_{name}" for name in METADATA_COLUMNS)
-_METADATA_JOIN = "session_stats AS s LEFT JOIN session_metadata AS m ON m.session_id = s.session_id"
+_METADATA_JOIN = "session_stats AS s LEFT JOIN session_metadata AS m ON m.session_key = s.id"
 
 
 def _mappings(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
@@ -375,31 +389,34 @@ class Store:
         return found
 
     def find_relink_candidates(self, fingerprints: Iterable[str], *,
-                               available_too: bool = False) -> dict[str, KnownSession]:
-        """Unavailable sessions with these fingerprints: a renamed or moved folder is one of them.
+                               available_too: bool = False) -> list[KnownSession]:
+        """Unavailable sessions with these fingerprints, by id: a renamed or moved folder is one of them.
 
-        ``available_too``: also sessions not marked unavailable yet (the watcher may see a
-        rename's new folder before the old one's removal).
+        Every one, not one per fingerprint: copies of a session (a backup, the same run
+        gathered from two machines) share the fingerprint, and the caller picks the one
+        that moved (:meth:`.refresh.StatsBatch.flush`).  ``available_too``: also sessions
+        not marked unavailable yet (the watcher may see a rename's new folder before the
+        old one's removal).
         """
         wanted = list(set(fingerprints))
-        found: dict[str, KnownSession] = {}
+        found: list[KnownSession] = []
         availability = "" if available_too else " AND is_unavailable IS 1"
         with self._read() as connection:
             for start in range(0, len(wanted), PAGE_SIZE):
                 page = wanted[start:start + PAGE_SIZE]
-                for row in connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE fingerprint IN "
-                                              f"{_in(page)}{availability}", page):
-                    known = KnownSession(*row)
-                    found.setdefault(known.fingerprint or "", known)
-        return found
+                found.extend(KnownSession(*row) for row in connection.execute(
+                    f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE fingerprint IN {_in(page)}{availability}", page))
+        return sorted(found, key=lambda known: known.id)
 
     def upsert_stats(self, rows: Sequence[dict[str, Any]], relinks: dict[str, KnownSession] | None = None,
                      gone: Sequence[str] = ()) -> int:
         """Write stats rows (``stats_to_row``) in one short transaction; metadata is untouched.
 
         ``relinks`` maps a new session path to the unavailable row it replaces
-        (same fingerprint): that row takes the new path, keeping its id, and the
-        user's metadata row is re-keyed to the new folder name.  ``gone``: session
+        (same fingerprint): that row takes the new path, keeping its id, so the
+        user's metadata (keyed by that id) follows; only its folder name and path,
+        kept there as information, change.  A session stored under a folder name
+        that has metadata waiting (``pending_metadata``) takes it.  ``gone``: session
         paths whose folder vanished, marked unavailable first in the same
         transaction (a rename in the same batch then relinks one of them).
         Returns how many sessions became unavailable.
@@ -412,10 +429,12 @@ class Store:
             for path, old in relinks.items():
                 new_row = next(r for r in rows if r["session_path"] == path)
                 connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?", (path, old.id))
-                self._rekey_metadata(connection, old.session_id, new_row["session_id"], path)
+                connection.exec_driver_sql("UPDATE session_metadata SET session_id = ?, session_path = ? "
+                                           "WHERE session_key = ?", (new_row["session_id"], path, old.id))
             if rows:  # executemany on plain tuples: the bulk path of a 10 000-session refresh
                 connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
                 self._index_search(connection, rows)
+                self._adopt_pending(connection, [row["session_id"] for row in rows], _now())
         return unavailable
 
     def mark_unavailable(self, session_paths: Sequence[str]) -> int:
@@ -438,15 +457,6 @@ class Store:
         return changed
 
     @staticmethod
-    def _rekey_metadata(connection: Connection, old_id: str, new_id: str, path: str) -> None:
-        if old_id == new_id:
-            return
-        taken = connection.exec_driver_sql("SELECT 1 FROM session_metadata WHERE session_id = ?", (new_id,)).first()
-        if taken is None:  # tags follow through ON UPDATE CASCADE
-            connection.exec_driver_sql("UPDATE session_metadata SET session_id = ?, session_path = ? "
-                                       "WHERE session_id = ?", (new_id, path, old_id))
-
-    @staticmethod
     def _index_search(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
         """Rewrite the full-text documents of these stats rows (dicts with the text columns).
 
@@ -456,21 +466,20 @@ class Store:
         if not by_path:
             return
         ids: dict[str, int] = {}
-        metadata: dict[str, tuple[str | None, str | None]] = {}
-        paths, names = list(by_path), list({row["session_id"] for row in rows})
-        for start in range(0, max(len(paths), len(names)), PAGE_SIZE):
-            page_paths, page_names = paths[start:start + PAGE_SIZE], names[start:start + PAGE_SIZE]
-            if page_paths:
-                ids.update(connection.exec_driver_sql(
-                    f"SELECT session_path, id FROM session_stats WHERE session_path IN {_in(page_paths)}",
-                    tuple(page_paths)).all())
-            if page_names:
-                metadata.update((sid, (tags, note)) for sid, tags, note in connection.exec_driver_sql(
-                    f"SELECT session_id, tags, user_note FROM session_metadata WHERE session_id IN {_in(page_names)}",
-                    tuple(page_names)))
+        metadata: dict[int, tuple[str | None, str | None]] = {}
+        paths = list(by_path)
+        for start in range(0, len(paths), PAGE_SIZE):
+            page_paths = tuple(paths[start:start + PAGE_SIZE])
+            page_ids: dict[str, int] = dict(connection.exec_driver_sql(
+                f"SELECT session_path, id FROM session_stats WHERE session_path IN {_in(page_paths)}",
+                page_paths).all())
+            ids.update(page_ids)
+            keys = tuple(page_ids.values())
+            metadata.update((key, (tags, note)) for key, tags, note in connection.exec_driver_sql(
+                f"SELECT session_key, tags, user_note FROM session_metadata WHERE session_key IN {_in(keys)}", keys))
         documents = []
         for path, row in by_path.items():
-            tags, note = metadata.get(row["session_id"], (None, None))
+            tags, note = metadata.get(ids[path], (None, None))
             parts = (row["session_id"], row["display_name"], row["resolved_prompt"], row["negative_prompt"],
                      _placeholder_text(row["placeholders"]), " ".join(orjson.loads(tags or "[]")), note)
             documents.append((ids[path], "\n".join(part for part in parts if part)))
@@ -533,7 +542,8 @@ class Store:
                                             f"WHERE s.id IN {_in(page)}", page)
                 for row in _mappings(cursor):
                     values = [row[name] for name in _ROW_FIELDS]
-                    rows[row["id"]] = SessionRow(*values, metadata=_metadata_from(row, row["session_id"], "m_"))
+                    metadata = _metadata_from(row, row["id"], row["session_id"], "m_")
+                    rows[row["id"]] = SessionRow(*values, metadata=metadata)
         return rows
 
     def get_session(self, session_key: int) -> tuple[SessionStats, SessionMetadata] | None:
@@ -543,12 +553,15 @@ class Store:
                        None)
             if row is None:
                 return None
-            meta = _metadata_row(connection, row["session_id"])
-        return row_to_stats(row), _metadata_from(meta, row["session_id"])
+            meta = connection.execute("SELECT * FROM session_metadata WHERE session_key = ?", (session_key,))
+            meta_row = next(_mappings(meta), None)
+        return row_to_stats(row), _metadata_from(meta_row, session_key, row["session_id"])
 
-    def get_metadata(self, session_id: str) -> SessionMetadata:
+    def get_metadata(self, session_key: int) -> SessionMetadata:
+        """One session's metadata (defaults, version 0, while the user set nothing); :class:`UnknownSession`
+        if no session has this key."""
         with self._read() as connection:
-            return _metadata_from(_metadata_row(connection, session_id), session_id)
+            return _metadata_of(_metadata_row(connection, session_key), session_key)
 
     def recompute(self, session_key: int) -> SessionStats | None:
         """Re-read one session from disk now and store it (the seed's refresh endpoint)."""
@@ -567,9 +580,10 @@ class Store:
         self.upsert_stats([stats_to_row(stats, root)])
         return stats
 
-    def update_metadata(self, session_id: str, changes: dict[str, Any], *,
+    def update_metadata(self, session_key: int, changes: dict[str, Any], *,
                         expected_version: int | None = None) -> SessionMetadata:
-        """Change only the given fields (``None`` clears a rating or note); returns the new metadata.
+        """Change only the given fields of one session (``None`` clears a rating or note); returns
+        the new metadata.
 
         With ``expected_version``, the write is refused with :class:`MetadataConflict`
         when someone else changed the row since it was read.
@@ -579,38 +593,27 @@ class Store:
             raise ValueError(f"unknown metadata fields: {', '.join(sorted(unknown))}")
         values = _stored_values(changes)
         with self._write() as connection:
-            current = _metadata_mapping(connection, session_id)
-            if expected_version is not None and (current["version"] if current else 0) != expected_version:
-                raise MetadataConflict(_metadata_from(current, session_id))
-            return self._write_metadata(connection, session_id, values, current, _now())
+            current = _metadata_mapping(connection, session_key)
+            if expected_version is not None and (current["version"] or 0) != expected_version:
+                raise MetadataConflict(_metadata_of(current, session_key))
+            return self._write_metadata(connection, session_key, values, current, _now())
 
-    def _write_metadata(self, connection: Connection, session_id: str, values: dict[str, Any],
-                        current: dict[str, Any] | None, stamp: str) -> SessionMetadata:
-        """Write ``values`` (stored forms) over ``current`` (the row, or None), bumping the version."""
-        if current is None:
-            path = connection.exec_driver_sql("SELECT session_path FROM session_stats WHERE session_id = ? "
-                                              "LIMIT 1", (session_id,)).scalar()
-            row = {"session_id": session_id, "session_path": path or "", "is_test": False,
-                   "is_complete": False, "is_favorite": False, "tags": "[]", "created_at": stamp,
-                   "updated_at": stamp, "version": 1, **values}
-            connection.exec_driver_sql(f"INSERT INTO session_metadata ({', '.join(row)}) VALUES {_in(row)}",
-                                       tuple(row.values()))
-        else:
-            row = {**values, "updated_at": stamp, "version": current["version"] + 1}
-            connection.exec_driver_sql(
-                f"UPDATE session_metadata SET {', '.join(f'{name} = ?' for name in row)} WHERE session_id = ?",
-                (*row.values(), session_id))
+    def _write_metadata(self, connection: Connection, session_key: int, values: dict[str, Any],
+                        current: dict[str, Any], stamp: str) -> SessionMetadata:
+        """Write ``values`` (stored forms) over ``current`` (:func:`_metadata_row`), bumping the version."""
+        _write_row(connection, "session_metadata", "session_key", session_key, values, current["version"], stamp,
+                   session_id=current["folder"], session_path=current["folder_path"])
         if "tags" in values:
-            connection.exec_driver_sql("DELETE FROM session_tags WHERE session_id = ?", (session_id,))
-            tag_rows = [(session_id, tag.casefold()) for tag in orjson.loads(values["tags"])]
+            connection.exec_driver_sql("DELETE FROM session_tags WHERE session_key = ?", (session_key,))
+            tag_rows = [(session_key, tag.casefold()) for tag in orjson.loads(values["tags"])]
             if tag_rows:
-                connection.exec_driver_sql("INSERT INTO session_tags (session_id, tag) VALUES (?, ?)", tag_rows)
+                connection.exec_driver_sql("INSERT INTO session_tags (session_key, tag) VALUES (?, ?)", tag_rows)
         if "tags" in values or "user_note" in values:
             texts = connection.exec_driver_sql(
                 "SELECT session_path, session_id, display_name, resolved_prompt, negative_prompt, placeholders "
-                "FROM session_stats WHERE session_id = ?", (session_id,)).mappings().all()
+                "FROM session_stats WHERE id = ?", (session_key,)).mappings().all()
             self._index_search(connection, [dict(text) for text in texts])
-        return _metadata_from(_metadata_mapping(connection, session_id), session_id)
+        return _metadata_of(_metadata_mapping(connection, session_key), session_key)
 
     def apply_edits(self, edits: Sequence[Edit]) -> SaveResult:
         """Save a burst of edits in one short transaction, each touching only its changed fields.
@@ -623,58 +626,111 @@ class Store:
         stamp = _now()
         with self._write() as connection:
             for edit in edits:
-                current = _metadata_mapping(connection, edit.session_id)
-                stored = _metadata_from(current, edit.session_id)
+                current = _metadata_mapping(connection, edit.session_key)
+                stored = _metadata_of(current, edit.session_key)
                 changes = dict(edit.changes)
                 if stored.version != edit.base_version:
                     clashing = {name for name in changes
                                 if getattr(stored, name) != edit.base.get(name) and getattr(stored, name) != changes[name]}
                     if clashing:
                         result.conflicts.append(Conflict(
-                            edit.session_id, {name: changes.pop(name) for name in sorted(clashing)},
+                            edit.session_key, stored.session_id, {name: changes.pop(name) for name in sorted(clashing)},
                             {name: getattr(stored, name) for name in sorted(clashing)}, stored.version))
                 if changes:
-                    stored = self._write_metadata(connection, edit.session_id, _stored_values(changes), current, stamp)
-                result.saved[edit.session_id] = stored
+                    stored = self._write_metadata(connection, edit.session_key, _stored_values(changes), current,
+                                                  stamp)
+                result.saved[edit.session_key] = stored
         return result
 
     def set_metadata_many(self, session_keys: Sequence[int], changes: dict[str, Any]) -> int:
         """Set flags or the rating of many sessions (by stats id) at once: "apply to all filtered".
 
         Two statements over a JSON list of ids, in one transaction: rows are
-        created where missing, then only the given fields change.
+        created where missing, then only the given fields change.  Returns how many sessions.
         """
         if not changes or set(changes) - {*FLAGS, "user_rating"}:
             raise ValueError(f"only flags and the rating can be set in bulk, not {sorted(changes)}")
         values = _stored_values(changes)
         ids = orjson.dumps(list(session_keys)).decode()
         stamp = _now()
-        chosen = "SELECT DISTINCT session_id FROM session_stats WHERE id IN (SELECT value FROM json_each(?))"
         with self._write() as connection:
             connection.exec_driver_sql(
-                "INSERT INTO session_metadata (session_id, session_path, is_test, is_complete, is_favorite, tags, "
-                "created_at, updated_at, version) SELECT session_id, min(session_path), 0, 0, 0, '[]', ?, ?, 0 "
-                "FROM session_stats WHERE id IN (SELECT value FROM json_each(?)) GROUP BY session_id "
-                "ON CONFLICT(session_id) DO NOTHING", (stamp, stamp, ids))
+                "INSERT INTO session_metadata (session_key, session_id, session_path, is_test, is_complete, "
+                "is_favorite, tags, created_at, updated_at, version) SELECT id, session_id, session_path, 0, 0, 0, "
+                "'[]', ?, ?, 0 FROM session_stats WHERE id IN (SELECT value FROM json_each(?)) "
+                "ON CONFLICT(session_key) DO NOTHING", (stamp, stamp, ids))
             result = connection.exec_driver_sql(
                 f"UPDATE session_metadata SET {', '.join(f'{name} = ?' for name in values)}, updated_at = ?, "
-                f"version = version + 1 WHERE session_id IN ({chosen})", (*values.values(), stamp, ids))
+                f"version = version + 1 WHERE session_key IN (SELECT value FROM json_each(?))",
+                (*values.values(), stamp, ids))
             return result.rowcount
 
-    def set_auto_metadata(self, session_id: str, data: dict[str, Any]) -> None:
-        """Merge machine-written hints (e.g. the web UI's weak ``is_complete``) into ``auto_metadata``."""
+    def merge_by_name(self, session_id: str, theirs: SessionMetadata) -> list[NameMerge]:
+        """Merge metadata known by folder name only (a web UI row) with :func:`.metadata_merge.merge_changes`.
+
+        It applies to every session of that name, each merged on its own (a backup copy and
+        its original both get it); when none is stored yet, to the metadata waiting for
+        that name in ``pending_metadata``, which the first session stored under the name
+        takes (:meth:`upsert_stats`).  One transaction: a refresh storing the folder
+        meanwhile is seen (the check and the write hold the write lock together).
+        """
+        stamp = _now()
+        merges: list[NameMerge] = []
         with self._write() as connection:
-            current = connection.exec_driver_sql("SELECT auto_metadata FROM session_metadata WHERE session_id = ?",
-                                                 (session_id,)).scalar()
-            merged = {**orjson.loads(current or "{}"), **data}
-            connection.exec_driver_sql("UPDATE session_metadata SET auto_metadata = ? WHERE session_id = ?",
-                                       (_json(merged), session_id))
+            keys = connection.exec_driver_sql("SELECT id, session_path FROM session_stats WHERE session_id = ? "
+                                              "ORDER BY session_path", (session_id,)).all()
+            for key, path in keys:
+                current = _metadata_mapping(connection, key)
+                changes, conflicts = merge_changes(_metadata_from(current, key, session_id), theirs)
+                if changes:
+                    self._write_metadata(connection, key, _stored_values(changes), current, stamp)
+                merges.append(NameMerge(path, bool(changes), conflicts))
+            if not keys:
+                merges.append(self._merge_pending(connection, session_id, theirs, stamp))
+        return merges
+
+    @staticmethod
+    def _merge_pending(connection: Connection, session_id: str, theirs: SessionMetadata, stamp: str) -> NameMerge:
+        current = next(_mappings(connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+            "SELECT * FROM pending_metadata WHERE session_id = ?", (session_id,))), None)
+        changes, conflicts = merge_changes(_metadata_from(current, 0, session_id), theirs)
+        if changes:
+            _write_row(connection, "pending_metadata", "session_id", session_id, _stored_values(changes),
+                       None if current is None else current["version"], stamp, session_path="")
+        return NameMerge(None, bool(changes), conflicts)
+
+    def _adopt_pending(self, connection: Connection, names: Sequence[str], stamp: str) -> None:
+        """Sessions stored under a name that has metadata waiting take it (merged), and it stops waiting."""
+        if connection.exec_driver_sql("SELECT 1 FROM pending_metadata LIMIT 1").first() is None:
+            return  # the usual case: one cheap look per batch
+        raw = connection.connection.dbapi_connection
+        unique = sorted(set(names))
+        for start in range(0, len(unique), PAGE_SIZE):
+            page = unique[start:start + PAGE_SIZE]
+            waiting = list(_mappings(raw.execute(  # type: ignore[union-attr]
+                f"SELECT * FROM pending_metadata WHERE session_id IN {_in(page)}", page)))
+            for pending in waiting:
+                name = pending["session_id"]
+                theirs = _metadata_from(pending, 0, name)
+                for (key,) in connection.exec_driver_sql("SELECT id FROM session_stats WHERE session_id = ?",
+                                                         (name,)).all():
+                    current = _metadata_mapping(connection, key)
+                    changes, _conflicts = merge_changes(_metadata_from(current, key, name), theirs)
+                    if changes:  # a conflict keeps the session's own value, as the import does
+                        self._write_metadata(connection, key, _stored_values(changes), current, stamp)
+                connection.exec_driver_sql("DELETE FROM pending_metadata WHERE session_id = ?", (name,))
+
+    def pending_metadata(self) -> list[SessionMetadata]:
+        """Metadata waiting for a session of its folder name (``session_key`` 0), by name."""
+        with self._read() as connection:
+            cursor = connection.execute("SELECT * FROM pending_metadata ORDER BY session_id")
+            return [_metadata_from(row, 0, row["session_id"]) for row in _mappings(cursor)]
 
     def recently_liked(self, limit: int = 20) -> list[int]:
         """Stats ids of liked sessions, most recently changed first."""
         with self._read() as connection:
             return [key for (key,) in connection.execute(
-                "SELECT s.id FROM session_stats AS s JOIN session_metadata AS m ON m.session_id = s.session_id "
+                "SELECT s.id FROM session_stats AS s JOIN session_metadata AS m ON m.session_key = s.id "
                 "WHERE m.is_favorite IS 1 AND s.is_unavailable IS 0 ORDER BY m.updated_at DESC, s.id DESC LIMIT ?",
                 (limit,))]
 
@@ -721,7 +777,7 @@ class Store:
 
     def export_rows(self, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
         """Every stats and metadata column of these sessions (raw stored values), in the order given."""
-        metadata = ", ".join(f"m.{name}" for name in METADATA_COLUMNS if name not in ("session_id", "session_path"))
+        metadata = ", ".join(f"m.{name}" for name in METADATA_VALUE_COLUMNS)
         with self._read() as connection:
             for start in range(0, len(ids), PAGE_SIZE):
                 page = list(ids[start:start + PAGE_SIZE])
@@ -737,7 +793,7 @@ class Store:
 
 
 def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
-    """Metadata changes as stored: flags as bools, tags as a JSON list, a blank note as NULL.
+    """Metadata changes as stored: flags as bools, tags and hints as JSON, a blank note as NULL.
 
     Raises ValueError for a rating other than like, dislike or None.
     """
@@ -746,19 +802,50 @@ def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
     values = {key: bool(value) if key.startswith("is_") else value for key, value in changes.items()}
     if "tags" in values:
         values["tags"] = _json(list(normalize_tags(values["tags"] or ())))
+    if "auto_metadata" in values:  # merged hints (metadata_merge), never the user's edits
+        values["auto_metadata"] = _json(values["auto_metadata"])
     if values.get("user_note") is not None and not values["user_note"].strip():
         values["user_note"] = None
     return values
 
 
-def _metadata_row(connection: sqlite3.Connection, session_id: str) -> dict[str, Any] | None:
-    cursor = connection.execute("SELECT * FROM session_metadata WHERE session_id = ?", (session_id,))
-    return next(_mappings(cursor), None)
+def _write_row(connection: Connection, table: str, key_column: str, key: object, values: dict[str, Any],
+               version: int | None, stamp: str, **identity: Any) -> None:
+    """Write ``values`` into the ``table`` row whose ``key_column`` is ``key``, bumping its ``version``;
+    ``version`` None: there is no row yet, so it is created (with ``identity``, nothing else set)."""
+    if version is None:
+        row = {key_column: key, **identity, "is_test": False, "is_complete": False, "is_favorite": False, "tags": "[]",
+               "created_at": stamp, "updated_at": stamp, "version": 1, **values}
+        connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(row)}) VALUES {_in(tuple(row))}",
+                                   tuple(row.values()))
+    else:
+        row = {**values, "updated_at": stamp, "version": version + 1}
+        connection.exec_driver_sql(
+            f"UPDATE {table} SET {', '.join(f'{name} = ?' for name in row)} WHERE {key_column} = ?",
+            (*row.values(), key))
 
 
-def _metadata_mapping(connection: Connection, session_id: str) -> dict[str, Any] | None:
+_METADATA_OF = ("SELECT s.session_id AS folder, s.session_path AS folder_path, m.* FROM session_stats AS s "
+                "LEFT JOIN session_metadata AS m ON m.session_key = s.id WHERE s.id = ?")
+
+
+def _metadata_row(connection: sqlite3.Connection, session_key: int) -> dict[str, Any]:
+    """A session's folder name and path (``folder``, ``folder_path``) with its metadata columns (None
+    while it has none); :class:`UnknownSession` when no session has this key."""
+    row = next(_mappings(connection.execute(_METADATA_OF, (session_key,))), None)
+    if row is None:
+        raise UnknownSession(f"no session has the key {session_key} in this database")
+    return row
+
+
+def _metadata_of(row: dict[str, Any], session_key: int) -> SessionMetadata:
+    """The :class:`SessionMetadata` of a :func:`_metadata_row`."""
+    return _metadata_from(row, session_key, row["folder"])
+
+
+def _metadata_mapping(connection: Connection, session_key: int) -> dict[str, Any]:
     """:func:`_metadata_row` inside a write transaction (its sqlite3 connection)."""
-    return _metadata_row(connection.connection.dbapi_connection, session_id)  # type: ignore[arg-type]
+    return _metadata_row(connection.connection.dbapi_connection, session_key)  # type: ignore[arg-type]
 
 
 def _placeholder_text(placeholders: str | None) -> str:

@@ -215,8 +215,7 @@ def apply_changes(store: Store, roots: Sequence[str], folders: set[str]) -> Watc
         else:
             batch.new += 1
     gone += _renamed_away(store, rows, known, folders)
-    vanished = {known[path].fingerprint: known[path] for path in gone if known[path].fingerprint}
-    writer = StatsBatch(store, dict(known), vanished)
+    writer = StatsBatch(store, dict(known), [known[path] for path in gone])
     for row in rows:
         writer.add(row)
     batch.unavailable = writer.flush(gone)
@@ -236,7 +235,7 @@ def _renamed_away(store: Store, rows: list[dict[str, Any]], known: dict[str, Kno
     prints = [row["fingerprint"] for row in rows if row["session_path"] not in known and row["fingerprint"]]
     if not prints:
         return []
-    moved = [old for old in store.find_relink_candidates(prints, available_too=True).values()
+    moved = [old for old in store.find_relink_candidates(prints, available_too=True)
              if not old.is_unavailable and old.session_path not in folders and not os.path.isdir(old.session_path)]
     for old in moved:
         known[old.session_path] = old

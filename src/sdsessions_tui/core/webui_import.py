@@ -1,8 +1,12 @@
 """``sdsessions import-webui-db``: the generator web UI's tags, flags, ratings and notes (spec §13).
 
-The web UI's ``sessions.db`` is opened read-only.  Rows match ours by
-``session_id`` (the folder name) exactly; rows for sessions we have not seen
-yet are kept (they link up when the folder is found).  Nothing is lost:
+The web UI's ``sessions.db`` is opened read-only.  Its key, ``session_id``, is
+a folder name, while ours is the session (two folders of the same name in two
+roots are two sessions, see :mod:`.schema`).  So a web UI row applies to every
+session of that folder name, each merged on its own (the report says when
+there are several); a row whose folder we have not seen yet waits in
+``pending_metadata`` and is merged into the first session refresh or the
+watcher stores under that name.  Nothing is lost (:mod:`.metadata_merge`):
 
 - a field we do not have yet takes the web UI's value;
 - tags are merged (union, deduplicated);
@@ -23,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .db import snapshot_uri
-from .store import SessionMetadata, Store, normalize_tags
+from .metadata_merge import MergeConflict, normalize_tags
+from .store import SessionMetadata, Store
 
 REQUIRED_COLUMNS = {"session_id", "is_test", "is_favorite", "user_rating", "user_note", "tags"}
 _FLAGS = ("is_favorite", "is_test")
@@ -39,10 +44,14 @@ class ImportReport:
     changed: int = 0
     unchanged: int = 0
     conflicts: list[str] = field(default_factory=list)
+    pending: int = 0
+    """Rows for folders not seen yet: kept, merged when a session of that name is stored."""
+    shared: list[str] = field(default_factory=list)
+    """Rows applied to several sessions of the same folder name (which ones)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "changed": self.changed, "unchanged": self.unchanged,
-                "conflicts": self.conflicts}
+                "conflicts": self.conflicts, "pending": self.pending, "shared": self.shared}
 
 
 def parse_tags(raw: Any) -> tuple[str, ...]:
@@ -81,27 +90,21 @@ def read_webui_rows(path: Path) -> list[dict[str, Any]]:
         raise WebUIImportError(f"cannot read {path}: {error}") from None
 
 
-def _plan(ours: SessionMetadata, theirs: dict[str, Any], report: ImportReport) -> dict[str, Any]:
-    """The changes that bring the web UI's values into ours without overwriting anything."""
-    sid = ours.session_id
-    changes: dict[str, Any] = {}
-    for column in _FLAGS:
-        if bool(theirs.get(column)) and not getattr(ours, column):
-            changes[column] = True
-    rating = theirs.get("user_rating") if theirs.get("user_rating") in ("like", "dislike") else None
-    if rating and ours.user_rating is None:
-        changes["user_rating"] = rating
-    elif rating and ours.user_rating != rating:
-        report.conflicts.append(f"{sid}: rating here is {ours.user_rating}, web UI says {rating}; kept ours")
-    note = (theirs.get("user_note") or "").strip()
-    if note and not ours.user_note:
-        changes["user_note"] = note
-    elif note and ours.user_note != note:
-        report.conflicts.append(f"{sid}: notes differ; kept ours (web UI note: {note[:60]!r})")
-    tags = normalize_tags((*ours.tags, *parse_tags(theirs.get("tags"))))
-    if tags != ours.tags:
-        changes["tags"] = list(tags)
-    return changes
+def as_metadata(row: dict[str, Any]) -> SessionMetadata:
+    """A web UI row as our metadata values (``session_key`` 0: it names a folder, not a session)."""
+    rating = row.get("user_rating") if row.get("user_rating") in ("like", "dislike") else None
+    hints = {"webui_is_complete": bool(row["is_complete"])} if "is_complete" in row else {}
+    return SessionMetadata(0, row["session_id"], is_test=bool(row.get("is_test")),
+                           is_favorite=bool(row.get("is_favorite")), user_rating=rating,
+                           user_note=(row.get("user_note") or "").strip() or None,
+                           tags=parse_tags(row.get("tags")), auto_metadata=hints)
+
+
+def _conflict(where: str, conflict: MergeConflict) -> str:
+    name, ours, theirs = conflict
+    if name == "user_rating":
+        return f"{where}: rating here is {ours}, web UI says {theirs}; kept ours"
+    return f"{where}: notes differ; kept ours (web UI note: {str(theirs)[:60]!r})"
 
 
 def import_webui_db(store: Store, path: Path) -> ImportReport:
@@ -112,15 +115,17 @@ def import_webui_db(store: Store, path: Path) -> ImportReport:
         if not isinstance(session_id, str) or not session_id:
             continue
         report.rows += 1
-        ours = store.get_metadata(session_id)
-        changes = _plan(ours, theirs, report)
-        hint = {"webui_is_complete": bool(theirs["is_complete"])} if "is_complete" in theirs else {}
-        if not changes and (not hint or ours.auto_metadata.get("webui_is_complete") == hint["webui_is_complete"]):
+        merges = store.merge_by_name(session_id, as_metadata(theirs))
+        several = len(merges) > 1
+        if several:
+            paths = ", ".join(str(merge.session_path) for merge in merges)
+            report.shared.append(f"{session_id}: applied to the {len(merges)} sessions of this folder name ({paths})")
+        for merge in merges:
+            where = f"{session_id} ({merge.session_path})" if several else session_id
+            report.conflicts.extend(_conflict(where, conflict) for conflict in merge.conflicts)
+        report.pending += merges[0].session_path is None
+        if any(merge.changed for merge in merges):
+            report.changed += 1
+        else:
             report.unchanged += 1
-            continue
-        if changes or ours.version == 0:
-            store.update_metadata(session_id, changes, expected_version=ours.version)
-        if hint:
-            store.set_auto_metadata(session_id, hint)
-        report.changed += 1
     return report

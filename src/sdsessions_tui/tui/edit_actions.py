@@ -320,9 +320,9 @@ class MetadataEditing(_Base):
     def _show_edited_metadata(self) -> None:
         """The details panel's session with its edits (only its metadata section is drawn again)."""
         panel = self._visible_panel()
-        if panel is not None and panel.stats is not None:
+        if panel is not None and panel.stats is not None and panel.metadata is not None:
             try:
-                stored = self.store.get_metadata(panel.stats.session_id)
+                stored = self.store.get_metadata(panel.metadata.session_key)
             except StoreError:
                 return  # the edit is in the table and the editor; the panel catches up on the next show
             panel.show_metadata(self.edits.effective(stored))
@@ -367,7 +367,7 @@ class MetadataEditing(_Base):
     def _saved(self, result: SaveResult) -> None:
         self._absorb_own_writes()
         self._save_failures = 0
-        self.edits.done(result.saved, {conflict.session_id: list(conflict.mine) for conflict in result.conflicts})
+        self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
         self.table.invalidate()
         for conflict in result.conflicts:
             self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))

@@ -26,21 +26,21 @@ class _Pending:
 
 
 class PendingEdits:
-    """Unsaved changes by session id, with the values they were made against."""
+    """Unsaved changes by session key (``session_stats.id``), with the values they were made against."""
 
     def __init__(self) -> None:
-        self._pending: dict[str, _Pending] = {}
-        self._in_flight: dict[str, _Pending] = {}
+        self._pending: dict[int, _Pending] = {}
+        self._in_flight: dict[int, _Pending] = {}
 
     def __bool__(self) -> bool:
         return bool(self._pending or self._in_flight)
 
     def change(self, meta: SessionMetadata, name: str, value: Any) -> None:
         """Record ``name = value`` for a session whose stored metadata is ``meta``."""
-        pending = self._pending.get(meta.session_id)
+        pending = self._pending.get(meta.session_key)
         if pending is None:
-            flying = self._in_flight.get(meta.session_id)
-            pending = self._pending[meta.session_id] = _Pending(flying.base_version if flying else meta.version)
+            flying = self._in_flight.get(meta.session_key)
+            pending = self._pending[meta.session_key] = _Pending(flying.base_version if flying else meta.version)
             if flying:  # a burst still being saved: its changes are this one's base
                 pending.base = dict(flying.base)
         if name not in pending.base:
@@ -49,7 +49,7 @@ class PendingEdits:
 
     def effective(self, meta: SessionMetadata) -> SessionMetadata:
         """``meta`` with this session's unsaved (and saving) changes applied: what the user sees."""
-        changes = {**_changes(self._in_flight.get(meta.session_id)), **_changes(self._pending.get(meta.session_id))}
+        changes = {**_changes(self._in_flight.get(meta.session_key)), **_changes(self._pending.get(meta.session_key))}
         if not changes:
             return meta
         return replace(meta, **{name: tuple(value) if name == "tags" else value for name, value in changes.items()})
@@ -57,34 +57,34 @@ class PendingEdits:
     def take(self) -> list[Edit]:
         """The burst to save now (moved to "in flight" until :meth:`done` or :meth:`failed`)."""
         burst = []
-        for session_id, pending in self._pending.items():
-            flying = self._in_flight.setdefault(session_id, _Pending(pending.base_version))
+        for session_key, pending in self._pending.items():
+            flying = self._in_flight.setdefault(session_key, _Pending(pending.base_version))
             for name, value in pending.changes.items():
                 flying.base.setdefault(name, pending.base[name])
                 flying.changes[name] = value
         self._pending.clear()
-        for session_id, flying in self._in_flight.items():
-            burst.append(Edit(session_id, flying.base_version, dict(flying.base), dict(flying.changes)))
+        for session_key, flying in self._in_flight.items():
+            burst.append(Edit(session_key, flying.base_version, dict(flying.base), dict(flying.changes)))
         return burst
 
-    def done(self, saved: dict[str, SessionMetadata], dropped: dict[str, list[str]] | None = None) -> None:
+    def done(self, saved: dict[int, SessionMetadata], dropped: dict[int, list[str]] | None = None) -> None:
         """The store holds these sessions' edits now (``saved``: the stored metadata, new versions).
 
         Later edits of the same sessions (made while saving) now rest on the new
         versions; ``dropped`` fields (conflicts sent to the user) leave the burst.
         """
-        for session_id, meta in saved.items():
-            self._in_flight.pop(session_id, None)
-            later = self._pending.get(session_id)
+        for session_key, meta in saved.items():
+            self._in_flight.pop(session_key, None)
+            later = self._pending.get(session_key)
             if later is not None:
                 later.base_version = meta.version
                 later.base = {name: getattr(meta, name) for name in later.changes}
-        for session_id in dropped or {}:
-            self._in_flight.pop(session_id, None)
+        for session_key in dropped or {}:
+            self._in_flight.pop(session_key, None)
 
     def keep_mine(self, conflict: Conflict) -> None:
         """The user chose their values over the other instance's: save them against its version."""
-        pending = self._pending.setdefault(conflict.session_id, _Pending(conflict.version))
+        pending = self._pending.setdefault(conflict.session_key, _Pending(conflict.version))
         pending.base_version = conflict.version
         for name, value in conflict.mine.items():
             pending.base[name] = conflict.theirs[name]
@@ -92,8 +92,8 @@ class PendingEdits:
 
     def failed(self) -> None:
         """The save did not happen: the burst waits for the next attempt (nothing is lost)."""
-        for session_id, flying in self._in_flight.items():
-            later = self._pending.pop(session_id, None)
+        for session_key, flying in self._in_flight.items():
+            later = self._pending.pop(session_key, None)
             if later is not None:
                 flying.changes.update(later.changes)
                 for name, value in later.base.items():
