@@ -160,7 +160,9 @@ def test_export_values_one_way_per_type(tmp_path, capsys):
     from sdsessions_tui.core.store import Store
 
     with Store(db) as store:
-        store.update_metadata("20251114_093010-hair_test", {"is_favorite": True})
+        key = next(row.id for row in store.fetch_rows(store.list_ids()).values()
+                   if row.session_id == "20251114_093010-hair_test")
+        store.update_metadata(key, {"is_favorite": True})
     capsys.readouterr()
     assert main(["export", "--db", db, "--format", "csv"]) == 0
     rows = {row["session_id"]: row for row in csv.DictReader(capsys.readouterr().out.splitlines())}

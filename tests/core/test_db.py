@@ -23,6 +23,8 @@ from tests.conftest import write_session
 from tests.core import spec_examples as ex
 
 SESSION = "20251112_181502-Teasing"
+#: The session's key: the fixture's database holds this one session, its first stats row.
+KEY = 1
 
 
 def side_files(path: Path) -> list[str]:
@@ -71,11 +73,11 @@ def test_a_read_only_file_is_read_without_side_files_and_writes_name_it(database
         assert [row.session_id for row in store.fetch_rows(ids).values()] == [SESSION]
         store.data_version()
         with pytest.raises(StoreError, match=f"the database file {database} is read-only"):
-            store.update_metadata(SESSION, {"is_favorite": True})
+            store.update_metadata(KEY, {"is_favorite": True})
         assert side_files(database) == []  # SQLite would have made them 0444, failing every later write
         database.chmod(0o644)  # the user fixes it: the next try (the app retries) goes through
-        store.update_metadata(SESSION, {"is_favorite": True})
-        assert store.get_metadata(SESSION).is_favorite  # read back through a new, ordinary reader
+        store.update_metadata(KEY, {"is_favorite": True})
+        assert store.get_metadata(KEY).is_favorite  # read back through a new, ordinary reader
         assert all(os.stat(database.parent / name).st_mode & 0o200 for name in side_files(database))
     finally:
         store.close()
@@ -88,8 +90,8 @@ def test_side_files_left_read_only_get_the_files_mode_back(database):
         side.touch()
         side.chmod(0o444)
     with Store(database) as store:
-        store.update_metadata(SESSION, {"is_test": True})
-        assert store.get_metadata(SESSION).is_test
+        store.update_metadata(KEY, {"is_test": True})
+        assert store.get_metadata(KEY).is_test
     for suffix in db.SIDE_SUFFIXES:
         side = database.with_name(database.name + suffix)
         assert not side.exists() or side.stat().st_mode & 0o777 == database.stat().st_mode & 0o777
@@ -101,7 +103,7 @@ def test_a_read_only_folder_is_named(database):
         with Store(database) as store:
             assert store.list_ids()  # read without creating side files it could not create
             with pytest.raises(StoreError, match=f"the database's folder {database.parent} is read-only"):
-                store.update_metadata(SESSION, {"is_test": True})
+                store.update_metadata(KEY, {"is_test": True})
     finally:
         database.parent.chmod(0o755)
 
@@ -109,10 +111,14 @@ def test_a_read_only_folder_is_named(database):
 def test_query_characters_in_the_path_are_a_file_name_not_a_uri_query(tmp_path):
     folder = tmp_path / "a?b#c"
     folder.mkdir()
+    manifest = ex.example_b()
+    session = write_session(tmp_path / "a?b#c" / "root", SESSION, manifest=manifest,
+                            images=[i["filename"] for i in manifest["images"]])
     with Store(folder / "s.db") as store:
-        store.update_metadata(SESSION, {"is_test": True})
+        store.upsert_stats([stats_to_row(read_session(session, retry_delays=()), str(session.parent))])
+        store.update_metadata(KEY, {"is_test": True})
     with Store(folder / "s.db") as store:
-        assert store.get_metadata(SESSION).is_test
+        assert store.get_metadata(KEY).is_test
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a?b#c"]  # no stray database named "a"
 
 
@@ -122,18 +128,21 @@ import os, sys
 from pathlib import Path
 from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.store import Store
-path = Path(sys.argv[1])
-Store(path).close()
+from sdsessions_tui.core.stats import read_session
+from sdsessions_tui.core.store import stats_to_row
+path, folder = Path(sys.argv[1]), Path(sys.argv[2])
+with Store(path) as store:
+    store.upsert_stats([stats_to_row(read_session(folder, retry_delays=()), str(folder.parent))])
 path.chmod(0o444)
 store = Store(path)
 store.list_ids()
 try:
-    store.update_metadata("x", {"is_test": True})
+    store.update_metadata(1, {"is_test": True})
 except StoreError as error:
     print("refused:", error)
 path.chmod(0o644)
-store.update_metadata("x", {"is_test": True})
-print("saved:", store.get_metadata("x").is_test)
+store.update_metadata(1, {"is_test": True})
+print("saved:", store.get_metadata(1).is_test)
 store.close()
 path.chmod(0o000)
 try:
@@ -159,7 +168,10 @@ def test_read_only_as_an_unprivileged_user(request):
     probe = subprocess.run([*command, "-c", "import sdsessions_tui.core.store"], env=env, capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"user {UNPRIVILEGED} cannot run this interpreter or import the package here")
-    result = subprocess.run([*command, "-c", SCENARIO, str(folder / "s.db")], env=env, capture_output=True,
+    manifest = ex.example_b()
+    session = write_session(folder / "root", SESSION, manifest=manifest,
+                            images=[i["filename"] for i in manifest["images"]])
+    result = subprocess.run([*command, "-c", SCENARIO, str(folder / "s.db"), str(session)], env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert f"refused: cannot write the database: the database file {folder / 's.db'} is read-only" in result.stdout
