@@ -243,7 +243,7 @@ def test_torn_manifest_is_reread_until_whole(make_session):
 
     manifest = ex.example_b()
     folder = make_session("20251112_181502-x", manifest=json.dumps(manifest).encode()[:50],
-                          images=filenames(manifest))
+                          images=filenames(manifest), mtime=None)  # written just now: being written
     fixer = threading.Timer(0.05, lambda: (folder / "manifest.json").write_text(json.dumps(manifest)))
     fixer.start()
     stats = read_session(folder, retry_delays=(0.2, 0.2, 0.2))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 #: Bump when a change to the readers (:mod:`.stats`) changes what is computed: cached rows are recomputed.
-STATS_VERSION = 1
+STATS_VERSION = 2
 
 
 @dataclass(slots=True)

@@ -11,7 +11,10 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,7 @@ from .files import (
     sort_by_index,
     unsafe_filename_reason,
 )
-from .jsonread import DEFAULT_RETRY_DELAYS, read_json_object
+from .jsonread import DEFAULT_RETRY_DELAYS, JsonRead, read_json_object
 from .legacy_v0 import CONFIG_FILE, METADATA_FILE, extract_v0, parse_session_config
 from .names import parse_folder_name
 from .session_stats import SessionStats
@@ -88,11 +91,9 @@ def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...])
         stats.stats_error = listing.error
         return stats
 
-    extracted, stats.manifest_file, stats.stats_error = _read_metadata(folder.path, listing, retry_delays)
-    if stats.manifest_file is not None:
-        info = listing.info(stats.manifest_file)
-        if info is not None:
-            stats.manifest_mtime, stats.manifest_size = info.mtime, info.size
+    metadata = _read_metadata(folder.path, listing, retry_delays)
+    extracted, stats.manifest_file, stats.stats_error = metadata.extracted, metadata.file, metadata.error
+    stats.manifest_mtime, stats.manifest_size = metadata.mtime, metadata.size
     if extracted is not None:
         _copy_extracted(stats, extracted)
         stats.fingerprint = _fingerprint(extracted)
@@ -125,33 +126,50 @@ def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...])
     return stats
 
 
-def _read_metadata(
-    path: Path, listing: FolderListing, retry_delays: tuple[float, ...]
-) -> tuple[Extracted | None, str | None, str | None]:
-    """Pick the metadata file by the spec's precedence (§15) and extract it.
+@dataclass(frozen=True, slots=True)
+class _Metadata:
+    """What the session's metadata file gave: its content (None when unreadable), the file, why it
+    could not be read, and the file's time and size as read.
 
-    Returns what was extracted (None when nothing is readable), the file that
-    was read, and why it could not be read.
+    A failure keeps the time and size only when it lasts until the file changes (a broken file
+    nobody is writing): refresh then skips the file while it is unchanged.  Other failures (a
+    permission, a file being written) have none, so the next refresh reads the file again.
     """
+
+    extracted: Extracted | None = None
+    file: str | None = None
+    error: str | None = None
+    mtime: float | None = None
+    size: int | None = None
+
+
+def _from_json(read: JsonRead, name: str, extract: Callable[[dict[str, Any]], Extracted]) -> _Metadata:
+    if read.data is not None:
+        return _Metadata(extract(read.data), name, None, read.mtime, read.size)
+    if read.lasting:
+        return _Metadata(None, name, read.error, read.mtime, read.size)
+    return _Metadata(None, name, read.error)
+
+
+def _read_metadata(path: Path, listing: FolderListing, retry_delays: tuple[float, ...]) -> _Metadata:
+    """Pick the metadata file by the spec's precedence (§15) and extract it."""
     if listing.exists(MANIFEST_V2):
-        read = read_json_object(path / MANIFEST_V2, retry_delays)
-        return (extract_v2(read.data) if read.data is not None else None), MANIFEST_V2, read.error
+        return _from_json(read_json_object(path / MANIFEST_V2, retry_delays), MANIFEST_V2, extract_v2)
     phase2 = _phase2_manifest(path.name, listing)
     if phase2:
-        read = read_json_object(path / phase2, retry_delays)
-        return (extract_phase2(read.data) if read.data is not None else None), phase2, read.error
+        return _from_json(read_json_object(path / phase2, retry_delays), phase2, extract_phase2)
     if listing.exists(METADATA_FILE):
-        read = read_json_object(path / METADATA_FILE, retry_delays)
         config = _read_config(path / CONFIG_FILE) if listing.exists(CONFIG_FILE) else None
-        if read.data is None:
-            return None, METADATA_FILE, read.error
-        return extract_v0(read.data, config), METADATA_FILE, None
+        return _from_json(read_json_object(path / METADATA_FILE, retry_delays), METADATA_FILE,
+                          partial(extract_v0, config=config))
     if listing.exists(CONFIG_FILE):
         config = _read_config(path / CONFIG_FILE)
         if config is None:
-            return None, CONFIG_FILE, f"cannot read {CONFIG_FILE}"
-        return extract_v0(None, config), CONFIG_FILE, None
-    return None, None, None
+            return _Metadata(None, CONFIG_FILE, f"cannot read {CONFIG_FILE}")
+        info = listing.info(CONFIG_FILE)
+        return _Metadata(extract_v0(None, config), CONFIG_FILE, None, info.mtime if info else None,
+                         info.size if info else None)
+    return _Metadata()
 
 
 def _phase2_manifest(folder_name: str, listing: FolderListing) -> str | None:
