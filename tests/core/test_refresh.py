@@ -213,3 +213,16 @@ def test_failures_that_may_pass_unseen_are_reread(store, tmp_path, case, monkeyp
     assert first.unreadable
     assert refresh(store, [root]).updated == 1
     assert (folder / "manifest.json").exists()
+
+
+def test_one_session_with_a_value_sqlite_cannot_store_does_not_stop_the_batch(store, tree):
+    """Issue 14 #1: ``--refresh-all`` (and the watcher, the app's refresh) died with an OverflowError."""
+    manifest = ex.example_b()
+    manifest["snapshot"]["generation_params"]["base_seed"] = 2**70
+    write_session(tree, "20251112_190000-huge_seed", manifest=manifest, images=images(manifest))
+    summary = refresh(store, [tree])
+    assert summary.new == 6
+    row = by_name(store)["20251112_190000-huge_seed"]
+    stats, _ = store.get_session(row.id)
+    assert stats.seed_base is None and stats.status == "completed"
+    assert stats.warnings == ["seed_base: a number too large for the database was dropped"]

@@ -413,3 +413,57 @@ def test_data_version_moves_when_another_connection_commits(store, sample):
     with Store(store.path) as other:
         other.update_metadata("20251114_093010-hair_test", {"is_test": True})
     assert store.data_version() != before
+
+
+def test_values_sqlite_cannot_store_are_dropped_with_a_warning(store, tmp_path):
+    """Issue 14 #1: an integer outside 64 bits in a manifest aborted the whole batch (OverflowError)."""
+    bad = ex.example_c()
+    params = bad["snapshot"]["generation_params"]
+    params.update(base_seed=2**70, num_images=10**30, seed_list=[1000, 2**64, 1002])
+    # A NaN makes the reader parse with the standard library, which keeps big integers (orjson gives floats).
+    bad["snapshot"]["api_params"].update(steps=2**65, hr_scale=10**40, denoising_strength=float("nan"))
+    bad["snapshot"]["variations"]["HairColor"]["count"] = 2**80
+    ids = add_sessions(store, tmp_path / "root", ("20251114_093010-huge", bad), ("20251112_181502-ok", ex.example_b()))
+    assert set(ids) == {"20251114_093010-huge", "20251112_181502-ok"}
+    stats, _ = store.get_session(ids["20251114_093010-huge"])
+    assert stats.stats_error is None
+    assert (stats.seed_base, stats.images_expected, stats.steps) == (None, None, None)
+    assert stats.seed_list == [1000, None, 1002]
+    assert stats.api_params["hr_scale"] is None and stats.api_params["denoising_strength"] is None
+    assert stats.placeholders["HairColor"]["count"] is None
+    assert any(w.startswith("seed_base: a number too large for the database was dropped") for w in stats.warnings)
+    assert any(w.startswith("api_params: a number too large") for w in stats.warnings)
+
+
+def test_a_row_the_database_refuses_costs_only_that_session(store, tmp_path):
+    """The last resort: a row refused anyway (here built by hand) is replaced by one saying why; the
+    other rows of the executemany batch are stored."""
+    rows = []
+    for name in ("20251112_181502-a", "20251112_181503-b", "20251112_181504-c"):
+        folder = write_session(tmp_path / "root", name, manifest=ex.example_b(), images=["Teasing_0000.png"])
+        rows.append(stats_to_row(read_session(folder, retry_delays=()), str(tmp_path / "root")))
+    rows[1]["seed_base"] = 2**70  # OverflowError when bound
+    rows[2]["status"] = None  # NOT NULL
+    store.upsert_stats(rows)
+    stored = store.known_paths([row["session_path"] for row in rows])
+    assert len(stored) == 3
+    errors = [stored[row["session_path"]].stats_error for row in rows]
+    assert errors[0] is None
+    assert errors[1].startswith("stats could not be stored: OverflowError")
+    assert errors[2].startswith("stats could not be stored: IntegrityError")
+    assert store.get_session(stored[rows[2]["session_path"]].id)[0].display_name == "c"
+
+
+def test_only_refused_values_fall_back_to_row_by_row():
+    """A locked, full or corrupt database must stay an error (reported, retried), never be taken for a
+    row refused for its values and replaced by a "could not be stored" row."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    refused = store_module._refused_data
+    assert refused(OverflowError("Python int too large to convert to SQLite INTEGER"))
+    assert refused(IntegrityError("INSERT", (), sqlite3.IntegrityError("NOT NULL constraint failed")))
+    assert refused(sqlite3.ProgrammingError("Error binding parameter 3: type 'list' is not supported"))
+    assert not refused(OperationalError("INSERT", (), sqlite3.OperationalError("database is locked")))
+    assert not refused(sqlite3.OperationalError("database or disk is full"))
+    assert not refused(sqlite3.DatabaseError("database disk image is malformed"))
+    assert not refused(sqlite3.ProgrammingError("Cannot operate on a closed database."))
