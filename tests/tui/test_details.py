@@ -440,9 +440,9 @@ async def test_holding_down_decodes_only_the_last_image(tmp_path: Path, halfcell
     calls: list[Path] = []
     real = details.get_thumbnail
 
-    def counting(image: Path, cache_dir: Path, size: int = 256) -> Path | None:
+    def counting(image: Path, cache_dir: Path, size: int = 256, **kwargs: Any) -> Path | None:
         calls.append(image)
-        return real(image, cache_dir, size)
+        return real(image, cache_dir, size, **kwargs)
 
     monkeypatch.setattr(details, "get_thumbnail", counting)
     app = DetailsApp(tmp_path / "cache")
@@ -473,6 +473,22 @@ async def test_unreadable_image_shows_no_image(tmp_path: Path, halfcell: None) -
         await pilot.pause()
         assert "no image" in "".join(lines_of(panel.thumbnail.query_one("#thumbnail-message")))
         assert not panel.thumbnail.image_widget.display
+
+
+async def test_an_image_linking_outside_the_root_is_not_shown(tmp_path: Path, halfcell: None) -> None:
+    """Issue 14 #14: the image became a link to a file outside the root after the refresh listed it."""
+    folder = session_folder(tmp_path, "20251114_093010-link")
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(png_bytes())
+    (folder / "portrait_001.png").unlink()
+    (folder / "portrait_001.png").symlink_to(outside)
+    app = DetailsApp(tmp_path / "cache")
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(DetailsPanel)
+        panel.show(make_stats(folder, image_files=["portrait_001.png"]), None)
+        await wait_for(pilot, lambda: panel.thumbnail.state != "loading")
+        await app.workers.wait_for_complete()
+        assert panel.thumbnail.state == "missing" and not (tmp_path / "cache").exists()
 
 
 async def test_unavailable_session_does_not_look_for_its_image(tmp_path: Path, halfcell: None) -> None:

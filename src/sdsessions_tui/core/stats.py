@@ -69,7 +69,8 @@ def read_session(
 
 
 def _folder_for(path: Path) -> SessionFolder:
-    return SessionFolder(path, path.parent, parse_folder_name(path.name), path.parent.name == DRYRUN_DIR)
+    dry_run = path.parent.name == DRYRUN_DIR
+    return SessionFolder(path, path.parent.parent if dry_run else path.parent, parse_folder_name(path.name), dry_run)
 
 
 def _base_stats(folder: SessionFolder) -> SessionStats:
@@ -85,8 +86,9 @@ def _base_stats(folder: SessionFolder) -> SessionStats:
 
 def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...]) -> SessionStats:
     stats = _base_stats(folder)
-    listing = list_folder(folder.path)
+    listing = list_folder(folder.path, folder.root)
     stats.folder_mtime = listing.mtime
+    stats.warnings += listing.warnings
     if listing.error:
         stats.stats_error = listing.error
         return stats

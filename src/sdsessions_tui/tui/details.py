@@ -234,6 +234,7 @@ class Thumbnail(Widget):
         self.state = "empty"
         self.source: Path | None = None
         """The image asked for last."""
+        self._root: Path | None = None
         self.cached_path: Path | None = None
         """The cached thumbnail shown now, or None."""
         self._image_class = image_widget_class()
@@ -257,13 +258,15 @@ class Thumbnail(Widget):
         """The textual-image widget (None with the ``"none"`` protocol)."""
         return self._image
 
-    def request(self, image: Path | None) -> None:
-        """Show ``image`` (an original session image) soon; None shows "no image" now."""
+    def request(self, image: Path | None, root: Path | None = None) -> None:
+        """Show ``image`` (an original session image, found under the sessions ``root``) soon; None
+        shows "no image" now.  An image linking outside ``root`` is never opened."""
         if self.state == "off":
             return
         if image is not None and image == self.source and self.state in ("loading", "shown"):
             return  # same image (e.g. the session was refreshed): nothing to redo; "missing" is retried
         self.source = image
+        self._root = root
         self._token += 1
         if self._timer is not None:
             self._timer.stop()  # Timer.reset() would not restart the countdown
@@ -278,16 +281,17 @@ class Thumbnail(Widget):
         self._timer = None
         if token != self._token:
             return
-        self.run_worker(partial(self._load, token, image, self.cache_dir, self.thumbnail_size), name="thumbnail",
-                        group="thumbnail", exclusive=True, thread=True, exit_on_error=False)
+        self.run_worker(partial(self._load, token, image, self.cache_dir, self.thumbnail_size, self._root),
+                        name="thumbnail", group="thumbnail", exclusive=True, thread=True, exit_on_error=False)
 
     @staticmethod
-    def _load(token: int, image: Path, cache_dir: Path, size: int) -> tuple[int, Path | None, Any]:
+    def _load(token: int, image: Path, cache_dir: Path, size: int,
+              root: Path | None = None) -> tuple[int, Path | None, Any]:
         """Thread: the cached thumbnail of ``image`` (made if needed), decoded."""
         from PIL import Image as PILImage  # here: Pillow is not needed for the first paint
 
         try:
-            path = get_thumbnail(image, cache_dir, size)
+            path = get_thumbnail(image, cache_dir, size, root=root)
             if path is None:
                 return token, None, None
             with PILImage.open(path) as picture:
@@ -442,9 +446,10 @@ class DetailsPanel(VerticalScroll, can_focus=True):
         self._show_metadata_section()
         self._texts.update(Group(*text_sections(stats)))
         image = None
+        folder = Path(stats.session_path)
         if stats.image_files and not self.unavailable:
-            image = Path(stats.session_path) / stats.image_files[0]
-        self._thumbnail.request(image)
+            image = folder / stats.image_files[0]
+        self._thumbnail.request(image, folder.parent.parent if stats.is_dry_run else folder.parent)
 
 
 # --------------------------------------------------------------------------- renderables
