@@ -121,6 +121,12 @@ def test_statuses():
 
 # --- model: / sampler: / tag: --------------------------------------------------------------------------------
 
+def test_schedulers():
+    assert f('scheduler:Karras -scheduler:exponential sampler:"DPM++ 2M Karras"') == SessionFilter(
+        schedulers=("karras",), exclude_schedulers=("exponential",), samplers=("dpm++ 2m karras",))
+    assert format_filter(f("scheduler:karras -scheduler:sgm")) == "scheduler:karras -scheduler:sgm"
+
+
 def test_models_and_samplers():
     assert f('model:flux model:"Pony Diffusion" -model:sdxl sampler:euler -sampler:DPM') == SessionFilter(
         models=("flux", "pony diffusion"), exclude_models=("sdxl",), samplers=("euler",), exclude_samplers=("dpm",))
@@ -287,8 +293,8 @@ def test_no_sort_term_and_last_sort_wins():
     ('cat model:"pony', ["unclosed quote at column 11"], 10),
     ('"abc', ["unclosed quote at column 1"], 0),
     ('"abc\\"', ["unclosed quote at column 1"], 0),
-    ("x foo:bar", ['unknown filter "foo:" — known: is, show, rating, status, model, sampler, tag, anytag, date,',
-                   "steps, cfg, completion, images, width, height, size, sort", "quote the word"], 2),
+    ("x foo:bar", ['unknown filter "foo:" — known: is, show, rating, status, model, sampler, scheduler, tag, anytag,',
+                   "date, steps, cfg, completion, images, width, height, size, sort", "quote the word"], 2),
     ("stauts:running", ['unknown filter "stauts:" (did you mean status:?)'], 0),
     ("-steps:20", ['"-steps:" can\'t be negated'], 0),
     ("-sort:date", ['"-sort:" can\'t be negated'], 0),
@@ -410,6 +416,7 @@ _GROUPS = [
     _excluding("statuses", "exclude_statuses", st.lists(st.sampled_from(STATUSES), max_size=3, unique=True)),
     _excluding("models", "exclude_models", _values(_normal)),
     _excluding("samplers", "exclude_samplers", _values(_normal)),
+    _excluding("schedulers", "exclude_schedulers", _values(_normal)),
     _excluding("text", "exclude_text", _values(str.strip)),
     _tags, _dates,
     *(lambda draw, name=name: {name: draw(_ranges(False))} for name in ("completion", "cfg")),

@@ -250,7 +250,7 @@ def test_distinct_values_and_recently_liked(store, sample):
     assert store.distinct_values("tag") == [("keep", 2), ("wip", 1)]
     models = dict(store.distinct_values("model"))
     assert models["animagineXL40_v4Opt.safetensors [6327eca98b]"] == 1
-    assert store.distinct_values("sampler") == [("Euler a", 4)]
+    assert store.distinct_values("sampler") == [("Euler a", 2), ("Euler a Karras", 2)]  # the full names
     assert set(store.recently_liked()) == {sample["20251114_093010-hair_test"], sample["20251117_111757-donmain"]}
     with pytest.raises(ValueError):
         store.distinct_values("prompt")
@@ -467,3 +467,36 @@ def test_only_refused_values_fall_back_to_row_by_row():
     assert not refused(sqlite3.OperationalError("database or disk is full"))
     assert not refused(sqlite3.DatabaseError("database disk image is malformed"))
     assert not refused(sqlite3.ProgrammingError("Cannot operate on a closed database."))
+
+
+def test_sampler_matches_the_full_name_and_scheduler_the_schedule_type(store, tmp_path):
+    """Issue 19 #5: ``sampler:karras`` found 1 of 6 Karras sessions (the schedule type is ``scheduler``, or
+    in older eras the end of the sampler name)."""
+    spellings = {  # session → (api sampler, api scheduler)
+        "a": ("DPM++ 2M", "Karras"), "b": ("DPM++ 2M Karras", None), "c": ("Euler a", "Karras"),
+        "d": ("DPM++ SDE Karras", "automatic"), "e": ("DPM++ 2M Karras", "Karras"), "f": (None, "karras"),
+        "g": ("Euler a", None), "h": ("DPM++ 2M", "Exponential"), "i": ("DPM++ 2M SDE Exponential", None),
+        "j": ("Euler", "automatic"), "k": (None, None),
+    }
+    sessions = []
+    for index, (name, (sampler, scheduler)) in enumerate(spellings.items()):
+        manifest = ex.example_c()
+        api = manifest["snapshot"]["api_params"]
+        api.pop("sampler")
+        api.update({key: value for key, value in (("sampler", sampler), ("scheduler", scheduler)) if value})
+        sessions.append((f"20251114_0930{index:02d}-{name}", manifest))
+    add_sessions(store, tmp_path / "root", *sessions)
+    short = lambda **kwargs: [n.rsplit("-", 1)[1] for n in filtered(store, **kwargs)]  # noqa: E731
+    assert short(samplers=("karras",)) == ["a", "b", "c", "d", "e"]  # f: the sampler is not known
+    assert short(schedulers=("karras",)) == ["a", "b", "c", "d", "e", "f"]
+    assert short(samplers=("dpm++ 2m karras",)) == ["a", "b", "e"]
+    assert short(samplers=("euler a",)) == ["c", "g"]
+    assert short(schedulers=("exponential",)) == ["h", "i"]
+    assert short(schedulers=("euler",)) == []  # the sampler part of the name is no schedule type
+    assert short(exclude_schedulers=("karras",)) == ["g", "h", "i", "j", "k"]
+    assert short(exclude_samplers=("dpm",)) == ["c", "f", "g", "j", "k"]
+    names = {n.rsplit("-", 1)[1]: store.fetch_rows([i])[i].sampler_name for n, i in
+             add_sessions(store, tmp_path / "root").items()}
+    assert names == {"a": "DPM++ 2M Karras", "b": "DPM++ 2M Karras", "c": "Euler a Karras", "d": "DPM++ SDE Karras",
+                     "e": "DPM++ 2M Karras", "f": None, "g": "Euler a", "h": "DPM++ 2M Exponential",
+                     "i": "DPM++ 2M SDE Exponential", "j": "Euler", "k": None}

@@ -200,6 +200,27 @@ async def test_every_section_shows_its_values(tmp_path: Path, no_images: None) -
         assert order == sorted(order)
 
 
+async def test_derived_fields_say_where_they_came_from(tmp_path: Path, no_images: None) -> None:
+    """Issue 19 #4: fields older eras do not record are filled from the images' generation text or the plan."""
+    sources = {"sd_model": "image text", "sampler_name": "image text", "cfg_scale": "image text",
+               "generation_mode": "plan", "total_combinations": "plan", "resolved_prompt": "plan"}
+    app = DetailsApp(tmp_path / "cache")
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(DetailsPanel)
+        text = await shown(pilot, panel, make_stats(api_params={"_sources": sources}), METADATA)
+        assert "[6327eca98b]  from the images' generation text" in line_with(text, "Model")
+        assert "DPM++ 2M  from the images' generation text" in line_with(text, "Sampler")
+        assert "6.5  from the images' generation text" in line_with(text, "CFG")
+        assert "combinatorial  inferred from the plan" in line_with(text, "Mode")
+        assert "12  inferred from the plan" in line_with(text, "Combinations")
+        assert "from" not in line_with(text, "Steps") and "from" not in line_with(text, "Seed mode")
+        assert "Prompt  the template, rebuilt from the planned prompts" in text
+        text = await shown(pilot, panel, make_stats(api_params={"_sources": {"resolved_prompt": "first image"}}))
+        assert "Prompt  the first image's prompt (the template is not recorded)" in text
+        text = await shown(pilot, panel, make_stats(api_params={"_sources": ["odd"], "enable_hr": False}))
+        assert "from the" not in text
+
+
 async def test_seed_sweep_lists_the_seeds(tmp_path: Path, no_images: None) -> None:
     app = DetailsApp(tmp_path / "cache")
     async with app.run_test(size=SIZE) as pilot:

@@ -49,7 +49,12 @@ class SessionFilter:
     """Any of these substrings of the model name."""
     exclude_models: tuple[str, ...] = ()
     samplers: tuple[str, ...] = ()
+    """Any of these substrings of the sampler's full name: the sampler and its schedule type
+    ("DPM++ 2M" with "Karras" reads "DPM++ 2M Karras", the name older eras recorded)."""
     exclude_samplers: tuple[str, ...] = ()
+    schedulers: tuple[str, ...] = ()
+    """Any of these substrings of the schedule type, or of the one an older sampler name ends with."""
+    exclude_schedulers: tuple[str, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
     """Creation date range, both ends inclusive."""

@@ -15,6 +15,7 @@ quotes, `\"` is a quote and `\\` a backslash). A leading `-` negates a term. Key
 | `rating:like`, `rating:dislike`, `rating:none` (`unrated`) | rated so; a list means any of them: `rating:like,none`; `-rating:…` excludes |
 | `status:aborted`, `status:running,stale` | with any of these statuses: running, completed, completed_with_failures (`failures`, `partial`), aborted, stale, incomplete, unknown; `-status:…` excludes |
 | `model:flux`, `sampler:euler` | whose model / sampler contains this, any case; repeated terms mean any of them; `-model:sdxl` excludes |
+| `scheduler:karras`, `sampler:"dpm++ 2m karras"` | whose schedule type contains this (also when an older sampler name holds it: "DPM++ 2M Karras"); `sampler:` matches the sampler with its schedule type, as users name it |
 | `tag:keep`, `tag:a,b` (= `anytag:a,b`), `-tag:nsfw` | with the tag / with any of the tags / without the tag(s); any case |
 | `steps:` `cfg:` `completion:` (`done:`) `images:` (`imgs:`) `width:` `height:` | in a range: `20`, `20-30`, `20..30`, `20..`, `..30`, `>20`, `>=20`, `<30`, `<=30`. Completion is a percentage (`done:<95%`). On cfg and completion, `>` and `<` include the bound |
 | `size:832x1216`, `size:832x`, `size:x1216` | with exactly this width and/or height |
@@ -248,6 +249,7 @@ _COLLECTIONS = {
     "status": _Collection("status", "statuses", "exclude_statuses", _STATUS_NAMES, lists=True, joined=True),
     "model": _Collection("model", "models", "exclude_models"),
     "sampler": _Collection("sampler", "samplers", "exclude_samplers"),
+    "scheduler": _Collection("scheduler", "schedulers", "exclude_schedulers"),
     "tag": _Collection("tag", "tags_all", "tags_none", lists=True, list_field="tags_any"),
     "anytag": _Collection("tag", "tags_any", "tags_none", lists=True, joined=True),
 }

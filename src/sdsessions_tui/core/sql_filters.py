@@ -34,6 +34,11 @@ _SORT_COLUMNS: dict[str, str] = {
     "updated": "m.updated_at",
 }
 _METADATA_SORTS = frozenset({"liked", "rating", "tags", "updated"})
+#: The schedule type: the ``scheduler`` field, else the word an older sampler name ends with
+#: ("DPM++ 2M Karras"); "automatic" leaves the choice to that name too.
+SCHEDULER_SQL = ("(CASE WHEN s.scheduler IS NOT NULL AND s.scheduler NOT LIKE 'automatic' THEN s.scheduler "
+                 "WHEN s.sampler_name LIKE '% karras' THEN 'Karras' "
+                 "WHEN s.sampler_name LIKE '% exponential' THEN 'Exponential' ELSE s.scheduler END)")
 _SHORT_TERM = 3  # the trigram index needs three characters; shorter terms are scanned with LIKE
 #: Search documents whose LIKE matches estimate a short term's share of all sessions.
 LIKE_SAMPLE = 2_000
@@ -172,6 +177,20 @@ def _substrings(where: Where, column: str, terms: tuple[str, ...], *, exclude: b
     where.add(condition, *map(_escape_like, terms))
 
 
+def _schedulers(where: Where, terms: tuple[str, ...], *, exclude: bool) -> None:
+    """The schedule type holds one of the terms.  The stored sampler name holds the schedule type too
+    (the stats keep the sampler's full name, "DPM++ 2M Karras"), and it is in the list index: testing
+    it first spares the row look-up of ``scheduler`` for every session whose name cannot match (a
+    session without a sampler name is looked up)."""
+    if not terms:
+        return
+    test = (f"((s.sampler_name LIKE ? ESCAPE '\\' OR s.sampler_name IS NULL) AND {SCHEDULER_SQL} "
+            f"LIKE ? ESCAPE '\\')")
+    matches = " OR ".join(test for _ in terms)
+    where.add(f"NOT coalesce({matches}, 0)" if exclude else f"({matches})",
+              *(pattern for term in terms for pattern in (_escape_like(term),) * 2))
+
+
 def _ratings(where: Where, values: frozenset[str], *, exclude: bool) -> None:
     """Ratings with "none" for unrated (no metadata row, or a NULL rating)."""
     if not values:
@@ -254,6 +273,8 @@ def filter_where(f: SessionFilter, *, one_row: bool = False) -> Where:
     _substrings(where, "s.sd_model", f.exclude_models, exclude=True)
     _substrings(where, "s.sampler_name", f.samplers, exclude=False)
     _substrings(where, "s.sampler_name", f.exclude_samplers, exclude=True)
+    _schedulers(where, f.schedulers, exclude=False)
+    _schedulers(where, f.exclude_schedulers, exclude=True)
     _dates(where, f)
     _range(where, "s.completion_percentage", f.completion)
     _range(where, "s.images_actual", f.images)

@@ -28,10 +28,11 @@ from .files import (
     sort_by_index,
     unsafe_filename_reason,
 )
+from .infotext import parse_infotext, png_parameters, session_fields
 from .jsonread import DEFAULT_RETRY_DELAYS, JsonRead, read_json_object
 from .legacy_v0 import CONFIG_FILE, METADATA_FILE, extract_v0, parse_session_config
 from .names import parse_folder_name
-from .session_stats import SessionStats
+from .session_stats import FROM_IMAGE_TEXT, SOURCES_KEY, SessionStats
 from .status import completion_percentage, decide_status
 from .sweep import is_seed_sweep
 
@@ -102,6 +103,12 @@ def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...])
 
     done = _done_images(stats, extracted, listing)
     stats.image_files = done
+    sources = dict(extracted.sources) if extracted is not None else {}
+    if not folder.is_dry_run:
+        _fill_from_image_text(stats, listing, sources)
+    stats.sampler_name = full_sampler_name(stats.sampler_name, stats.scheduler)
+    if sources:
+        stats.api_params = {**stats.api_params, SOURCES_KEY: sources}
     stats.images_actual = 0 if folder.is_dry_run else len(done)
     stats.image_files_raw = len(listing.images)
     if folder.is_dry_run:
@@ -192,9 +199,11 @@ def _read_config(path: Path) -> dict[str, Any] | None:
 def _copy_extracted(stats: SessionStats, extracted: Extracted) -> None:
     for name in ("sd_model", "template_version", "generation_mode", "seed_mode", "seed_base",
                  "resolved_prompt", "negative_prompt", "width", "height", "steps", "cfg_scale",
-                 "sampler_name", "scheduler", "api_params", "theme_name", "style", "images_expected",
+                 "sampler_name", "scheduler", "theme_name", "style", "images_expected",
                  "total_combinations", "placeholders", "manifest_generated_at", "duration_seconds"):
         setattr(stats, name, getattr(extracted, name))
+    # The manifest's own parameters; the key for derived fields is ours alone.
+    stats.api_params = {key: value for key, value in extracted.api_params.items() if key != SOURCES_KEY}
     stats.manifest_format = extracted.manifest_format
     stats.manifest_status = extracted.status_raw
     stats.seed_list = list(extracted.seed_list or [])
@@ -232,6 +241,47 @@ def _done_images(stats: SessionStats, extracted: Extracted | None, listing: Fold
         return done
     names = [name for name in listing.images if not is_annotated(name)]
     return sort_by_index(names, extracted.image_prefix if extracted else None)
+
+
+def full_sampler_name(sampler: str | None, scheduler: str | None) -> str | None:
+    """The sampler as users name it: with its schedule type, which manifests keep apart ("DPM++ 2M"
+    and "Karras" read "DPM++ 2M Karras", the name older eras recorded).  "automatic" (the sampler's
+    own default) is no part of the name, nor a schedule type the name already ends with."""
+    if sampler is None or scheduler is None or scheduler.strip().lower() in ("", "automatic"):
+        return sampler
+    if sampler.lower().endswith(" " + scheduler.strip().lower()):
+        return sampler
+    return f"{sampler} {scheduler.strip()}"
+
+
+#: Missing any of these, a session's images are asked (their generation text records them).
+_IMAGE_TEXT_TRIGGERS = ("sd_model", "sampler_name", "steps", "cfg_scale", "width", "height", "resolved_prompt")
+
+
+def _fill_from_image_text(stats: SessionStats, listing: FolderListing, sources: dict[str, str]) -> None:
+    """Fill the session fields its metadata lacks (the mid-October and V0 eras record no model) from
+    the generation text of one image: the first done one, else the last (annotation may have
+    rewritten an image without it).  The schedule type only comes with the sampler, and the
+    negative prompt with the prompt: each pair is one choice.  ``sources`` hears what was filled."""
+    missing = {name for name in _IMAGE_TEXT_TRIGGERS if getattr(stats, name) is None}
+    if stats.sd_model == "unknown":  # the API did not answer the model query (spec §8); the images know
+        missing.add("sd_model")
+    if not missing or not stats.image_files:
+        return
+    if "sampler_name" in missing and stats.scheduler is None:
+        missing.add("scheduler")
+    if "resolved_prompt" in missing and stats.negative_prompt is None:
+        missing.add("negative_prompt")
+    for name in dict.fromkeys((stats.image_files[0], stats.image_files[-1])):
+        text = png_parameters(os.path.join(listing.path, name))
+        if text:
+            break
+    else:
+        return
+    for name, value in session_fields(parse_infotext(text)).items():
+        if name in missing:
+            setattr(stats, name, value)
+            sources[name] = FROM_IMAGE_TEXT
 
 
 def _is_payload(name: str) -> bool:

@@ -44,7 +44,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from ..core.session_stats import SessionStats
+from ..core.session_stats import FROM_FIRST_IMAGE, FROM_IMAGE_TEXT, FROM_PLAN, SOURCES_KEY, SessionStats
 from ..core.status import completion_label, completion_style
 from ..core.store import SessionMetadata
 from ..core.text import clean_text
@@ -508,8 +508,10 @@ def metadata_section(metadata: SessionMetadata | None) -> list[RenderableType]:
 def text_sections(stats: SessionStats) -> list[RenderableType]:
     """The prompts and the warnings, last."""
     parts: list[RenderableType] = []
-    parts += _prompt("Prompt", stats.resolved_prompt)
-    parts += _prompt("Negative prompt", stats.negative_prompt)
+    sources = field_sources(stats)
+    parts += _prompt("Prompt", stats.resolved_prompt, _PROMPT_NOTES.get(sources.get("resolved_prompt", "")))
+    parts += _prompt("Negative prompt", stats.negative_prompt,
+                     _PROMPT_NOTES.get(sources.get("negative_prompt", "")))
     if stats.warnings:
         parts += [_title("Warnings")] + [Text(f"• {_clean(w)}", style="dim") for w in stats.warnings]
     return parts
@@ -517,9 +519,35 @@ def text_sections(stats: SessionStats) -> list[RenderableType]:
 
 Row = tuple[str, "Text | str | None"]
 
+#: What a derived field's value is followed by, by where it came from (``api_params[SOURCES_KEY]``).
+_SOURCE_NOTES: Final = {FROM_IMAGE_TEXT: "from the images' generation text", FROM_PLAN: "inferred from the plan"}
+_PROMPT_NOTES: Final = {FROM_IMAGE_TEXT: "  from the first image's generation text",
+                        FROM_PLAN: "  the template, rebuilt from the planned prompts",
+                        FROM_FIRST_IMAGE: "  the first image's prompt (the template is not recorded)"}
+
+
+def field_sources(stats: SessionStats) -> dict[str, str]:
+    """The fields the session's files do not state, and where they came from (empty for most sessions)."""
+    params = stats.api_params if isinstance(stats.api_params, dict) else {}
+    sources = params.get(SOURCES_KEY)
+    if not isinstance(sources, dict):
+        return {}
+    return {name: where for name, where in sources.items() if isinstance(name, str) and isinstance(where, str)}
+
+
+def _sourced(value: str | None, source: str | None) -> Text | str | None:
+    """``value``, followed by where it came from when the session's files do not state it."""
+    note = _SOURCE_NOTES.get(source or "")
+    if value is None or note is None:
+        return value
+    return Text(_clean(value)).append(f"  {note}", style="dim italic")
+
 
 def _generation_rows(stats: SessionStats, expanded: bool) -> list[Row]:
-    rows: list[Row] = [("Model", stats.sd_model), ("Mode", stats.generation_mode), ("Seed mode", stats.seed_mode),
+    sources = field_sources(stats)
+    rows: list[Row] = [("Model", _sourced(stats.sd_model, sources.get("sd_model"))),
+                       ("Mode", _sourced(stats.generation_mode, sources.get("generation_mode"))),
+                       ("Seed mode", _sourced(stats.seed_mode, sources.get("seed_mode"))),
                        ("Base seed", _number(stats.seed_base))]
     if stats.is_seed_sweep and stats.seed_list:
         seeds = _value_list(stats.seed_list, None if expanded else COLLAPSED_SEEDS)
@@ -527,7 +555,8 @@ def _generation_rows(stats: SessionStats, expanded: bool) -> list[Row]:
     elif stats.seed_min is not None and stats.seed_max is not None:
         seeds_text = str(stats.seed_min) if stats.seed_min == stats.seed_max else f"{stats.seed_min}–{stats.seed_max}"
         rows.append(("Seed range", seeds_text))
-    rows += [("Combinations", _number(stats.total_combinations)), ("Template", stats.template_version),
+    rows += [("Combinations", _sourced(_number(stats.total_combinations), sources.get("total_combinations"))),
+             ("Template", stats.template_version),
              ("Theme", stats.theme_name), ("Style", stats.style)]
     manifest = stats.manifest_format if stats.manifest_format != "none" else None
     if manifest and stats.manifest_file:
@@ -552,9 +581,13 @@ def _image_rows(stats: SessionStats) -> list[Row]:
 
 def _api_rows(stats: SessionStats) -> list[Row]:
     params = stats.api_params if isinstance(stats.api_params, dict) else {}
+    sources = field_sources(stats)
     size = f"{stats.width}×{stats.height}" if stats.width and stats.height else None
-    rows: list[Row] = [("Size", size), ("Steps", _number(stats.steps)), ("CFG", _number(stats.cfg_scale)),
-                       ("Sampler", stats.sampler_name), ("Scheduler", stats.scheduler),
+    rows: list[Row] = [("Size", _sourced(size, sources.get("width"))),
+                       ("Steps", _sourced(_number(stats.steps), sources.get("steps"))),
+                       ("CFG", _sourced(_number(stats.cfg_scale), sources.get("cfg_scale"))),
+                       ("Sampler", _sourced(stats.sampler_name, sources.get("sampler_name"))),
+                       ("Scheduler", _sourced(stats.scheduler, sources.get("scheduler"))),
                        ("Hires", hires_summary(params)), ("ADetailer", adetailer_summary(params))]
     units = controlnet_units(params)
     for index, unit in enumerate(units):
@@ -597,10 +630,10 @@ def _placeholders(stats: SessionStats, expanded: bool) -> list[RenderableType]:
     return [_title(title, hint), grid]
 
 
-def _prompt(title: str, prompt: str | None) -> list[RenderableType]:
+def _prompt(title: str, prompt: str | None, note: str | None = None) -> list[RenderableType]:
     if not prompt:
         return []
-    return [_title(title), Text(clean_text(prompt, keep_newlines=True))]
+    return [_title(title, note or ""), Text(clean_text(prompt, keep_newlines=True))]
 
 
 def _section(title: str, rows: Iterable[Row], *, always: bool = False) -> list[RenderableType]:
