@@ -86,6 +86,7 @@ def test_keys_are_case_insensitive_and_values_lowercased_where_documented():
 @pytest.mark.parametrize(("value", "field"), [
     ("liked", "liked"), ("favorite", "liked"), ("fav", "liked"), ("test", "test"), ("complete", "complete"),
     ("sweep", "sweep"), ("dryrun", "dry_run"), ("dry-run", "dry_run"), ("broken", "stats_error"),
+    ("truncated", "truncated"), ("capped", "truncated"),
 ])
 def test_is_flags_and_negation(value, field):
     assert getattr(f(f"is:{value}"), field) is True
@@ -282,7 +283,7 @@ def test_no_sort_term_and_last_sort_wins():
     ("rating:like,great", ['rating: "great" — use like, dislike or none'], 0),
     ("status:done", ['status: "done" — use running, completed, completed_with_failures, aborted, stale,'
                      " incomplete or unknown"], 0),
-    ("is:cool", ['is: "cool" — use liked, test, complete, sweep, dryrun, unavailable or broken'], 0),
+    ("is:cool", ['is: "cool" — use liked, test, complete, sweep, dryrun, unavailable, broken or truncated'], 0),
     ("show:some", ['show: "some" — use show:all'], 0),
     ("sort:colour", ['sort: "colour" — use one of date, name,', "(prefix - to sort descending)"], 0),
     ("size:832", ['size: "832" is not a size (try 832x1216, 832x, x1216)'], 0),
@@ -411,7 +412,7 @@ def _tags(draw) -> dict:
 # Each group fills some SessionFilter fields; a drawn filter sets a few groups, which keeps generation fast.
 _GROUPS = [
     *(lambda draw, name=name: {name: draw(flags)}
-      for name in ("liked", "test", "complete", "sweep", "dry_run", "unavailable", "stats_error")),
+      for name in ("liked", "test", "complete", "sweep", "dry_run", "unavailable", "stats_error", "truncated")),
     _excluding("ratings", "exclude_ratings", st.lists(st.sampled_from(["like", "dislike", "none"]), unique=True)),
     _excluding("statuses", "exclude_statuses", st.lists(st.sampled_from(STATUSES), max_size=3, unique=True)),
     _excluding("models", "exclude_models", _values(_normal)),

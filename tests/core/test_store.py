@@ -500,3 +500,28 @@ def test_sampler_matches_the_full_name_and_scheduler_the_schedule_type(store, tm
     assert names == {"a": "DPM++ 2M Karras", "b": "DPM++ 2M Karras", "c": "Euler a Karras", "d": "DPM++ SDE Karras",
                      "e": "DPM++ 2M Karras", "f": None, "g": "Euler a", "h": "DPM++ 2M Exponential",
                      "i": "DPM++ 2M SDE Exponential", "j": "Euler", "k": None}
+
+
+def test_is_truncated_finds_runs_whose_plan_stopped_before_every_combination(store, tmp_path):
+    """Issue 19 #7: planned 120 combinations, capped at 100 images, read "completed 100 %" and nothing else."""
+    def run(mode="combinatorial", total=120, planned=100, seeds=None, variations=True):
+        manifest = ex.example_a()
+        params = manifest["snapshot"]["generation_params"]
+        params.update(mode=mode, total_combinations=total, num_images=planned)
+        if seeds is not None:
+            params["seed_list"] = seeds
+        if not variations:
+            manifest["snapshot"]["variations"] = {}
+        return manifest
+
+    add_sessions(store, tmp_path / "root",
+                 ("20251114_093000-capped", run()),
+                 ("20251114_093001-whole", run(total=100)),
+                 ("20251114_093002-random", run(mode="random")),  # samples by design
+                 ("20251114_093003-sweep_capped", run(total=40, planned=100, seeds=[1, 2, 3])),
+                 ("20251114_093004-sweep_whole", run(total=40, planned=120, seeds=[1, 2, 3])),
+                 ("20251114_093005-seeds_only", run(total=1, planned=1, seeds=[7, 8, 9], variations=False)),
+                 ("20251114_093006-unknown", run(total=None)))
+    short = lambda **kwargs: [n.rsplit("-", 1)[1] for n in filtered(store, **kwargs)]  # noqa: E731
+    assert short(truncated=True) == ["capped", "sweep_capped"]
+    assert short(truncated=False) == ["whole", "random", "sweep_whole", "seeds_only", "unknown"]

@@ -221,6 +221,22 @@ async def test_derived_fields_say_where_they_came_from(tmp_path: Path, no_images
         assert "from the" not in text
 
 
+async def test_combinations_never_generated_are_shown(tmp_path: Path, no_images: None) -> None:
+    """Issue 19 #7: a run capped before every combination read "completed 100 %" and nothing else."""
+    app = DetailsApp(tmp_path / "cache")
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(DetailsPanel)
+        capped = make_stats(total_combinations=120, images_expected=100, images_actual=100)
+        text = await shown(pilot, panel, capped)
+        assert line_with(text, "Never made").split(None, 2)[2] == "20 of 120 combinations: the plan stopped at 100"
+        sweep = make_stats(total_combinations=40, images_expected=100, seed_list=[1, 2, 3], is_seed_sweep=True)
+        assert "20 of 120 combinations × seeds" in line_with(await shown(pilot, panel, sweep), "Never made")
+        for whole in (make_stats(total_combinations=100, images_expected=100),
+                      make_stats(total_combinations=120, images_expected=100, generation_mode="random"),
+                      make_stats(total_combinations="odd", images_expected=100)):
+            assert "Never made" not in await shown(pilot, panel, whole)
+
+
 async def test_seed_sweep_lists_the_seeds(tmp_path: Path, no_images: None) -> None:
     app = DetailsApp(tmp_path / "cache")
     async with app.run_test(size=SIZE) as pilot:

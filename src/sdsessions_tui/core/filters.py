@@ -40,6 +40,8 @@ class SessionFilter:
     """Sessions whose folder is gone: hidden by default (False), only them (True), or both (None)."""
     stats_error: bool | None = None
     """Sessions whose stats could not be computed (``is:broken``)."""
+    truncated: bool | None = None
+    """Combinatorial runs whose plan stopped before every combination (``is:truncated``)."""
     ratings: frozenset[Rating] = frozenset()
     """Any of these ratings ("none" = unrated); empty = any rating."""
     exclude_ratings: frozenset[Rating] = frozenset()

@@ -11,6 +11,7 @@ quotes, `\"` is a quote and `\\` a backslash). A leading `-` negates a term. Key
 | `cat`, `"cat on a mat"`, `-cat` | with (`-`: without) this text in the name, prompts, placeholders, tags or note; any case |
 | `is:liked` (`fav`, `favorite`), `is:test`, `is:complete` | with this flag set; `-is:liked` etc.: without it |
 | `is:sweep`, `is:dryrun` (`dry-run`), `is:broken` | that are a seed sweep / a dry run / whose stats could not be computed; negatable |
+| `is:truncated` (`capped`) | combinatorial runs whose plan stopped before every combination (× seeds in a sweep) was made: a cap on the image count; negatable |
 | `is:unavailable` (`gone`), `-is:unavailable`, `show:all` | whose folder is gone / present (the default) / either |
 | `rating:like`, `rating:dislike`, `rating:none` (`unrated`) | rated so; a list means any of them: `rating:like,none`; `-rating:…` excludes |
 | `status:aborted`, `status:running,stale` | with any of these statuses: running, completed, completed_with_failures (`failures`, `partial`), aborted, stale, incomplete, unknown; `-status:…` excludes |
@@ -209,9 +210,9 @@ def _one_of(names: Any) -> str:
 
 # is: values → SessionFilter flag fields; the first spelling of each field is the canonical one.
 _FLAG_NAMES = {"liked": "liked", "test": "test", "complete": "complete", "sweep": "sweep", "dry_run": "dryrun",
-               "unavailable": "unavailable", "stats_error": "broken"}
+               "unavailable": "unavailable", "stats_error": "broken", "truncated": "truncated"}
 _FLAGS = {name: field for field, name in _FLAG_NAMES.items()} | {
-    "favorite": "liked", "fav": "liked", "dry-run": "dry_run", "gone": "unavailable"}
+    "favorite": "liked", "fav": "liked", "dry-run": "dry_run", "gone": "unavailable", "capped": "truncated"}
 
 
 def _flag_term(b: _Builder, t: _Term) -> None:

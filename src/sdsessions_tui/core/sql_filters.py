@@ -177,6 +177,13 @@ def _substrings(where: Where, column: str, terms: tuple[str, ...], *, exclude: b
     where.add(condition, *map(_escape_like, terms))
 
 
+#: A combinatorial run planned fewer images than its combinations (× seeds in a sweep) make: the
+#: SQL of ``status.combinations_never_generated`` (a seed list that is not JSON counts as none).
+TRUNCATED_SQL = ("(s.generation_mode LIKE 'combinatorial' AND s.placeholders != '{}' AND s.total_combinations * "
+                 "max(1, CASE WHEN json_valid(s.seed_list) THEN json_array_length(s.seed_list) ELSE 0 END) "
+                 "> s.images_expected)")
+
+
 def _schedulers(where: Where, terms: tuple[str, ...], *, exclude: bool) -> None:
     """The schedule type holds one of the terms.  The stored sampler name holds the schedule type too
     (the stats keep the sampler's full name, "DPM++ 2M Karras"), and it is in the list index: testing
@@ -263,6 +270,8 @@ def filter_where(f: SessionFilter, *, one_row: bool = False) -> Where:
     _flag(where, "s.is_dry_run", f.dry_run)
     if f.stats_error is not None:
         where.add("s.stats_error IS NOT NULL" if f.stats_error else "s.stats_error IS NULL")
+    if f.truncated is not None:
+        where.add(TRUNCATED_SQL if f.truncated else f"NOT coalesce({TRUNCATED_SQL}, 0)")
     _ratings(where, f.ratings, exclude=False)
     _ratings(where, f.exclude_ratings, exclude=True)
     if f.statuses:

@@ -45,7 +45,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from ..core.session_stats import FROM_FIRST_IMAGE, FROM_IMAGE_TEXT, FROM_PLAN, SOURCES_KEY, SessionStats
-from ..core.status import completion_label, completion_style
+from ..core.status import combinations_never_generated, completion_label, completion_style
 from ..core.store import SessionMetadata
 from ..core.text import clean_text
 from ..core.thumbnails import DEFAULT_SIZE, default_cache_dir, get_thumbnail
@@ -569,7 +569,8 @@ def _image_rows(stats: SessionStats) -> list[Row]:
     done = Text(str(stats.images_actual))
     if stats.has_extra_images:
         done.append("  more than expected", style="bold yellow")
-    rows: list[Row] = [("Expected", _number(stats.images_expected) or Text("—", style="dim")), ("Done", done),
+    rows: list[Row] = [("Expected", _number(stats.images_expected) or Text("—", style="dim")),
+                       ("Never made", never_generated_text(stats)), ("Done", done),
                        ("Files", str(stats.image_files_raw))]
     if stats.is_dry_run:
         rows.append(("Payloads", str(stats.dry_run_payloads)))
@@ -577,6 +578,24 @@ def _image_rows(stats: SessionStats) -> list[Row]:
              ("First image", format_time(stats.first_image_created_at)),
              ("Last image", format_time(stats.last_image_created_at))]
     return rows
+
+
+def never_generated_text(stats: SessionStats) -> Text | None:
+    """"20 of 120 combinations: the plan stopped at 100" for a combinatorial run capped before every
+    combination; None otherwise (a completion of 100 % says nothing of them)."""
+    seeds = len(stats.seed_list) if isinstance(stats.seed_list, list) else 0
+    placeholders = bool(stats.placeholders) if isinstance(stats.placeholders, dict) else False
+    planned = stats.images_expected
+    try:
+        missing = combinations_never_generated(stats.generation_mode, placeholders, stats.total_combinations, seeds,
+                                               planned)
+    except TypeError:  # odd stored values
+        return None
+    if missing is None or planned is None:
+        return None
+    what = "combinations × seeds" if seeds > 1 else "combinations"
+    return Text(f"{missing} of {missing + planned} {what}", style="bold yellow").append(
+        f": the plan stopped at {planned}", style="yellow")
 
 
 def _api_rows(stats: SessionStats) -> list[Row]:
