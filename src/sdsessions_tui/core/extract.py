@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice, permutations, product
+from itertools import islice, pairwise, permutations, product
 from typing import Any
 
 from .coerce import as_datetime, as_dict, as_float, as_int, as_list, as_str, value_text
@@ -214,7 +214,7 @@ def _seed_mode(seeds: list[int | None]) -> str | None:
         return None
     if all(seed == seeds[0] for seed in seeds):
         return "fixed"
-    if all(b == a + 1 for a, b in zip(seeds, seeds[1:])):  # type: ignore[operator]
+    if all(b == a + 1 for a, b in pairwise(seeds)):  # type: ignore[operator]
         return "progressive"
     return None
 
@@ -259,7 +259,7 @@ def _template_of(prompt: str | None, values: dict[str, Any]) -> str | None:
             return None  # absent, or where would it go?
         spans.append((start, start + len(value), name))
     spans.sort()
-    if any(end > next_start for (_, end, _), (next_start, _, _) in zip(spans, spans[1:])):
+    if any(end > next_start for (_, end, _), (next_start, _, _) in pairwise(spans)):
         return None
     parts, last = [], 0
     for start, end, name in spans:
