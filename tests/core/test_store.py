@@ -525,3 +525,18 @@ def test_is_truncated_finds_runs_whose_plan_stopped_before_every_combination(sto
     short = lambda **kwargs: [n.rsplit("-", 1)[1] for n in filtered(store, **kwargs)]  # noqa: E731
     assert short(truncated=True) == ["capped", "sweep_capped"]
     assert short(truncated=False) == ["whole", "random", "sweep_whole", "seeds_only", "unknown"]
+
+
+def test_several_scheduler_terms_combine_with_the_rest(store, tmp_path):
+    manifests = []
+    for index, (sampler, scheduler, steps) in enumerate([("Euler a", "Karras", 20), ("Euler a", "Simple", 30),
+                                                         ("DDIM", None, 20), ("Euler a", "Beta", 20)]):
+        manifest = ex.example_c()
+        manifest["snapshot"]["api_params"].update(sampler=sampler, steps=steps)
+        if scheduler:
+            manifest["snapshot"]["api_params"]["scheduler"] = scheduler
+        manifests.append((f"20251114_0930{index:02d}-s{index}", manifest))
+    add_sessions(store, tmp_path / "root", *manifests)
+    short = lambda **kwargs: [n.rsplit("-", 1)[1] for n in filtered(store, **kwargs)]  # noqa: E731
+    assert short(schedulers=("karras", "simple"), steps=Range(20, 20)) == ["s0"]
+    assert short(exclude_schedulers=("karras", "simple")) == ["s2", "s3"]
