@@ -201,3 +201,18 @@ def test_object_values_in_the_plan(tmp_path: Path) -> None:
     assert (stats.generation_mode, stats.total_combinations) == ("combinatorial", 4)
     assert stats.placeholders["Outfit"]["values"] == ["red dress <lora:dress:0.7>", "armor <lora:armor:0.6>"]
     assert stats.api_params[SOURCES_KEY]["resolved_prompt"] == FROM_FIRST_IMAGE  # object values: no template
+
+
+def test_an_unknown_checkpoint_is_replaced_by_the_images_model(tmp_path: Path) -> None:
+    """The CLI writes "unknown" when the model query failed (spec §8); images made anyway name it."""
+    from tests.core import spec_examples as ex
+
+    manifest = ex.example_b()
+    manifest["snapshot"]["runtime_info"]["sd_model_checkpoint"] = "unknown"
+    folder = write_session(tmp_path, "20251112_181502-x", manifest=manifest)
+    for image in manifest["images"]:
+        (folder / image["filename"]).write_bytes(png_with(TEXT))
+    stats = read_session(folder, retry_delays=())
+    assert stats.sd_model == "hassakuXLIllustrious_v13 [1a2b3c4d5e]"
+    assert stats.sampler_name == "Euler a Karras"  # the manifest's own, with its scheduler
+    assert stats.api_params[SOURCES_KEY] == {"sd_model": FROM_IMAGE_TEXT}
