@@ -104,6 +104,8 @@ def build(path: Path, sessions: int) -> Store:
 CASES: list[tuple[str, SessionFilter, SessionSort]] = [
     ("no filter (date desc)", SessionFilter(), SessionSort()),
     ("model substring 'pony'", SessionFilter(models=("pony",)), SessionSort()),
+    ("sampler 'karras' (with the scheduler)", SessionFilter(samplers=("karras",)), SessionSort()),
+    ("scheduler 'karras'", SessionFilter(schedulers=("karras",)), SessionSort()),
     ("status in {aborted}", SessionFilter(statuses=frozenset({"aborted"})), SessionSort()),
     ("steps 20-30 + cfg 5-7", SessionFilter(steps=Range(20, 30), cfg=Range(5, 7)), SessionSort()),
     ("date range one month", SessionFilter(date_from=date(2025, 3, 1), date_to=date(2025, 3, 31)), SessionSort()),

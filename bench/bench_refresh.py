@@ -3,7 +3,10 @@
 Targets (issue text): the full run ≤ 20 s, and ≤ 2× a bare scan+parse of the
 same tree (``os.scandir`` of every session folder + ``orjson.loads`` of its
 manifest.json, no DB); an unchanged re-run ≤ 1.5 s.  Also runs the headless
-CLI end to end once (interpreter start-up and imports included).
+CLI end to end once (interpreter start-up and imports included), and an
+unchanged re-run of a small tree holding 30 manifests that stay broken (torn,
+empty, garbage; written an hour ago): broken files must not cost a pause each
+at every refresh.
 
 The page cache cannot be dropped without root, so every figure is warm-cache:
 the bare scan runs once untimed before it is timed, and again before each
@@ -36,6 +39,9 @@ from sdsessions_tui.core.stats import read_session
 from sdsessions_tui.core.store import Store
 
 FULL_TARGET_S, RATIO_TARGET, UNCHANGED_TARGET_S = 20.0, 2.0, 1.5
+#: The broken-manifest case: this many good sessions and this many broken ones.
+BROKEN_TREE = (1_000, 30)
+_BROKEN_CONTENT = (b'{"snapshot": {"version": "2.0", "timesta', b"", b"\x00\xffPK garbage")
 
 
 def prepare_tree(base: Path, sessions: int, images: int) -> Path:
@@ -72,7 +78,10 @@ def bare_scan(root: Path, stat_files: bool = False) -> int:
                 names = {entry.name: entry.stat() if stat_files else None for entry in entries}
             if "manifest.json" in names:
                 with open(os.path.join(session.path, "manifest.json"), "rb") as handle:
-                    orjson.loads(handle.read())
+                    try:
+                        orjson.loads(handle.read())
+                    except orjson.JSONDecodeError:  # the broken-manifest tree
+                        continue
                 parsed += 1
     return parsed
 
@@ -103,6 +112,37 @@ def timed_refresh(store: Store, root: Path, profile: bool = False) -> tuple[floa
     return seconds, summary
 
 
+def broken_tree(base: Path, good: int, broken: int, images: int) -> Path:
+    """``good`` finished sessions, then ``broken`` whose manifest is torn, empty or garbage, all
+    written an hour ago (a broken manifest that old is not being written: it stays broken)."""
+    root = base / f"tree-broken-{good}+{broken}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    write_tree(root, range(good + broken), images)
+    old = time.time() - 3600
+    for index, folder in enumerate(sorted(root.iterdir())[:broken]):
+        manifest = folder / "manifest.json"
+        manifest.write_bytes(_BROKEN_CONTENT[index % len(_BROKEN_CONTENT)])
+    for folder in root.iterdir():
+        for path in (*folder.iterdir(), folder):
+            os.utime(path, (old, old))
+    return root
+
+
+def timed_broken(base: Path, scratch: Path, images: int) -> tuple[float, float, RefreshSummary]:
+    """First refresh and median unchanged re-run of :func:`broken_tree`, and the last re-run's summary."""
+    good, broken = BROKEN_TREE
+    root = broken_tree(base, good, broken, images)
+    with Store(scratch / "broken.db") as store:
+        first, summary = timed_refresh(store, root)
+        assert len(summary.unreadable) == broken, summary
+        reruns = []
+        for _ in range(3):
+            seconds, summary = timed_refresh(store, root)
+            reruns.append(seconds)
+    return first, median(reruns), summary
+
+
 def timed_cli(root: Path, db: Path) -> tuple[float, dict[str, object]]:
     """Wall seconds of ``sdsessions --refresh-all ROOT --db DB --json`` as a subprocess, and its summary."""
     command = [str(Path(sys.executable).parent / "sdsessions"), "--refresh-all", str(root), "--db", str(db), "--json"]
@@ -119,7 +159,16 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the tree here and reuse it next time")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the full refresh")
+    parser.add_argument("--broken-only", action="store_true", help="run only the broken-manifest case")
     args = parser.parse_args()
+    if args.broken_only:
+        with tempfile.TemporaryDirectory(prefix="sdsessions-bench-") as tmp:
+            good, broken = BROKEN_TREE
+            first, rerun, summary = timed_broken(Path(tmp), Path(tmp), args.images)
+        print(f"bench_refresh --broken-only: {good:,} sessions + {broken} broken manifests (an hour old): first "
+              f"refresh {first:.2f} s, unchanged re-run {rerun:.2f} s (median of 3; last re-run: {summary.updated} "
+              f"updated, {summary.unchanged} unchanged, {len(summary.unreadable)} listed unreadable)")
+        return
     print(f"bench_refresh: {args.sessions:,} V2 sessions × {args.images} images, warm page cache")
     base = args.keep or Path(tempfile.mkdtemp(prefix="sdsessions-bench-"))
     scratch = Path(tempfile.mkdtemp(prefix="sdsessions-bench-db-"))
@@ -158,6 +207,12 @@ def main() -> None:
         print(f"  (4) CLI end to end (sdsessions --refresh-all --json, fresh DB, subprocess): {cli:.2f} s "
               f"(refresh itself reported {report['seconds']} s); {verdict(cli, FULL_TARGET_S)}")
         db_mb = (scratch / "bench.db").stat().st_size / 2**20
+
+        good, broken = BROKEN_TREE
+        broken_first, broken_rerun, broken_summary = timed_broken(base, scratch, args.images)
+        print(f"  (5) {good:,} sessions + {broken} broken manifests (an hour old): first refresh {broken_first:.2f} s, "
+              f"unchanged re-run {broken_rerun:.2f} s (median of 3; last re-run: {broken_summary.updated} updated, "
+              f"{broken_summary.unchanged} unchanged, {len(broken_summary.unreadable)} listed unreadable)")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if args.keep is None:
@@ -172,6 +227,8 @@ def main() -> None:
     print(f"  unchanged re-run     {unchanged:7.2f} s   {verdict(unchanged, UNCHANGED_TARGET_S)}")
     print(f"  CLI end to end       {cli:7.2f} s   {verdict(cli, FULL_TARGET_S)}")
     print(f"  database size        {db_mb:7.1f} MiB")
+    print(f"  {broken} broken, re-run    {broken_rerun:7.2f} s   ({broken_summary.updated} re-read, "
+          f"{broken_summary.unchanged} unchanged of {good + broken:,})")
 
 
 def _seconds(call: Callable[[], object]) -> float:

@@ -259,3 +259,17 @@ def test_explicit_now_drives_the_running_session(tmp_path: Path) -> None:
     running = summary.root / summary.kinds["running"][0]
     assert running.name.startswith("20251125_075920-")
     assert abs((running / "manifest.json").stat().st_mtime - now.timestamp()) < 60
+
+
+def test_older_eras_show_their_model_from_the_images(demo: DemoSummary) -> None:
+    """Issue 19 #4 on the demo: the mid-October and V0 sessions record no model; their PNGs do."""
+    from sdsessions_tui.core.session_stats import SOURCES_KEY
+    from sdsessions_tui.core.stats import read_session
+
+    for kind in ("phase2", "phase2_early", "v0", "v0_config_only", "v0_interrupted"):
+        stats = read_session(demo.root / demo.kinds[kind][0], retry_delays=())
+        assert stats.sd_model and stats.sd_model.endswith("]"), kind
+        assert stats.api_params[SOURCES_KEY]["sd_model"] == "image text", kind
+        assert "{" in (stats.resolved_prompt or ""), kind  # the template, not the first image's prompt
+    phase2 = read_session(demo.root / demo.kinds["phase2"][0], retry_delays=())
+    assert (phase2.generation_mode, phase2.total_combinations) == ("combinatorial", 6)

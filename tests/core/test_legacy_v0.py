@@ -145,7 +145,7 @@ def test_phase2_manifest(make_session):
     assert (stats.template_version, stats.images_expected, stats.images_actual) == ("v2.0", 4, 3)
     assert stats.status == "incomplete"
     assert stats.placeholders["Expression"]["values"] == ["smiling", "serious", "sad"]
-    assert (stats.resolved_prompt, stats.width, stats.steps, stats.seed_base) == ("portrait, smiling", 832, 25, 42)
+    assert (stats.resolved_prompt, stats.width, stats.steps, stats.seed_base) == ("portrait, {Expression}", 832, 25, 42)
     assert (stats.seed_min, stats.seed_max) == (42, 45)
     assert stats.sd_model is None  # not recorded in this era
     assert stats.manifest_generated_at == datetime(2025, 10, 12, 18, 4, 33, 120931)

@@ -86,6 +86,7 @@ def test_keys_are_case_insensitive_and_values_lowercased_where_documented():
 @pytest.mark.parametrize(("value", "field"), [
     ("liked", "liked"), ("favorite", "liked"), ("fav", "liked"), ("test", "test"), ("complete", "complete"),
     ("sweep", "sweep"), ("dryrun", "dry_run"), ("dry-run", "dry_run"), ("broken", "stats_error"),
+    ("truncated", "truncated"), ("capped", "truncated"),
 ])
 def test_is_flags_and_negation(value, field):
     assert getattr(f(f"is:{value}"), field) is True
@@ -120,6 +121,12 @@ def test_statuses():
 
 
 # --- model: / sampler: / tag: --------------------------------------------------------------------------------
+
+def test_schedulers():
+    assert f('scheduler:Karras -scheduler:exponential sampler:"DPM++ 2M Karras"') == SessionFilter(
+        schedulers=("karras",), exclude_schedulers=("exponential",), samplers=("dpm++ 2m karras",))
+    assert format_filter(f("scheduler:karras -scheduler:sgm")) == "scheduler:karras -scheduler:sgm"
+
 
 def test_models_and_samplers():
     assert f('model:flux model:"Pony Diffusion" -model:sdxl sampler:euler -sampler:DPM') == SessionFilter(
@@ -276,7 +283,7 @@ def test_no_sort_term_and_last_sort_wins():
     ("rating:like,great", ['rating: "great" — use like, dislike or none'], 0),
     ("status:done", ['status: "done" — use running, completed, completed_with_failures, aborted, stale,'
                      " incomplete or unknown"], 0),
-    ("is:cool", ['is: "cool" — use liked, test, complete, sweep, dryrun, unavailable or broken'], 0),
+    ("is:cool", ['is: "cool" — use liked, test, complete, sweep, dryrun, unavailable, broken or truncated'], 0),
     ("show:some", ['show: "some" — use show:all'], 0),
     ("sort:colour", ['sort: "colour" — use one of date, name,', "(prefix - to sort descending)"], 0),
     ("size:832", ['size: "832" is not a size (try 832x1216, 832x, x1216)'], 0),
@@ -287,8 +294,8 @@ def test_no_sort_term_and_last_sort_wins():
     ('cat model:"pony', ["unclosed quote at column 11"], 10),
     ('"abc', ["unclosed quote at column 1"], 0),
     ('"abc\\"', ["unclosed quote at column 1"], 0),
-    ("x foo:bar", ['unknown filter "foo:" — known: is, show, rating, status, model, sampler, tag, anytag, date,',
-                   "steps, cfg, completion, images, width, height, size, sort", "quote the word"], 2),
+    ("x foo:bar", ['unknown filter "foo:" — known: is, show, rating, status, model, sampler, scheduler, tag, anytag,',
+                   "date, steps, cfg, completion, images, width, height, size, sort", "quote the word"], 2),
     ("stauts:running", ['unknown filter "stauts:" (did you mean status:?)'], 0),
     ("-steps:20", ['"-steps:" can\'t be negated'], 0),
     ("-sort:date", ['"-sort:" can\'t be negated'], 0),
@@ -405,11 +412,12 @@ def _tags(draw) -> dict:
 # Each group fills some SessionFilter fields; a drawn filter sets a few groups, which keeps generation fast.
 _GROUPS = [
     *(lambda draw, name=name: {name: draw(flags)}
-      for name in ("liked", "test", "complete", "sweep", "dry_run", "unavailable", "stats_error")),
+      for name in ("liked", "test", "complete", "sweep", "dry_run", "unavailable", "stats_error", "truncated")),
     _excluding("ratings", "exclude_ratings", st.lists(st.sampled_from(["like", "dislike", "none"]), unique=True)),
     _excluding("statuses", "exclude_statuses", st.lists(st.sampled_from(STATUSES), max_size=3, unique=True)),
     _excluding("models", "exclude_models", _values(_normal)),
     _excluding("samplers", "exclude_samplers", _values(_normal)),
+    _excluding("schedulers", "exclude_schedulers", _values(_normal)),
     _excluding("text", "exclude_text", _values(str.strip)),
     _tags, _dates,
     *(lambda draw, name=name: {name: draw(_ranges(False))} for name in ("completion", "cfg")),

@@ -10,7 +10,7 @@ import pytest
 from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core import refresh as refresh_module
 from sdsessions_tui.core.store import Store
-from tests.conftest import write_session
+from tests.conftest import OLD, write_session
 from tests.core import spec_examples as ex
 
 
@@ -57,8 +57,9 @@ def test_first_run_then_unchanged(store, tree):
     assert (first.found, first.new, first.updated, first.unchanged) == (5, 5, 0, 0)
     assert [path.endswith("20251104_220100-torn") for path, _ in first.unreadable] == [True]
     second = refresh(store, [tree])
-    # the unreadable one is retried (failures are never cached), the rest is untouched
-    assert (second.new, second.updated, second.unchanged) == (0, 1, 4)
+    # the torn manifest is a day old: it stays broken, remembered with its time and size, still listed
+    assert (second.new, second.updated, second.unchanged) == (0, 0, 5)
+    assert [path.endswith("20251104_220100-torn") for path, _ in second.unreadable] == [True]
     assert by_name(store)["20251114_100000-hair_test"].is_dry_run is True
 
 
@@ -68,7 +69,7 @@ def test_changed_manifest_is_reread(store, tree):
     manifest["status"] = "aborted"
     (tree / "20251114_093010-hair_test" / "manifest.json").write_text(json.dumps(manifest, indent=1))
     summary = refresh(store, [tree])
-    assert summary.updated == 2  # this one + the torn one
+    assert summary.updated == 1
     assert by_name(store)["20251114_093010-hair_test"].status == "aborted"
 
 
@@ -76,7 +77,7 @@ def test_new_image_changes_the_folder(store, tree):
     refresh(store, [tree])
     (tree / "20251112_181502-Teasing" / "extra_0009.png").write_bytes(b"x")
     os.utime(tree / "20251112_181502-Teasing", (1, 1))
-    assert refresh(store, [tree]).updated == 2
+    assert refresh(store, [tree]).updated == 1
 
 
 def test_force_rereads_all_and_keeps_user_metadata(store, tree):
@@ -158,7 +159,7 @@ def test_running_session_is_reread_until_it_stops(store, tree):
     write_session(tree, "20251120_115920-live", manifest=manifest, images=images(manifest), mtime=None)
     refresh(store, [tree])
     assert by_name(store)["20251120_115920-live"].status == "running"
-    assert refresh(store, [tree]).updated == 2  # live + torn
+    assert refresh(store, [tree]).updated == 1
 
 
 def test_interrupted_refresh_leaves_a_consistent_db_and_resumes(store, tmp_path):
@@ -182,3 +183,53 @@ def test_interrupted_refresh_leaves_a_consistent_db_and_resumes(store, tmp_path)
     assert stored == 14  # two full batches were committed
     summary = refresh(store, [root])
     assert (summary.new, summary.unchanged) == (16, 14)
+
+
+def test_a_manifest_that_stays_broken_is_not_reread_until_it_changes(store, tree, monkeypatch):
+    """Issue 14 #15: a broken manifest was re-read, with pauses, at every refresh."""
+    refresh(store, [tree])
+    reads = []
+    real = refresh_module.read_session
+    monkeypatch.setattr(refresh_module, "read_session", lambda folder, **kw: reads.append(folder) or real(folder, **kw))
+    again = refresh(store, [tree])
+    assert reads == [] and again.unchanged == 5
+    torn = tree / "20251104_220100-torn" / "manifest.json"
+    torn.write_text(json.dumps(ex.example_b()))
+    os.utime(torn, (1_000_000, 1_000_000))  # fixed, at an old time: read again because time and size changed
+    fixed = refresh(store, [tree])
+    assert [folder.path.name for folder in reads] == ["20251104_220100-torn"]
+    assert fixed.updated == 1 and not fixed.unreadable
+    assert by_name(store)["20251104_220100-torn"].stats_error is None
+
+
+@pytest.mark.parametrize("case", ["being_written", "permission"])
+def test_failures_that_may_pass_unseen_are_reread(store, tmp_path, case, monkeypatch):
+    """A manifest written seconds ago may be caught mid-write; a permission may be fixed without
+    changing the file's time: both are read again at the next refresh."""
+    root = tmp_path / "root"
+    folder = write_session(root, "20251104_220100-x", manifest=b'{"snapshot": {', images=["x_0000.png"],
+                           mtime=None if case == "being_written" else OLD)
+    if case == "permission":
+        import sdsessions_tui.core.jsonread as jsonread
+
+        def refuse(path, mode="r", *args, **kwargs):
+            raise PermissionError(13, "Permission denied")
+
+        monkeypatch.setattr(jsonread, "open", refuse, raising=False)
+    first = refresh(store, [root])
+    assert first.unreadable
+    assert refresh(store, [root]).updated == 1
+    assert (folder / "manifest.json").exists()
+
+
+def test_one_session_with_a_value_sqlite_cannot_store_does_not_stop_the_batch(store, tree):
+    """Issue 14 #1: ``--refresh-all`` (and the watcher, the app's refresh) died with an OverflowError."""
+    manifest = ex.example_b()
+    manifest["snapshot"]["generation_params"]["base_seed"] = 2**70
+    write_session(tree, "20251112_190000-huge_seed", manifest=manifest, images=images(manifest))
+    summary = refresh(store, [tree])
+    assert summary.new == 6
+    row = by_name(store)["20251112_190000-huge_seed"]
+    stats, _ = store.get_session(row.id)
+    assert stats.seed_base is None and stats.status == "completed"
+    assert stats.warnings == ["seed_base: a number too large for the database was dropped"]

@@ -243,7 +243,7 @@ def test_torn_manifest_is_reread_until_whole(make_session):
 
     manifest = ex.example_b()
     folder = make_session("20251112_181502-x", manifest=json.dumps(manifest).encode()[:50],
-                          images=filenames(manifest))
+                          images=filenames(manifest), mtime=None)  # written just now: being written
     fixer = threading.Timer(0.05, lambda: (folder / "manifest.json").write_text(json.dumps(manifest)))
     fixer.start()
     stats = read_session(folder, retry_delays=(0.2, 0.2, 0.2))
@@ -291,3 +291,40 @@ def test_to_dict_is_json_ready(make_session):
     data = json.loads(json.dumps(stats.to_dict()))
     assert data["session_created_at"] == "2025-11-14T09:30:10"
     assert data["is_seed_sweep"] is True
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "x_manifest.json", "metadata.json", "session_config.txt"])
+def test_a_metadata_file_linking_outside_the_root_is_not_read(make_session, tmp_path, name):
+    """Issue 14 #14: a manifest.json linking to /etc/passwd was parsed."""
+    secret = tmp_path / "outside" / "secret.json"
+    secret.parent.mkdir()
+    secret.write_text(json.dumps(ex.example_b()))
+    folder = make_session("20251112_181502-x", images=filenames(ex.example_b()))
+    (folder / name).symlink_to(secret)
+    stats = stats_of(folder)
+    assert stats.manifest_format == "none" and stats.manifest_file is None and stats.sd_model is None
+    assert stats.warnings == [f"{name} is a symbolic link leading outside the root; not read"]
+    assert stats.images_actual == 3  # the folder's own files still count
+
+
+def test_an_image_linking_outside_the_root_is_not_listed(make_session, tmp_path):
+    secret = tmp_path / "outside" / "shadow.png"
+    secret.parent.mkdir()
+    secret.write_bytes(png_bytes())
+    manifest = ex.example_b()
+    folder = make_session("20251112_181502-x", manifest=manifest, images=filenames(manifest)[1:])
+    (folder / filenames(manifest)[0]).symlink_to(secret)
+    stats = stats_of(folder)
+    assert stats.images_actual == 2 and stats.image_files_raw == 2
+    assert filenames(manifest)[0] not in stats.image_files
+    assert stats.warnings == [f"{filenames(manifest)[0]} is a symbolic link leading outside the root; not read"]
+
+
+def test_links_that_stay_inside_the_root_are_followed(make_session, tmp_path):
+    manifest = ex.example_b()
+    other = make_session("20251112_181500-other", manifest=manifest, images=filenames(manifest))
+    folder = make_session("20251112_181502-x", images=filenames(manifest)[1:])
+    (folder / "manifest.json").symlink_to(other / "manifest.json")
+    (folder / filenames(manifest)[0]).symlink_to(os.path.relpath(other / filenames(manifest)[0], folder))
+    stats = stats_of(folder)
+    assert stats.warnings == [] and stats.manifest_format == "v2" and stats.images_actual == 3

@@ -50,3 +50,16 @@ def test_an_unfinished_run_never_reaches_100_percent() -> None:
                                                 (100.0, "100%")])
 def test_one_completion_label_rounds_down(percent, label) -> None:
     assert completion_label(percent) == label
+
+
+def test_combinations_never_generated():
+    from sdsessions_tui.core.status import combinations_never_generated as never
+
+    assert never("combinatorial", True, 120, 0, 100) == 20
+    assert never("Combinatorial", True, 40, 3, 100) == 20  # a sweep: combinations × seeds
+    assert never("combinatorial", True, 120, 0, 120) is None
+    assert never("combinatorial", True, 100, 0, 120) is None  # more planned than combinations: not a cap
+    assert never("random", True, 120, 0, 100) is None  # random mode samples by design
+    assert never("combinatorial", False, 1, 3, 1) is None  # no placeholders: one prompt whatever the seeds
+    assert never(None, True, 120, 0, 100) is None and never("combinatorial", True, None, 0, 100) is None
+    assert never("combinatorial", True, 120, 0, None) is None

@@ -261,7 +261,7 @@ def test_distinct_values_and_recently_liked(store, sample):
     assert store.distinct_values("tag") == [("keep", 2), ("wip", 1)]
     models = dict(store.distinct_values("model"))
     assert models["animagineXL40_v4Opt.safetensors [6327eca98b]"] == 1
-    assert store.distinct_values("sampler") == [("Euler a", 4)]
+    assert store.distinct_values("sampler") == [("Euler a", 2), ("Euler a Karras", 2)]  # the full names
     assert set(store.recently_liked()) == {sample["20251114_093010-hair_test"], sample["20251117_111757-donmain"]}
     with pytest.raises(ValueError):
         store.distinct_values("prompt")
@@ -427,3 +427,130 @@ def test_data_version_moves_when_another_connection_commits(store, sample):
     with Store(store.path) as other:
         other.update_metadata(sample["20251114_093010-hair_test"], {"is_test": True})
     assert store.data_version() != before
+
+
+def test_values_sqlite_cannot_store_are_dropped_with_a_warning(store, tmp_path):
+    """Issue 14 #1: an integer outside 64 bits in a manifest aborted the whole batch (OverflowError)."""
+    bad = ex.example_c()
+    params = bad["snapshot"]["generation_params"]
+    params.update(base_seed=2**70, num_images=10**30, seed_list=[1000, 2**64, 1002])
+    # A NaN makes the reader parse with the standard library, which keeps big integers (orjson gives floats).
+    bad["snapshot"]["api_params"].update(steps=2**65, hr_scale=10**40, denoising_strength=float("nan"))
+    bad["snapshot"]["variations"]["HairColor"]["count"] = 2**80
+    ids = add_sessions(store, tmp_path / "root", ("20251114_093010-huge", bad), ("20251112_181502-ok", ex.example_b()))
+    assert set(ids) == {"20251114_093010-huge", "20251112_181502-ok"}
+    stats, _ = store.get_session(ids["20251114_093010-huge"])
+    assert stats.stats_error is None
+    assert (stats.seed_base, stats.images_expected, stats.steps) == (None, None, None)
+    assert stats.seed_list == [1000, None, 1002]
+    assert stats.api_params["hr_scale"] is None and stats.api_params["denoising_strength"] is None
+    assert stats.placeholders["HairColor"]["count"] is None
+    assert any(w.startswith("seed_base: a number too large for the database was dropped") for w in stats.warnings)
+    assert any(w.startswith("api_params: a number too large") for w in stats.warnings)
+
+
+def test_a_row_the_database_refuses_costs_only_that_session(store, tmp_path):
+    """The last resort: a row refused anyway (here built by hand) is replaced by one saying why; the
+    other rows of the executemany batch are stored."""
+    rows = []
+    for name in ("20251112_181502-a", "20251112_181503-b", "20251112_181504-c"):
+        folder = write_session(tmp_path / "root", name, manifest=ex.example_b(), images=["Teasing_0000.png"])
+        rows.append(stats_to_row(read_session(folder, retry_delays=()), str(tmp_path / "root")))
+    rows[1]["seed_base"] = 2**70  # OverflowError when bound
+    rows[2]["status"] = None  # NOT NULL
+    store.upsert_stats(rows)
+    stored = store.known_paths([row["session_path"] for row in rows])
+    assert len(stored) == 3
+    errors = [stored[row["session_path"]].stats_error for row in rows]
+    assert errors[0] is None
+    assert errors[1].startswith("stats could not be stored: OverflowError")
+    assert errors[2].startswith("stats could not be stored: IntegrityError")
+    assert store.get_session(stored[rows[2]["session_path"]].id)[0].display_name == "c"
+
+
+def test_only_refused_values_fall_back_to_row_by_row():
+    """A locked, full or corrupt database must stay an error (reported, retried), never be taken for a
+    row refused for its values and replaced by a "could not be stored" row."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    refused = store_module._refused_data
+    assert refused(OverflowError("Python int too large to convert to SQLite INTEGER"))
+    assert refused(IntegrityError("INSERT", (), sqlite3.IntegrityError("NOT NULL constraint failed")))
+    assert refused(sqlite3.ProgrammingError("Error binding parameter 3: type 'list' is not supported"))
+    assert not refused(OperationalError("INSERT", (), sqlite3.OperationalError("database is locked")))
+    assert not refused(sqlite3.OperationalError("database or disk is full"))
+    assert not refused(sqlite3.DatabaseError("database disk image is malformed"))
+    assert not refused(sqlite3.ProgrammingError("Cannot operate on a closed database."))
+
+
+def test_sampler_matches_the_full_name_and_scheduler_the_schedule_type(store, tmp_path):
+    """Issue 19 #5: ``sampler:karras`` found 1 of 6 Karras sessions (the schedule type is ``scheduler``, or
+    in older eras the end of the sampler name)."""
+    spellings = {  # session → (api sampler, api scheduler)
+        "a": ("DPM++ 2M", "Karras"), "b": ("DPM++ 2M Karras", None), "c": ("Euler a", "Karras"),
+        "d": ("DPM++ SDE Karras", "automatic"), "e": ("DPM++ 2M Karras", "Karras"), "f": (None, "karras"),
+        "g": ("Euler a", None), "h": ("DPM++ 2M", "Exponential"), "i": ("DPM++ 2M SDE Exponential", None),
+        "j": ("Euler", "automatic"), "k": (None, None),
+    }
+    sessions = []
+    for index, (name, (sampler, scheduler)) in enumerate(spellings.items()):
+        manifest = ex.example_c()
+        api = manifest["snapshot"]["api_params"]
+        api.pop("sampler")
+        api.update({key: value for key, value in (("sampler", sampler), ("scheduler", scheduler)) if value})
+        sessions.append((f"20251114_0930{index:02d}-{name}", manifest))
+    add_sessions(store, tmp_path / "root", *sessions)
+    short = lambda **kwargs: [n.rsplit("-", 1)[1] for n in filtered(store, **kwargs)]  # noqa: E731
+    assert short(samplers=("karras",)) == ["a", "b", "c", "d", "e"]  # f: the sampler is not known
+    assert short(schedulers=("karras",)) == ["a", "b", "c", "d", "e", "f"]
+    assert short(samplers=("dpm++ 2m karras",)) == ["a", "b", "e"]
+    assert short(samplers=("euler a",)) == ["c", "g"]
+    assert short(schedulers=("exponential",)) == ["h", "i"]
+    assert short(schedulers=("euler",)) == []  # the sampler part of the name is no schedule type
+    assert short(exclude_schedulers=("karras",)) == ["g", "h", "i", "j", "k"]
+    assert short(exclude_samplers=("dpm",)) == ["c", "f", "g", "j", "k"]
+    names = {n.rsplit("-", 1)[1]: store.fetch_rows([i])[i].sampler_name for n, i in
+             add_sessions(store, tmp_path / "root").items()}
+    assert names == {"a": "DPM++ 2M Karras", "b": "DPM++ 2M Karras", "c": "Euler a Karras", "d": "DPM++ SDE Karras",
+                     "e": "DPM++ 2M Karras", "f": None, "g": "Euler a", "h": "DPM++ 2M Exponential",
+                     "i": "DPM++ 2M SDE Exponential", "j": "Euler", "k": None}
+
+
+def test_is_truncated_finds_runs_whose_plan_stopped_before_every_combination(store, tmp_path):
+    """Issue 19 #7: planned 120 combinations, capped at 100 images, read "completed 100 %" and nothing else."""
+    def run(mode="combinatorial", total=120, planned=100, seeds=None, variations=True):
+        manifest = ex.example_a()
+        params = manifest["snapshot"]["generation_params"]
+        params.update(mode=mode, total_combinations=total, num_images=planned)
+        if seeds is not None:
+            params["seed_list"] = seeds
+        if not variations:
+            manifest["snapshot"]["variations"] = {}
+        return manifest
+
+    add_sessions(store, tmp_path / "root",
+                 ("20251114_093000-capped", run()),
+                 ("20251114_093001-whole", run(total=100)),
+                 ("20251114_093002-random", run(mode="random")),  # samples by design
+                 ("20251114_093003-sweep_capped", run(total=40, planned=100, seeds=[1, 2, 3])),
+                 ("20251114_093004-sweep_whole", run(total=40, planned=120, seeds=[1, 2, 3])),
+                 ("20251114_093005-seeds_only", run(total=1, planned=1, seeds=[7, 8, 9], variations=False)),
+                 ("20251114_093006-unknown", run(total=None)))
+    short = lambda **kwargs: [n.rsplit("-", 1)[1] for n in filtered(store, **kwargs)]  # noqa: E731
+    assert short(truncated=True) == ["capped", "sweep_capped"]
+    assert short(truncated=False) == ["whole", "random", "sweep_whole", "seeds_only", "unknown"]
+
+
+def test_several_scheduler_terms_combine_with_the_rest(store, tmp_path):
+    manifests = []
+    for index, (sampler, scheduler, steps) in enumerate([("Euler a", "Karras", 20), ("Euler a", "Simple", 30),
+                                                         ("DDIM", None, 20), ("Euler a", "Beta", 20)]):
+        manifest = ex.example_c()
+        manifest["snapshot"]["api_params"].update(sampler=sampler, steps=steps)
+        if scheduler:
+            manifest["snapshot"]["api_params"]["scheduler"] = scheduler
+        manifests.append((f"20251114_0930{index:02d}-s{index}", manifest))
+    add_sessions(store, tmp_path / "root", *manifests)
+    short = lambda **kwargs: [n.rsplit("-", 1)[1] for n in filtered(store, **kwargs)]  # noqa: E731
+    assert short(schedulers=("karras", "simple"), steps=Range(20, 20)) == ["s0"]
+    assert short(exclude_schedulers=("karras", "simple")) == ["s2", "s3"]

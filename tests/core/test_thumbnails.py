@@ -217,3 +217,21 @@ def test_cache_hit_counts_as_recent_use(session: Path, cache: Path) -> None:
     os.utime(thumb, (1_000_000_000, 1_000_000_000))
     get_thumbnail(image, cache)
     assert thumb.stat().st_mtime > 1_000_000_000
+
+
+def test_an_image_linking_outside_the_root_is_never_opened(session: Path, cache: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14 #14: an image linking to /etc/shadow was opened for a thumbnail."""
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(image_bytes())
+    inside = session / "inside_0000.png"
+    inside.write_bytes(image_bytes())
+    (session / "escape_0001.png").symlink_to(outside)
+    (session / "alias_0002.png").symlink_to(inside.name)
+    opened: list[str] = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda path, *a, **k: opened.append(str(path)) or real_open(path, *a, **k))
+    root = session.parent
+    assert get_thumbnail(session / "escape_0001.png", cache, root=root) is None
+    assert opened == [] and not files_in(cache)
+    assert get_thumbnail(session / "alias_0002.png", cache, root=root) is not None

@@ -200,6 +200,43 @@ async def test_every_section_shows_its_values(tmp_path: Path, no_images: None) -
         assert order == sorted(order)
 
 
+async def test_derived_fields_say_where_they_came_from(tmp_path: Path, no_images: None) -> None:
+    """Issue 19 #4: fields older eras do not record are filled from the images' generation text or the plan."""
+    sources = {"sd_model": "image text", "sampler_name": "image text", "cfg_scale": "image text",
+               "generation_mode": "plan", "total_combinations": "plan", "resolved_prompt": "plan"}
+    app = DetailsApp(tmp_path / "cache")
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(DetailsPanel)
+        text = await shown(pilot, panel, make_stats(api_params={"_sources": sources}), METADATA)
+        assert "[6327eca98b]  from the images' generation text" in line_with(text, "Model")
+        assert "DPM++ 2M  from the images' generation text" in line_with(text, "Sampler")
+        assert "6.5  from the images' generation text" in line_with(text, "CFG")
+        assert "combinatorial  inferred from the plan" in line_with(text, "Mode")
+        assert "12  inferred from the plan" in line_with(text, "Combinations")
+        assert "from" not in line_with(text, "Steps") and "from" not in line_with(text, "Seed mode")
+        assert "Prompt  the template, rebuilt from the planned prompts" in text
+        text = await shown(pilot, panel, make_stats(api_params={"_sources": {"resolved_prompt": "first image"}}))
+        assert "Prompt  the first image's prompt (the template is not recorded)" in text
+        text = await shown(pilot, panel, make_stats(api_params={"_sources": ["odd"], "enable_hr": False}))
+        assert "from the" not in text
+
+
+async def test_combinations_never_generated_are_shown(tmp_path: Path, no_images: None) -> None:
+    """Issue 19 #7: a run capped before every combination read "completed 100 %" and nothing else."""
+    app = DetailsApp(tmp_path / "cache")
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(DetailsPanel)
+        capped = make_stats(total_combinations=120, images_expected=100, images_actual=100)
+        text = await shown(pilot, panel, capped)
+        assert line_with(text, "Never made").split(None, 2)[2] == "20 of 120 combinations: the plan stopped at 100"
+        sweep = make_stats(total_combinations=40, images_expected=100, seed_list=[1, 2, 3], is_seed_sweep=True)
+        assert "20 of 120 combinations × seeds" in line_with(await shown(pilot, panel, sweep), "Never made")
+        for whole in (make_stats(total_combinations=100, images_expected=100),
+                      make_stats(total_combinations=120, images_expected=100, generation_mode="random"),
+                      make_stats(total_combinations="odd", images_expected=100)):
+            assert "Never made" not in await shown(pilot, panel, whole)
+
+
 async def test_seed_sweep_lists_the_seeds(tmp_path: Path, no_images: None) -> None:
     app = DetailsApp(tmp_path / "cache")
     async with app.run_test(size=SIZE) as pilot:
@@ -440,9 +477,9 @@ async def test_holding_down_decodes_only_the_last_image(tmp_path: Path, halfcell
     calls: list[Path] = []
     real = details.get_thumbnail
 
-    def counting(image: Path, cache_dir: Path, size: int = 256) -> Path | None:
+    def counting(image: Path, cache_dir: Path, size: int = 256, **kwargs: Any) -> Path | None:
         calls.append(image)
-        return real(image, cache_dir, size)
+        return real(image, cache_dir, size, **kwargs)
 
     monkeypatch.setattr(details, "get_thumbnail", counting)
     app = DetailsApp(tmp_path / "cache")
@@ -473,6 +510,22 @@ async def test_unreadable_image_shows_no_image(tmp_path: Path, halfcell: None) -
         await pilot.pause()
         assert "no image" in "".join(lines_of(panel.thumbnail.query_one("#thumbnail-message")))
         assert not panel.thumbnail.image_widget.display
+
+
+async def test_an_image_linking_outside_the_root_is_not_shown(tmp_path: Path, halfcell: None) -> None:
+    """Issue 14 #14: the image became a link to a file outside the root after the refresh listed it."""
+    folder = session_folder(tmp_path, "20251114_093010-link")
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(png_bytes())
+    (folder / "portrait_001.png").unlink()
+    (folder / "portrait_001.png").symlink_to(outside)
+    app = DetailsApp(tmp_path / "cache")
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(DetailsPanel)
+        panel.show(make_stats(folder, image_files=["portrait_001.png"]), None)
+        await wait_for(pilot, lambda: panel.thumbnail.state != "loading")
+        await app.workers.wait_for_complete()
+        assert panel.thumbnail.state == "missing" and not (tmp_path / "cache").exists()
 
 
 async def test_unavailable_session_does_not_look_for_its_image(tmp_path: Path, halfcell: None) -> None:

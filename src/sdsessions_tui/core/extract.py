@@ -7,11 +7,14 @@ JSON again.  Every field is optional because every manifest field is (spec §7).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice, pairwise, permutations, product
 from typing import Any
 
 from .coerce import as_datetime, as_dict, as_float, as_int, as_list, as_str, value_text
+from .session_stats import FROM_FIRST_IMAGE, FROM_PLAN
 
 
 @dataclass(slots=True)
@@ -58,6 +61,8 @@ class Extracted:
     duration_seconds: float | None = None
     image_prefix: str | None = None
     """The name V0 image files start with, to find their index."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """Fields the file does not state but that were derived (field → ``session_stats.FROM_*``)."""
 
 
 def placeholder(values: list[Any], used: list[Any] | None = None, count: int | None = None) -> dict[str, Any]:
@@ -126,7 +131,9 @@ def extract_v2(manifest: dict[str, Any]) -> Extracted:
         first = as_dict(images[0]) if images else {}
         # The new orchestrator may reset a torn snapshot to {} (spec §9): the
         # first image still says what was generated.
-        out.resolved_prompt = out.resolved_prompt or as_str(first.get("prompt"))
+        if out.resolved_prompt is None and as_str(first.get("prompt")):
+            out.resolved_prompt = as_str(first.get("prompt"))
+            out.sources["resolved_prompt"] = FROM_FIRST_IMAGE
         out.negative_prompt = out.negative_prompt or as_str(first.get("negative_prompt"))
     return out
 
@@ -145,18 +152,126 @@ def extract_phase2(manifest: dict[str, Any]) -> Extracted:
     out.negative_prompt = as_str(first.get("negative_prompt"))
     out.api_params = as_dict(first.get("parameters"))
     apply_params(out, out.api_params)
-    out.planned_seeds = [s for s in (as_int(v.get("seed")) for v in planned) if s is not None]
+    seeds = [as_int(v.get("seed")) for v in planned]
+    out.planned_seeds = [s for s in seeds if s is not None]
     out.seed_base = out.planned_seeds[0] if out.planned_seeds else None
-    values: dict[str, list[Any]] = {}
-    for entry in planned:
-        chosen = as_dict(entry.get("variations")) or as_dict(entry.get("placeholders"))
-        for name, value in chosen.items():
-            seen = values.setdefault(str(name), [])
-            if value not in seen:
-                seen.append(value)
-    out.placeholders = {name: placeholder(found) for name, found in values.items()}
+    chosen = [as_dict(entry.get("variations")) or as_dict(entry.get("placeholders")) for entry in planned]
+    values: dict[str, dict[str, Any]] = {}  # placeholder → its values by text, in first-seen order
+    for entry in chosen:
+        for name, value in entry.items():
+            values.setdefault(str(name), {}).setdefault(_text(value), value)
+    out.placeholders = {name: placeholder(list(found.values())) for name, found in values.items()}
     out.image_prefix = as_str(manifest.get("session_name"))
+    _from_plan(out, planned, chosen, seeds)
     return out
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else value_text(value)
+
+
+#: Placeholders whose loop orders are all tried when telling a combinatorial plan (5! = 120 orders).
+_MAX_PERMUTED = 5
+#: Planned prompts checked against a rebuilt template.
+_TEMPLATE_CHECKS = 20
+
+
+def _from_plan(out: Extracted, planned: list[dict[str, Any]], chosen: list[dict[str, Any]],
+               seeds: list[int | None]) -> None:
+    """What this era's plan shows without stating it: the seed mode, the generation mode (and then
+    the combinations), and the template (the manifest lists resolved prompts only).  ``chosen`` are
+    the planned placeholder values, ``seeds`` the planned seeds, of each planned prompt."""
+    seed_mode = _seed_mode(seeds)
+    if seed_mode is not None:
+        out.seed_mode, out.sources["seed_mode"] = seed_mode, FROM_PLAN
+    names = list(chosen[0]) if chosen else []
+    combos = [tuple(map(values.get, names)) for values in chosen]
+    try:
+        distinct = len(set(combos))
+    except TypeError:  # object values (#56): compared as their text
+        combos = [tuple(_text(values.get(name)) for name in names) for values in chosen]
+        distinct = len(set(combos))
+    if names and len(combos) >= 3 and distinct == len(combos):
+        pools = [list(dict.fromkeys(combo[k] for combo in combos)) for k in range(len(names))]
+        nested = _nested_order(combos, pools)
+        out.generation_mode, out.sources["generation_mode"] = ("combinatorial" if nested else "random"), FROM_PLAN
+        if nested and len(combos) == math.prod(map(len, pools)):  # every combination: the pools are whole
+            out.total_combinations, out.sources["total_combinations"] = len(combos), FROM_PLAN
+    if names:
+        template = _rebuilt_template(planned, chosen)
+        if template is not None:
+            out.resolved_prompt = template
+        out.sources["resolved_prompt"] = FROM_PLAN if template is not None else FROM_FIRST_IMAGE
+
+
+def _seed_mode(seeds: list[int | None]) -> str | None:
+    """fixed = one seed, progressive = seed + index, random = -1 (spec §11); None when unclear."""
+    if not seeds or None in seeds:
+        return None
+    if all(seed == -1 for seed in seeds):
+        return "random"
+    if len(seeds) < 2:
+        return None
+    if all(seed == seeds[0] for seed in seeds):
+        return "fixed"
+    if all(b == a + 1 for a, b in pairwise(seeds)):  # type: ignore[operator]
+        return "progressive"
+    return None
+
+
+def _nested_order(combos: list[tuple[Any, ...]], pools: list[list[Any]]) -> bool:
+    """Whether the planned combinations run through the pools in nested-loop order (the last loop
+    fastest), for some order of the loops (``$N`` weights reorder them).  A wrong order fails
+    within the first few combinations; only the right one runs through them all."""
+    width = len(pools)
+    orders = permutations(range(width)) if width <= _MAX_PERMUTED else iter([tuple(range(width))])
+    for order in orders:
+        loops = islice(product(*(pools[k] for k in order)), len(combos))
+        if order == tuple(range(width)):
+            if all(combo == expected for combo, expected in zip(combos, loops)):
+                return True
+        elif all(tuple(combo[k] for k in order) == expected for combo, expected in zip(combos, loops)):
+            return True
+    return False
+
+
+def _rebuilt_template(planned: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> str | None:
+    """The template the planned prompts were resolved from: a prompt with each placeholder's value
+    (found exactly once) put back as ``{Name}``, kept only if it resolves to the other prompts too."""
+    for entry, values in zip(planned[:_TEMPLATE_CHECKS], chosen[:_TEMPLATE_CHECKS]):
+        template = _template_of(as_str(entry.get("prompt")), values)
+        if template is not None and all(
+                _resolve(template, other) == as_str(check.get("prompt"))
+                for check, other in zip(planned[:_TEMPLATE_CHECKS], chosen[:_TEMPLATE_CHECKS])):
+            return template
+    return None
+
+
+def _template_of(prompt: str | None, values: dict[str, Any]) -> str | None:
+    if prompt is None or not values:
+        return None
+    spans = []
+    for name, value in values.items():
+        if not isinstance(value, str) or not value:
+            return None
+        start = prompt.find(value)
+        if start < 0 or prompt.find(value, start + 1) >= 0:
+            return None  # absent, or where would it go?
+        spans.append((start, start + len(value), name))
+    spans.sort()
+    if any(end > next_start for (_, end, _), (next_start, _, _) in pairwise(spans)):
+        return None
+    parts, last = [], 0
+    for start, end, name in spans:
+        parts += [prompt[last:start], "{" + str(name) + "}"]
+        last = end
+    return "".join(parts) + prompt[last:]
+
+
+def _resolve(template: str, values: dict[str, Any]) -> str:
+    for name, value in values.items():
+        template = template.replace("{" + str(name) + "}", value if isinstance(value, str) else value_text(value))
+    return template
 
 
 def _non_negative(value: Any) -> int | None:

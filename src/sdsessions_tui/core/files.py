@@ -44,6 +44,8 @@ class FolderListing:
     """Every file with an image extension (the raw image count), in listing order."""
     error: str | None = None
     mtime: float | None = None
+    warnings: list[str] = field(default_factory=list)
+    """Files left out, and why (a symbolic link leading outside the root)."""
     _infos: dict[str, FileInfo | None] = field(default_factory=dict)
 
     def exists(self, name: str) -> bool:
@@ -68,9 +70,15 @@ class FolderListing:
         return min((m for m in map(self.mtime_of, self.names) if m is not None), default=None)
 
 
-def list_folder(path: Path) -> FolderListing:
-    """List a session folder's regular files; never raises."""
+def list_folder(path: Path, root: Path | None = None) -> FolderListing:
+    """List a session folder's regular files; never raises.
+
+    A symbolic link whose real path leaves ``root`` (default: the folder's parent) is left out
+    with a warning, so nothing outside the roots is ever read: no manifest, image or text file.
+    Only links pay for the real path (the directory entry says whether it is one).
+    """
     listing = FolderListing(path)
+    real_root: str | None = None
     try:
         listing.mtime = os.stat(path).st_mtime
         with os.scandir(path) as entries:
@@ -78,6 +86,12 @@ def list_folder(path: Path) -> FolderListing:
                 try:
                     if not entry.is_file():  # the directory entry's type: no stat
                         continue
+                    if entry.is_symlink():
+                        real_root = real_root or os.path.realpath(root if root is not None else path.parent)
+                        if leaves_root(entry.path, real_root):
+                            why = f"{entry.name} is a symbolic link leading outside the root; not read"
+                            listing.warnings.append(why[:300])
+                            continue
                 except OSError:
                     continue
                 listing.names.add(entry.name)
@@ -86,6 +100,11 @@ def list_folder(path: Path) -> FolderListing:
     except OSError as error:
         listing.error = f"cannot list the session folder: {error.strerror or error}"
     return listing
+
+
+def leaves_root(path: str | os.PathLike[str], real_root: str) -> bool:
+    """Whether the real path of ``path`` (links followed) is outside ``real_root`` (itself a real path)."""
+    return not os.path.realpath(path).startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def is_image_name(name: str) -> bool:

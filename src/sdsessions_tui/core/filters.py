@@ -40,6 +40,8 @@ class SessionFilter:
     """Sessions whose folder is gone: hidden by default (False), only them (True), or both (None)."""
     stats_error: bool | None = None
     """Sessions whose stats could not be computed (``is:broken``)."""
+    truncated: bool | None = None
+    """Combinatorial runs whose plan stopped before every combination (``is:truncated``)."""
     ratings: frozenset[Rating] = frozenset()
     """Any of these ratings ("none" = unrated); empty = any rating."""
     exclude_ratings: frozenset[Rating] = frozenset()
@@ -49,7 +51,12 @@ class SessionFilter:
     """Any of these substrings of the model name."""
     exclude_models: tuple[str, ...] = ()
     samplers: tuple[str, ...] = ()
+    """Any of these substrings of the sampler's full name: the sampler and its schedule type
+    ("DPM++ 2M" with "Karras" reads "DPM++ 2M Karras", the name older eras recorded)."""
     exclude_samplers: tuple[str, ...] = ()
+    schedulers: tuple[str, ...] = ()
+    """Any of these substrings of the schedule type, or of the one an older sampler name ends with."""
+    exclude_schedulers: tuple[str, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
     """Creation date range, both ends inclusive."""

@@ -11,10 +11,12 @@ quotes, `\"` is a quote and `\\` a backslash). A leading `-` negates a term. Key
 | `cat`, `"cat on a mat"`, `-cat` | with (`-`: without) this text in the name, prompts, placeholders, tags or note; any case |
 | `is:liked` (`fav`, `favorite`), `is:test`, `is:complete` | with this flag set; `-is:liked` etc.: without it |
 | `is:sweep`, `is:dryrun` (`dry-run`), `is:broken` | that are a seed sweep / a dry run / whose stats could not be computed; negatable |
+| `is:truncated` (`capped`) | combinatorial runs whose plan stopped before every combination (× seeds in a sweep) was made: a cap on the image count; negatable |
 | `is:unavailable` (`gone`), `-is:unavailable`, `show:all` | whose folder is gone / present (the default) / either |
 | `rating:like`, `rating:dislike`, `rating:none` (`unrated`) | rated so; a list means any of them: `rating:like,none`; `-rating:…` excludes |
 | `status:aborted`, `status:running,stale` | with any of these statuses: running, completed, completed_with_failures (`failures`, `partial`), aborted, stale, incomplete, unknown; `-status:…` excludes |
 | `model:flux`, `sampler:euler` | whose model / sampler contains this, any case; repeated terms mean any of them; `-model:sdxl` excludes |
+| `scheduler:karras`, `sampler:"dpm++ 2m karras"` | whose schedule type contains this (also when an older sampler name holds it: "DPM++ 2M Karras"); `sampler:` matches the sampler with its schedule type, as users name it |
 | `tag:keep`, `tag:a,b` (= `anytag:a,b`), `-tag:nsfw` | with the tag / with any of the tags / without the tag(s); any case |
 | `steps:` `cfg:` `completion:` (`done:`) `images:` (`imgs:`) `width:` `height:` | in a range: `20`, `20-30`, `20..30`, `20..`, `..30`, `>20`, `>=20`, `<30`, `<=30`. Completion is a percentage (`done:<95%`). On cfg and completion, `>` and `<` include the bound |
 | `size:832x1216`, `size:832x`, `size:x1216` | with exactly this width and/or height |
@@ -208,9 +210,9 @@ def _one_of(names: Any) -> str:
 
 # is: values → SessionFilter flag fields; the first spelling of each field is the canonical one.
 _FLAG_NAMES = {"liked": "liked", "test": "test", "complete": "complete", "sweep": "sweep", "dry_run": "dryrun",
-               "unavailable": "unavailable", "stats_error": "broken"}
+               "unavailable": "unavailable", "stats_error": "broken", "truncated": "truncated"}
 _FLAGS = {name: field for field, name in _FLAG_NAMES.items()} | {
-    "favorite": "liked", "fav": "liked", "dry-run": "dry_run", "gone": "unavailable"}
+    "favorite": "liked", "fav": "liked", "dry-run": "dry_run", "gone": "unavailable", "capped": "truncated"}
 
 
 def _flag_term(b: _Builder, t: _Term) -> None:
@@ -248,6 +250,7 @@ _COLLECTIONS = {
     "status": _Collection("status", "statuses", "exclude_statuses", _STATUS_NAMES, lists=True, joined=True),
     "model": _Collection("model", "models", "exclude_models"),
     "sampler": _Collection("sampler", "samplers", "exclude_samplers"),
+    "scheduler": _Collection("scheduler", "schedulers", "exclude_schedulers"),
     "tag": _Collection("tag", "tags_all", "tags_none", lists=True, list_field="tags_any"),
     "anytag": _Collection("tag", "tags_any", "tags_none", lists=True, joined=True),
 }

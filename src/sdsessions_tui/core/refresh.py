@@ -3,8 +3,10 @@
 Incremental: a stored session whose folder and manifest are unchanged (mtime
 and size) is not re-read.  Sessions are always re-read when their last result
 can go stale without a file changing (``running`` turns ``stale`` with time),
-when it was a failure (failures are never cached), or when the stats code is
-newer.  Results are written in batches, each in its own short transaction, so
+when it was a failure that may pass without the files changing (a permission,
+a manifest caught being written), or when the stats code is newer.  A manifest
+that stays broken is remembered with its time and size, and read again once
+it changes.  Results are written in batches, each in its own short transaction, so
 an interrupted run leaves a consistent database and the next run continues
 where it stopped.
 """
@@ -74,9 +76,14 @@ def _stat(path: str) -> os.stat_result | None:
 
 
 def is_unchanged(known: KnownSession, folder: SessionFolder) -> bool:
-    """Whether a stored session can be trusted without reading its folder again."""
-    if (known.stats_version != STATS_VERSION or known.stats_error is not None or known.status == RUNNING
-            or known.is_unavailable):
+    """Whether a stored session can be trusted without reading its folder again.
+
+    A failure is trusted only when it was stored with its manifest's time and size (a file that
+    stays broken, see ``stats._Metadata``) and the file and folder are unchanged since.
+    """
+    if known.stats_version != STATS_VERSION or known.status == RUNNING or known.is_unavailable:
+        return False
+    if known.stats_error is not None and (known.manifest_file is None or known.manifest_mtime is None):
         return False
     folder_stat = _stat(str(folder.path))
     if folder_stat is None or folder_stat.st_mtime != known.folder_mtime:
@@ -116,6 +123,8 @@ def refresh(
         previous = known.get(str(folder.path))
         if previous is not None and not force and is_unchanged(previous, folder):
             summary.unchanged += 1
+            if previous.stats_error is not None:  # still listed: it stays broken
+                summary.unreadable.append((previous.session_path, previous.stats_error))
         else:
             to_read.append(folder)
             if previous is None:

@@ -12,7 +12,18 @@ from datetime import datetime
 from typing import Any
 
 #: Bump when a change to the readers (:mod:`.stats`) changes what is computed: cached rows are recomputed.
-STATS_VERSION = 1
+STATS_VERSION = 2
+
+#: ``api_params`` key of the fields a session's files do not state but that were derived, with where
+#: from (``{"sd_model": FROM_IMAGE_TEXT, …}``): the details say so beside each.  (A key of the existing
+#: JSON column, not a column: the schema stays as it is.)
+SOURCES_KEY = "_sources"
+FROM_IMAGE_TEXT = "image text"
+"""Read from the generation text (A1111 infotext) of the session's images."""
+FROM_PLAN = "plan"
+"""Inferred from the planned prompts of a mid-October manifest."""
+FROM_FIRST_IMAGE = "first image"
+"""The prompt of the first image: the template itself is not recorded."""
 
 
 @dataclass(slots=True)
@@ -46,6 +57,8 @@ class SessionStats:
     steps: int | None = None
     cfg_scale: float | None = None
     sampler_name: str | None = None
+    """The sampler as users name it: with the schedule type when the manifest keeps it apart
+    ("DPM++ 2M Karras"; the manifest's own ``sampler`` stays in ``api_params``)."""
     scheduler: str | None = None
     api_params: dict[str, Any] = field(default_factory=dict)
     theme_name: str | None = None

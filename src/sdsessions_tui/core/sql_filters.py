@@ -34,6 +34,13 @@ _SORT_COLUMNS: dict[str, str] = {
     "updated": "m.updated_at",
 }
 _METADATA_SORTS = frozenset({"liked", "rating", "tags", "updated"})
+#: Schedule types an older sampler name ends with ("DPM++ 2M Karras", "DPM++ 2M SDE Exponential").
+NAMED_SCHEDULES = ("Karras", "Exponential")
+#: The schedule type: the ``scheduler`` field, else the word an older sampler name ends with;
+#: "automatic" leaves the choice to that name too.
+SCHEDULER_SQL = ("(CASE WHEN s.scheduler IS NOT NULL AND s.scheduler NOT LIKE 'automatic' THEN s.scheduler "
+                 + "".join(f"WHEN s.sampler_name LIKE '% {name}' THEN '{name}' " for name in NAMED_SCHEDULES)
+                 + "ELSE s.scheduler END)")
 _SHORT_TERM = 3  # the trigram index needs three characters; shorter terms are scanned with LIKE
 #: Search documents whose LIKE matches estimate a short term's share of all sessions.
 LIKE_SAMPLE = 2_000
@@ -175,6 +182,41 @@ def _substrings(where: Where, column: str, terms: tuple[str, ...], *, exclude: b
     where.add(condition, *map(_escape_like, terms))
 
 
+#: A combinatorial run planned fewer images than its combinations (× seeds in a sweep) make: the
+#: SQL of ``status.combinations_never_generated`` (a seed list that is not JSON counts as none).
+TRUNCATED_SQL = ("(s.generation_mode LIKE 'combinatorial' AND s.placeholders != '{}' AND s.total_combinations * "
+                 "max(1, CASE WHEN json_valid(s.seed_list) THEN json_array_length(s.seed_list) ELSE 0 END) "
+                 "> s.images_expected)")
+
+
+def _schedulers(where: Where, terms: tuple[str, ...], *, exclude: bool) -> None:
+    """The schedule type holds one of the terms.
+
+    The stored sampler name holds the schedule type too (the stats keep the sampler's full name,
+    "DPM++ 2M Karras"), and it is in the list index, so most sessions are decided without reading
+    their row: a name without the term cannot match, and a name ending with a schedule type of
+    :data:`NAMED_SCHEDULES` has that one (a set ``scheduler`` is what the full name ends with).
+    Only the others read ``scheduler`` (a session without a sampler name too).  Written so that
+    SQLite short-circuits it (a top-level AND or OR; inside NOT or a function it evaluates both
+    sides, reading every row: ``-scheduler:`` took 4× longer).
+    """
+    if not terms:
+        return
+    named = " OR ".join(f"(s.sampler_name LIKE '% {name}' AND '{name}' LIKE ? ESCAPE '\\')"
+                        for name in NAMED_SCHEDULES)
+    has = f"({named} OR {SCHEDULER_SQL} LIKE ? ESCAPE '\\')"
+    patterns = [(_escape_like(term),) * (len(NAMED_SCHEDULES) + 2) for term in terms]
+    if not exclude:
+        where.add("(" + " OR ".join(f"((s.sampler_name LIKE ? ESCAPE '\\' OR s.sampler_name IS NULL) AND {has})"
+                                    for _ in terms) + ")", *(pattern for group in patterns for pattern in group))
+        return
+    named_not = " AND ".join(f"NOT (coalesce(s.sampler_name, '') LIKE '% {name}' AND '{name}' LIKE ? ESCAPE '\\')"
+                             for name in NAMED_SCHEDULES)
+    for group in patterns:
+        where.add(f"((s.sampler_name IS NOT NULL AND s.sampler_name NOT LIKE ? ESCAPE '\\') OR ({named_not} AND "
+                  f"({SCHEDULER_SQL} IS NULL OR {SCHEDULER_SQL} NOT LIKE ? ESCAPE '\\')))", *group)
+
+
 def _ratings(where: Where, values: frozenset[str], *, exclude: bool) -> None:
     """Ratings with "none" for unrated (no metadata row, or a NULL rating)."""
     if not values:
@@ -247,6 +289,8 @@ def filter_where(f: SessionFilter, *, one_row: bool = False) -> Where:
     _flag(where, "s.is_dry_run", f.dry_run)
     if f.stats_error is not None:
         where.add("s.stats_error IS NOT NULL" if f.stats_error else "s.stats_error IS NULL")
+    if f.truncated is not None:
+        where.add(TRUNCATED_SQL if f.truncated else f"NOT coalesce({TRUNCATED_SQL}, 0)")
     _ratings(where, f.ratings, exclude=False)
     _ratings(where, f.exclude_ratings, exclude=True)
     if f.statuses:
@@ -257,6 +301,8 @@ def filter_where(f: SessionFilter, *, one_row: bool = False) -> Where:
     _substrings(where, "s.sd_model", f.exclude_models, exclude=True)
     _substrings(where, "s.sampler_name", f.samplers, exclude=False)
     _substrings(where, "s.sampler_name", f.exclude_samplers, exclude=True)
+    _schedulers(where, f.schedulers, exclude=False)
+    _schedulers(where, f.exclude_schedulers, exclude=True)
     _dates(where, f)
     _range(where, "s.completion_percentage", f.completion)
     _range(where, "s.images_actual", f.images)

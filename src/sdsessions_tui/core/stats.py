@@ -11,7 +11,10 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +28,11 @@ from .files import (
     sort_by_index,
     unsafe_filename_reason,
 )
-from .jsonread import DEFAULT_RETRY_DELAYS, read_json_object
+from .infotext import parse_infotext, png_parameters, session_fields
+from .jsonread import DEFAULT_RETRY_DELAYS, JsonRead, read_json_object
 from .legacy_v0 import CONFIG_FILE, METADATA_FILE, extract_v0, parse_session_config
 from .names import parse_folder_name
-from .session_stats import SessionStats
+from .session_stats import FROM_IMAGE_TEXT, SOURCES_KEY, SessionStats
 from .status import completion_percentage, decide_status
 from .sweep import is_seed_sweep
 
@@ -66,7 +70,8 @@ def read_session(
 
 
 def _folder_for(path: Path) -> SessionFolder:
-    return SessionFolder(path, path.parent, parse_folder_name(path.name), path.parent.name == DRYRUN_DIR)
+    dry_run = path.parent.name == DRYRUN_DIR
+    return SessionFolder(path, path.parent.parent if dry_run else path.parent, parse_folder_name(path.name), dry_run)
 
 
 def _base_stats(folder: SessionFolder) -> SessionStats:
@@ -82,23 +87,28 @@ def _base_stats(folder: SessionFolder) -> SessionStats:
 
 def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...]) -> SessionStats:
     stats = _base_stats(folder)
-    listing = list_folder(folder.path)
+    listing = list_folder(folder.path, folder.root)
     stats.folder_mtime = listing.mtime
+    stats.warnings += listing.warnings
     if listing.error:
         stats.stats_error = listing.error
         return stats
 
-    extracted, stats.manifest_file, stats.stats_error = _read_metadata(folder.path, listing, retry_delays)
-    if stats.manifest_file is not None:
-        info = listing.info(stats.manifest_file)
-        if info is not None:
-            stats.manifest_mtime, stats.manifest_size = info.mtime, info.size
+    metadata = _read_metadata(folder.path, listing, retry_delays)
+    extracted, stats.manifest_file, stats.stats_error = metadata.extracted, metadata.file, metadata.error
+    stats.manifest_mtime, stats.manifest_size = metadata.mtime, metadata.size
     if extracted is not None:
         _copy_extracted(stats, extracted)
         stats.fingerprint = _fingerprint(extracted)
 
     done = _done_images(stats, extracted, listing)
     stats.image_files = done
+    sources = dict(extracted.sources) if extracted is not None else {}
+    if not folder.is_dry_run:
+        _fill_from_image_text(stats, listing, sources)
+    stats.sampler_name = full_sampler_name(stats.sampler_name, stats.scheduler)
+    if sources:
+        stats.api_params = {**stats.api_params, SOURCES_KEY: sources}
     stats.images_actual = 0 if folder.is_dry_run else len(done)
     stats.image_files_raw = len(listing.images)
     if folder.is_dry_run:
@@ -125,33 +135,50 @@ def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...])
     return stats
 
 
-def _read_metadata(
-    path: Path, listing: FolderListing, retry_delays: tuple[float, ...]
-) -> tuple[Extracted | None, str | None, str | None]:
-    """Pick the metadata file by the spec's precedence (§15) and extract it.
+@dataclass(frozen=True, slots=True)
+class _Metadata:
+    """What the session's metadata file gave: its content (None when unreadable), the file, why it
+    could not be read, and the file's time and size as read.
 
-    Returns what was extracted (None when nothing is readable), the file that
-    was read, and why it could not be read.
+    A failure keeps the time and size only when it lasts until the file changes (a broken file
+    nobody is writing): refresh then skips the file while it is unchanged.  Other failures (a
+    permission, a file being written) have none, so the next refresh reads the file again.
     """
+
+    extracted: Extracted | None = None
+    file: str | None = None
+    error: str | None = None
+    mtime: float | None = None
+    size: int | None = None
+
+
+def _from_json(read: JsonRead, name: str, extract: Callable[[dict[str, Any]], Extracted]) -> _Metadata:
+    if read.data is not None:
+        return _Metadata(extract(read.data), name, None, read.mtime, read.size)
+    if read.lasting:
+        return _Metadata(None, name, read.error, read.mtime, read.size)
+    return _Metadata(None, name, read.error)
+
+
+def _read_metadata(path: Path, listing: FolderListing, retry_delays: tuple[float, ...]) -> _Metadata:
+    """Pick the metadata file by the spec's precedence (§15) and extract it."""
     if listing.exists(MANIFEST_V2):
-        read = read_json_object(path / MANIFEST_V2, retry_delays)
-        return (extract_v2(read.data) if read.data is not None else None), MANIFEST_V2, read.error
+        return _from_json(read_json_object(path / MANIFEST_V2, retry_delays), MANIFEST_V2, extract_v2)
     phase2 = _phase2_manifest(path.name, listing)
     if phase2:
-        read = read_json_object(path / phase2, retry_delays)
-        return (extract_phase2(read.data) if read.data is not None else None), phase2, read.error
+        return _from_json(read_json_object(path / phase2, retry_delays), phase2, extract_phase2)
     if listing.exists(METADATA_FILE):
-        read = read_json_object(path / METADATA_FILE, retry_delays)
         config = _read_config(path / CONFIG_FILE) if listing.exists(CONFIG_FILE) else None
-        if read.data is None:
-            return None, METADATA_FILE, read.error
-        return extract_v0(read.data, config), METADATA_FILE, None
+        return _from_json(read_json_object(path / METADATA_FILE, retry_delays), METADATA_FILE,
+                          partial(extract_v0, config=config))
     if listing.exists(CONFIG_FILE):
         config = _read_config(path / CONFIG_FILE)
         if config is None:
-            return None, CONFIG_FILE, f"cannot read {CONFIG_FILE}"
-        return extract_v0(None, config), CONFIG_FILE, None
-    return None, None, None
+            return _Metadata(None, CONFIG_FILE, f"cannot read {CONFIG_FILE}")
+        info = listing.info(CONFIG_FILE)
+        return _Metadata(extract_v0(None, config), CONFIG_FILE, None, info.mtime if info else None,
+                         info.size if info else None)
+    return _Metadata()
 
 
 def _phase2_manifest(folder_name: str, listing: FolderListing) -> str | None:
@@ -172,9 +199,11 @@ def _read_config(path: Path) -> dict[str, Any] | None:
 def _copy_extracted(stats: SessionStats, extracted: Extracted) -> None:
     for name in ("sd_model", "template_version", "generation_mode", "seed_mode", "seed_base",
                  "resolved_prompt", "negative_prompt", "width", "height", "steps", "cfg_scale",
-                 "sampler_name", "scheduler", "api_params", "theme_name", "style", "images_expected",
+                 "sampler_name", "scheduler", "theme_name", "style", "images_expected",
                  "total_combinations", "placeholders", "manifest_generated_at", "duration_seconds"):
         setattr(stats, name, getattr(extracted, name))
+    # The manifest's own parameters; the key for derived fields is ours alone.
+    stats.api_params = {key: value for key, value in extracted.api_params.items() if key != SOURCES_KEY}
     stats.manifest_format = extracted.manifest_format
     stats.manifest_status = extracted.status_raw
     stats.seed_list = list(extracted.seed_list or [])
@@ -212,6 +241,47 @@ def _done_images(stats: SessionStats, extracted: Extracted | None, listing: Fold
         return done
     names = [name for name in listing.images if not is_annotated(name)]
     return sort_by_index(names, extracted.image_prefix if extracted else None)
+
+
+def full_sampler_name(sampler: str | None, scheduler: str | None) -> str | None:
+    """The sampler as users name it: with its schedule type, which manifests keep apart ("DPM++ 2M"
+    and "Karras" read "DPM++ 2M Karras", the name older eras recorded).  "automatic" (the sampler's
+    own default) is no part of the name, nor a schedule type the name already ends with."""
+    if sampler is None or scheduler is None or scheduler.strip().lower() in ("", "automatic"):
+        return sampler
+    if sampler.lower().endswith(" " + scheduler.strip().lower()):
+        return sampler
+    return f"{sampler} {scheduler.strip()}"
+
+
+#: Missing any of these, a session's images are asked (their generation text records them).
+_IMAGE_TEXT_TRIGGERS = ("sd_model", "sampler_name", "steps", "cfg_scale", "width", "height", "resolved_prompt")
+
+
+def _fill_from_image_text(stats: SessionStats, listing: FolderListing, sources: dict[str, str]) -> None:
+    """Fill the session fields its metadata lacks (the mid-October and V0 eras record no model) from
+    the generation text of one image: the first done one, else the last (annotation may have
+    rewritten an image without it).  The schedule type only comes with the sampler, and the
+    negative prompt with the prompt: each pair is one choice.  ``sources`` hears what was filled."""
+    missing = {name for name in _IMAGE_TEXT_TRIGGERS if getattr(stats, name) is None}
+    if stats.sd_model == "unknown":  # the API did not answer the model query (spec §8); the images know
+        missing.add("sd_model")
+    if not missing or not stats.image_files:
+        return
+    if "sampler_name" in missing and stats.scheduler is None:
+        missing.add("scheduler")
+    if "resolved_prompt" in missing and stats.negative_prompt is None:
+        missing.add("negative_prompt")
+    for name in dict.fromkeys((stats.image_files[0], stats.image_files[-1])):
+        text = png_parameters(os.path.join(listing.path, name))
+        if text:
+            break
+    else:
+        return
+    for name, value in session_fields(parse_infotext(text)).items():
+        if name in missing:
+            setattr(stats, name, value)
+            sources[name] = FROM_IMAGE_TEXT
 
 
 def _is_payload(name: str) -> bool:

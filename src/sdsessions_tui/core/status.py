@@ -75,3 +75,21 @@ def completion_style(percentage: float | None) -> str:
     if percentage is None:
         return "dim"
     return "green" if percentage >= 95 else "yellow" if percentage >= 70 else "red"
+
+
+def combinations_never_generated(mode: str | None, has_placeholders: bool, total_combinations: int | None,
+                                 seeds: int, planned: int | None) -> int | None:
+    """How many combinations (× seeds in a sweep) a combinatorial run never planned, or None.
+
+    ``planned`` is the manifest's count after every cap (``num_images``: ``max_images``,
+    ``--count``, the new orchestrator's 100), ``total_combinations`` the product of the full
+    pools (spec §7, §11).  Only a combinatorial run means to make them all: random mode samples
+    by design, and a run without placeholders is one prompt whatever its seed list.  Mirrored in
+    SQL by ``sql_filters.TRUNCATED_SQL`` (``is:truncated``).
+    """
+    if (mode or "").lower() != "combinatorial" or not has_placeholders or total_combinations is None:
+        return None
+    if planned is None:
+        return None
+    possible = total_combinations * max(seeds, 1)
+    return possible - planned if possible > planned else None

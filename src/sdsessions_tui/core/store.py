@@ -13,7 +13,7 @@ write it, never a refresh.
 
 from __future__ import annotations
 
-import json
+import logging
 import operator
 import os
 import queue
@@ -36,9 +36,12 @@ from .filters import SessionFilter, SessionSort
 from .metadata_merge import MergeConflict, merge_changes, normalize_tags
 from .sql_filters import LIKE_SAMPLE, Driver, Where, driven_query, filter_where, order_by, source
 from .session_stats import SessionStats
+from .storable import column_value, json_text, json_value
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
+
+log = logging.getLogger(__name__)
 
 #: Rows per ``WHERE id IN (…)`` page fetch; well under SQLite's variable limit.
 PAGE_SIZE = 500
@@ -53,6 +56,8 @@ _UPSERT_SQL = (
     "ON CONFLICT(session_path) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name in _STATS_COLUMNS if name != "session_path")
 )
+#: Stats columns that may hold NULL (their field defaults to None): a value they cannot store is dropped.
+_NULLABLE = {name: spec.default is None for name, spec in SessionStats.__dataclass_fields__.items()}
 _METADATA_FIELDS = frozenset({"is_test", "is_complete", "is_favorite", "user_rating", "user_note", "tags"})
 RATINGS = (None, "like", "dislike")
 
@@ -153,10 +158,7 @@ def _now() -> str:
 
 
 def _json(value: Any) -> str:
-    try:
-        return orjson.dumps(value, default=str).decode()
-    except TypeError:  # surrogate-escaped file names: the stdlib escapes them as \\udcXX
-        return json.dumps(value, default=str)
+    return json_text("value", value, problems=[])
 
 
 def _text(value: str | None) -> str | None:
@@ -167,19 +169,25 @@ def _text(value: str | None) -> str | None:
 
 
 def stats_to_row(stats: SessionStats, root: str) -> dict[str, Any]:
-    """A ``session_stats`` row (column → value) for ``stats`` found under ``root``."""
+    """A ``session_stats`` row (column → value) for ``stats`` found under ``root``.
+
+    A value the database cannot hold (a number outside 64 bits, a NaN) is dropped or clamped,
+    with a warning on the session (:mod:`.storable`): one such session must not stop a batch.
+    """
     row: dict[str, Any] = {}
+    problems: list[str] = []
     for name in _STATS_COLUMNS:
-        if name in ("root", "is_unavailable", "unavailable_since"):
+        if name in ("root", "is_unavailable", "unavailable_since", "warnings"):
             continue
         value = getattr(stats, name)
         if name in JSON_STATS_COLUMNS:
-            value = _json(value)
-        elif isinstance(value, datetime):
-            value = value.isoformat()
+            value = json_text(name, value, problems=problems)
         elif isinstance(value, str):
             value = _text(value)
+        else:
+            value = column_value(name, value, nullable=_NULLABLE[name], problems=problems)
         row[name] = value
+    row["warnings"] = json_text("warnings", [*stats.warnings, *problems], problems=[])
     row.update(root=_text(root), is_unavailable=False, unavailable_since=None)
     return row
 
@@ -192,7 +200,7 @@ def row_to_stats(data: dict[str, Any]) -> SessionStats:
             continue
         value = data[name]
         if name in JSON_STATS_COLUMNS:
-            value = orjson.loads(value) if value else ([] if name != "placeholders" else {})
+            value = json_value(value, {} if name in ("placeholders", "api_params") else [])
         elif name.endswith("_at") and isinstance(value, str):
             value = datetime.fromisoformat(value)
         values[name] = value
@@ -431,8 +439,8 @@ class Store:
                 connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?", (path, old.id))
                 connection.exec_driver_sql("UPDATE session_metadata SET session_id = ?, session_path = ? "
                                            "WHERE session_key = ?", (new_row["session_id"], path, old.id))
-            if rows:  # executemany on plain tuples: the bulk path of a 10 000-session refresh
-                connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
+            if rows:
+                rows = _upsert_rows(connection, rows)
                 self._index_search(connection, rows)
                 self._adopt_pending(connection, [row["session_id"] for row in rows], _now())
         return unavailable
@@ -792,6 +800,59 @@ class Store:
             return [row[1] for row in connection.execute("PRAGMA table_info(session_stats)")]
 
 
+def _upsert_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Upsert stats rows with one executemany (the bulk path of a 10 000-session refresh); the rows
+    as written.
+
+    Should a row still be refused for its data (``stats_to_row`` makes every value storable, so
+    this is a last resort), the rows are written one by one: the upsert is idempotent, so those
+    executemany wrote already are rewritten, and each refused row is replaced by a row that says
+    why, so the other sessions of the batch are kept.
+    """
+    try:
+        connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
+        return list(rows)
+    except Exception as error:
+        if not _refused_data(error):
+            raise
+    written = []
+    for row in rows:
+        try:
+            connection.exec_driver_sql(_UPSERT_SQL, _ROW_VALUES(row))
+        except Exception as error:
+            if not _refused_data(error):
+                raise
+            error = getattr(error, "orig", None) or error  # the database's own words, not the statement
+            log.warning("stats of %s could not be stored: %s", row["session_path"], error)
+            row = _unstorable_row(row, error)
+            try:
+                connection.exec_driver_sql(_UPSERT_SQL, _ROW_VALUES(row))
+            except Exception as again:  # not even the names: the session is left out of this batch
+                if not _refused_data(again):
+                    raise
+                log.warning("session %s left out: %s", row["session_path"], getattr(again, "orig", None) or again)
+                continue
+        written.append(row)
+    return written
+
+
+def _refused_data(error: BaseException) -> bool:
+    """Whether the database refused a row for its values (not for being locked, full or gone)."""
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, sqlite3.ProgrammingError):
+        return "binding" in str(cause)
+    return isinstance(cause, (OverflowError, sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError))
+
+
+def _unstorable_row(row: dict[str, Any], error: BaseException) -> dict[str, Any]:
+    """The row of a session whose stats the database refused: its folder, and why."""
+    stats = SessionStats(session_id=str(row["session_id"]), session_path=str(row["session_path"]),
+                         display_name=str(row["display_name"]), name_era=str(row["name_era"]),
+                         is_dry_run=bool(row["is_dry_run"]),
+                         stats_error=f"stats could not be stored: {type(error).__name__}: {error}"[:300])
+    return stats_to_row(stats, str(row["root"]))
+
+
 def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
     """Metadata changes as stored: flags as bools, tags and hints as JSON, a blank note as NULL.
 
@@ -849,5 +910,5 @@ def _metadata_mapping(connection: Connection, session_key: int) -> dict[str, Any
 
 
 def _placeholder_text(placeholders: str | None) -> str:
-    data = orjson.loads(placeholders or "{}")
+    data = json_value(placeholders, {})
     return " ".join(f"{name} {' '.join(info.get('values', []))}" for name, info in data.items())

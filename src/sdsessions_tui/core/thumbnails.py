@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from .files import leaves_root
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -69,8 +71,13 @@ def thumbnail_path(image: Path, cache_dir: Path, size: int = DEFAULT_SIZE) -> Pa
     return Path(cache_dir) / f"{digest}{_cache_format()[1]}"
 
 
-def get_thumbnail(image: Path, cache_dir: Path, size: int = DEFAULT_SIZE) -> Path | None:
+def get_thumbnail(image: Path, cache_dir: Path, size: int = DEFAULT_SIZE, *,
+                  root: Path | None = None) -> Path | None:
     """The cached thumbnail of ``image``, made now if missing; ``None`` if the image cannot be read.
+
+    With ``root`` (the sessions root the image was found under), an image that is a symbolic
+    link whose real path leaves the root gives ``None`` unread: the listing already refused
+    such a link, but the file may have been replaced by one since the refresh.
 
     Safe to call from worker threads: the thumbnail is written to a temp file in
     ``cache_dir`` and moved into place with :func:`os.replace`, so a reader never
@@ -80,6 +87,9 @@ def get_thumbnail(image: Path, cache_dir: Path, size: int = DEFAULT_SIZE) -> Pat
     image = Path(image)
     cache_dir = Path(cache_dir)
     _check_cache_dir(image, cache_dir)
+    if root is not None and os.path.islink(image) and leaves_root(image, os.path.realpath(root)):
+        log.debug("no thumbnail for %s: a symbolic link leading outside %s", image, root)
+        return None
     try:
         target = thumbnail_path(image, cache_dir, size)
     except OSError as error:

@@ -44,8 +44,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from ..core.session_stats import SessionStats
-from ..core.status import completion_label, completion_style
+from ..core.session_stats import FROM_FIRST_IMAGE, FROM_IMAGE_TEXT, FROM_PLAN, SOURCES_KEY, SessionStats
+from ..core.status import combinations_never_generated, completion_label, completion_style
 from ..core.store import SessionMetadata
 from ..core.text import clean_text
 from ..core.thumbnails import DEFAULT_SIZE, default_cache_dir, get_thumbnail
@@ -234,6 +234,7 @@ class Thumbnail(Widget):
         self.state = "empty"
         self.source: Path | None = None
         """The image asked for last."""
+        self._root: Path | None = None
         self.cached_path: Path | None = None
         """The cached thumbnail shown now, or None."""
         self._image_class = image_widget_class()
@@ -257,13 +258,15 @@ class Thumbnail(Widget):
         """The textual-image widget (None with the ``"none"`` protocol)."""
         return self._image
 
-    def request(self, image: Path | None) -> None:
-        """Show ``image`` (an original session image) soon; None shows "no image" now."""
+    def request(self, image: Path | None, root: Path | None = None) -> None:
+        """Show ``image`` (an original session image, found under the sessions ``root``) soon; None
+        shows "no image" now.  An image linking outside ``root`` is never opened."""
         if self.state == "off":
             return
         if image is not None and image == self.source and self.state in ("loading", "shown"):
             return  # same image (e.g. the session was refreshed): nothing to redo; "missing" is retried
         self.source = image
+        self._root = root
         self._token += 1
         if self._timer is not None:
             self._timer.stop()  # Timer.reset() would not restart the countdown
@@ -278,16 +281,17 @@ class Thumbnail(Widget):
         self._timer = None
         if token != self._token:
             return
-        self.run_worker(partial(self._load, token, image, self.cache_dir, self.thumbnail_size), name="thumbnail",
-                        group="thumbnail", exclusive=True, thread=True, exit_on_error=False)
+        self.run_worker(partial(self._load, token, image, self.cache_dir, self.thumbnail_size, self._root),
+                        name="thumbnail", group="thumbnail", exclusive=True, thread=True, exit_on_error=False)
 
     @staticmethod
-    def _load(token: int, image: Path, cache_dir: Path, size: int) -> tuple[int, Path | None, Any]:
+    def _load(token: int, image: Path, cache_dir: Path, size: int,
+              root: Path | None = None) -> tuple[int, Path | None, Any]:
         """Thread: the cached thumbnail of ``image`` (made if needed), decoded."""
         from PIL import Image as PILImage  # here: Pillow is not needed for the first paint
 
         try:
-            path = get_thumbnail(image, cache_dir, size)
+            path = get_thumbnail(image, cache_dir, size, root=root)
             if path is None:
                 return token, None, None
             with PILImage.open(path) as picture:
@@ -442,9 +446,10 @@ class DetailsPanel(VerticalScroll, can_focus=True):
         self._show_metadata_section()
         self._texts.update(Group(*text_sections(stats)))
         image = None
+        folder = Path(stats.session_path)
         if stats.image_files and not self.unavailable:
-            image = Path(stats.session_path) / stats.image_files[0]
-        self._thumbnail.request(image)
+            image = folder / stats.image_files[0]
+        self._thumbnail.request(image, folder.parent.parent if stats.is_dry_run else folder.parent)
 
 
 # --------------------------------------------------------------------------- renderables
@@ -503,8 +508,10 @@ def metadata_section(metadata: SessionMetadata | None) -> list[RenderableType]:
 def text_sections(stats: SessionStats) -> list[RenderableType]:
     """The prompts and the warnings, last."""
     parts: list[RenderableType] = []
-    parts += _prompt("Prompt", stats.resolved_prompt)
-    parts += _prompt("Negative prompt", stats.negative_prompt)
+    sources = field_sources(stats)
+    parts += _prompt("Prompt", stats.resolved_prompt, _PROMPT_NOTES.get(sources.get("resolved_prompt", "")))
+    parts += _prompt("Negative prompt", stats.negative_prompt,
+                     _PROMPT_NOTES.get(sources.get("negative_prompt", "")))
     if stats.warnings:
         parts += [_title("Warnings")] + [Text(f"• {_clean(w)}", style="dim") for w in stats.warnings]
     return parts
@@ -512,9 +519,35 @@ def text_sections(stats: SessionStats) -> list[RenderableType]:
 
 Row = tuple[str, "Text | str | None"]
 
+#: What a derived field's value is followed by, by where it came from (``api_params[SOURCES_KEY]``).
+_SOURCE_NOTES: Final = {FROM_IMAGE_TEXT: "from the images' generation text", FROM_PLAN: "inferred from the plan"}
+_PROMPT_NOTES: Final = {FROM_IMAGE_TEXT: "  from the first image's generation text",
+                        FROM_PLAN: "  the template, rebuilt from the planned prompts",
+                        FROM_FIRST_IMAGE: "  the first image's prompt (the template is not recorded)"}
+
+
+def field_sources(stats: SessionStats) -> dict[str, str]:
+    """The fields the session's files do not state, and where they came from (empty for most sessions)."""
+    params = stats.api_params if isinstance(stats.api_params, dict) else {}
+    sources = params.get(SOURCES_KEY)
+    if not isinstance(sources, dict):
+        return {}
+    return {name: where for name, where in sources.items() if isinstance(name, str) and isinstance(where, str)}
+
+
+def _sourced(value: str | None, source: str | None) -> Text | str | None:
+    """``value``, followed by where it came from when the session's files do not state it."""
+    note = _SOURCE_NOTES.get(source or "")
+    if value is None or note is None:
+        return value
+    return Text(_clean(value)).append(f"  {note}", style="dim italic")
+
 
 def _generation_rows(stats: SessionStats, expanded: bool) -> list[Row]:
-    rows: list[Row] = [("Model", stats.sd_model), ("Mode", stats.generation_mode), ("Seed mode", stats.seed_mode),
+    sources = field_sources(stats)
+    rows: list[Row] = [("Model", _sourced(stats.sd_model, sources.get("sd_model"))),
+                       ("Mode", _sourced(stats.generation_mode, sources.get("generation_mode"))),
+                       ("Seed mode", _sourced(stats.seed_mode, sources.get("seed_mode"))),
                        ("Base seed", _number(stats.seed_base))]
     if stats.is_seed_sweep and stats.seed_list:
         seeds = _value_list(stats.seed_list, None if expanded else COLLAPSED_SEEDS)
@@ -522,7 +555,8 @@ def _generation_rows(stats: SessionStats, expanded: bool) -> list[Row]:
     elif stats.seed_min is not None and stats.seed_max is not None:
         seeds_text = str(stats.seed_min) if stats.seed_min == stats.seed_max else f"{stats.seed_min}–{stats.seed_max}"
         rows.append(("Seed range", seeds_text))
-    rows += [("Combinations", _number(stats.total_combinations)), ("Template", stats.template_version),
+    rows += [("Combinations", _sourced(_number(stats.total_combinations), sources.get("total_combinations"))),
+             ("Template", stats.template_version),
              ("Theme", stats.theme_name), ("Style", stats.style)]
     manifest = stats.manifest_format if stats.manifest_format != "none" else None
     if manifest and stats.manifest_file:
@@ -535,7 +569,8 @@ def _image_rows(stats: SessionStats) -> list[Row]:
     done = Text(str(stats.images_actual))
     if stats.has_extra_images:
         done.append("  more than expected", style="bold yellow")
-    rows: list[Row] = [("Expected", _number(stats.images_expected) or Text("—", style="dim")), ("Done", done),
+    rows: list[Row] = [("Expected", _number(stats.images_expected) or Text("—", style="dim")),
+                       ("Never made", never_generated_text(stats)), ("Done", done),
                        ("Files", str(stats.image_files_raw))]
     if stats.is_dry_run:
         rows.append(("Payloads", str(stats.dry_run_payloads)))
@@ -545,11 +580,33 @@ def _image_rows(stats: SessionStats) -> list[Row]:
     return rows
 
 
+def never_generated_text(stats: SessionStats) -> Text | None:
+    """"20 of 120 combinations: the plan stopped at 100" for a combinatorial run capped before every
+    combination; None otherwise (a completion of 100 % says nothing of them)."""
+    seeds = len(stats.seed_list) if isinstance(stats.seed_list, list) else 0
+    placeholders = bool(stats.placeholders) if isinstance(stats.placeholders, dict) else False
+    planned = stats.images_expected
+    try:
+        missing = combinations_never_generated(stats.generation_mode, placeholders, stats.total_combinations, seeds,
+                                               planned)
+    except TypeError:  # odd stored values
+        return None
+    if missing is None or planned is None:
+        return None
+    what = "combinations × seeds" if seeds > 1 else "combinations"
+    return Text(f"{missing} of {missing + planned} {what}", style="bold yellow").append(
+        f": the plan stopped at {planned}", style="yellow")
+
+
 def _api_rows(stats: SessionStats) -> list[Row]:
     params = stats.api_params if isinstance(stats.api_params, dict) else {}
+    sources = field_sources(stats)
     size = f"{stats.width}×{stats.height}" if stats.width and stats.height else None
-    rows: list[Row] = [("Size", size), ("Steps", _number(stats.steps)), ("CFG", _number(stats.cfg_scale)),
-                       ("Sampler", stats.sampler_name), ("Scheduler", stats.scheduler),
+    rows: list[Row] = [("Size", _sourced(size, sources.get("width"))),
+                       ("Steps", _sourced(_number(stats.steps), sources.get("steps"))),
+                       ("CFG", _sourced(_number(stats.cfg_scale), sources.get("cfg_scale"))),
+                       ("Sampler", _sourced(stats.sampler_name, sources.get("sampler_name"))),
+                       ("Scheduler", _sourced(stats.scheduler, sources.get("scheduler"))),
                        ("Hires", hires_summary(params)), ("ADetailer", adetailer_summary(params))]
     units = controlnet_units(params)
     for index, unit in enumerate(units):
@@ -592,10 +649,10 @@ def _placeholders(stats: SessionStats, expanded: bool) -> list[RenderableType]:
     return [_title(title, hint), grid]
 
 
-def _prompt(title: str, prompt: str | None) -> list[RenderableType]:
+def _prompt(title: str, prompt: str | None, note: str | None = None) -> list[RenderableType]:
     if not prompt:
         return []
-    return [_title(title), Text(clean_text(prompt, keep_newlines=True))]
+    return [_title(title, note or ""), Text(clean_text(prompt, keep_newlines=True))]
 
 
 def _section(title: str, rows: Iterable[Row], *, always: bool = False) -> list[RenderableType]:
