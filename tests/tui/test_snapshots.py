@@ -65,6 +65,7 @@ async def _bad_query(pilot) -> None:
     """A good query, then a bad one, each applied at once (Enter), so no debounce timing shows."""
     await _settle(pilot)
     query = pilot.app.query_one("#query")
+    query.cursor_blink = False  # a blinking cursor would be caught on or off at random
     for text in ("is:sweep", "is:sweep steps:abc"):
         query.value = text
         await pilot.press("slash", "enter")
