@@ -366,8 +366,12 @@ def test_the_watch_limit_reached_later_switches_to_polling(store, root, monkeypa
     try:
         full.set()
         write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
-        wait_until(lambda: getattr(stats_of(store, HAIR), "images_actual", 0) == 6)
+        wait_until(lambda: getattr(stats_of(store, HAIR), "images_actual", 0) == 6)  # the folder not watched…
+        wait_until(lambda: running.notices)
         assert len(running.notices) == 1 and "polling" in running.notices[0] and "watch limit" in running.notices[0]
+        write_session(root, "20251114_100000-later", manifest=ex.example_c(), images=images_of(ex.example_c()),
+                      mtime=None)
+        wait_until(lambda: stats_of(store, "20251114_100000-later") is not None)  # …and what comes next: polled
     finally:
         running.close()
 
@@ -386,3 +390,21 @@ def test_lost_events_are_made_up_by_a_rescan(root, monkeypatch):
         changed = watches._read(0)
     assert changed == {str(written), str(gone), str(root / "new")}  # not the old, untouched one
     assert str(old) not in changed
+
+
+def test_a_folder_name_that_is_not_utf8_is_watched_like_any_other(watcher, store, root):
+    name = os.fsdecode(b"20251114_093010-caf\xe9")  # watchfiles died on it (WatchfilesRustInternalError)
+    manifest = ex.example_c()
+    manifest["status"] = "aborted"
+    folder = write_session(root, name, manifest=manifest, images=images_of(manifest), mtime=None)
+    wait_until(lambda: getattr(stats_of(store, name), "manifest_status", None) == "aborted")
+    assert stats_of(store, name).session_path == str(folder)
+    key = store.list_ids()[0]
+    store.update_metadata(name, {"tags": ["keep"]})
+    write_manifest(folder, ex.example_c())  # its changes are seen…
+    wait_until(lambda: stats_of(store, name).manifest_status == "completed")
+    renamed = root / os.fsdecode(b"20251114_093010-caf\xe9 final")
+    folder.rename(renamed)  # …and a rename relinks it, metadata included
+    wait_until(lambda: store.get_session(key)[0].session_path == str(renamed))
+    assert store.get_session(key)[1].tags == ("keep",) and store.list_ids() == [key]
+    assert watcher.thread.is_alive() and not [notice for notice in watcher.notices if "--poll" not in notice]

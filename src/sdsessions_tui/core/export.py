@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-import orjson
-
 from .columns import JSON_STATS_COLUMNS, METADATA_COLUMNS
 from .filters import SessionFilter, SessionSort
-from .store import Store
+from .store import Store, load_json
+from .text import escape_undecodable
 
 _JSON_COLUMNS = JSON_STATS_COLUMNS | {"tags", "auto_metadata"}
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def columns(store: Store) -> list[str]:
@@ -38,27 +39,35 @@ def _decode(record: dict[str, Any]) -> dict[str, Any]:
     for name in _JSON_COLUMNS:
         value = record.get(name)
         if isinstance(value, str):
-            record[name] = orjson.loads(value)
+            record[name] = load_json(value)
     if record.get("tags") is None:
         record["tags"] = []
     return record
 
 
 def write_json(records: Iterator[dict[str, Any]], out: TextIO) -> int:
-    """A JSON array, one object per line; returns the number written."""
+    """A JSON array, one object per line; returns the number written.
+
+    A file name that is not UTF-8 is written with JSON's own escape for each such byte
+    (``\\udcff``, as Python's ``os`` holds it): ``json.load`` and ``os.fsencode`` give back its bytes.
+    """
     count = 0
     out.write("[")
     for record in records:
         out.write(",\n" if count else "\n")
-        out.write(json.dumps(record, ensure_ascii=False, default=str))
+        text = json.dumps(record, ensure_ascii=False, default=str)
+        out.write(text if text.isascii() else _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text))
         count += 1
     out.write("\n]\n")
     return count
 
 
 def write_csv(records: Iterator[dict[str, Any]], out: TextIO, fieldnames: list[str]) -> int:
-    """CSV with the given columns (:func:`columns`); list and object values as JSON text."""
-    writer = csv.DictWriter(out, fieldnames=fieldnames, extrasaction="ignore")
+    """CSV with the given columns (:func:`columns`); list and object values as JSON text.
+
+    CSV has no escapes: a byte of a file name that is not UTF-8 is written ``\\xNN``, as the app shows it.
+    """
+    writer = csv.DictWriter(_Escaped(out), fieldnames=fieldnames, extrasaction="ignore")
     writer.writeheader()
     count = 0
     for record in records:
@@ -66,3 +75,13 @@ def write_csv(records: Iterator[dict[str, Any]], out: TextIO, fieldnames: list[s
                          for key, value in record.items()})
         count += 1
     return count
+
+
+class _Escaped:
+    """``out`` for the CSV writer, each line with its undecodable bytes written ``\\xNN`` (one pass per row)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, line: str) -> int:
+        return self.out.write(escape_undecodable(line))

@@ -30,8 +30,10 @@ from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS
 from .db import StoreError, check_database, connect_reader, default_db_path, describe
 from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
+from .fsnames import NAME_COLUMNS, from_db, to_db
 from .sql_filters import LIKE_SAMPLE, Driver, Where, driven_query, filter_where, order_by, source
 from .session_stats import SessionStats
+from .text import escape_undecodable
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -136,11 +138,24 @@ def _json(value: Any) -> str:
         return json.dumps(value, default=str)
 
 
+def load_json(value: str) -> Any:
+    """A stored JSON value; file names that are not UTF-8 come back as ``os`` gives them.
+
+    :func:`_json` writes those with the standard library, as ``\\udcff`` escapes, which
+    orjson refuses to read.
+    """
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+
+
 def _text(value: str | None) -> str | None:
-    """Text SQLite can store: undecodable file-name bytes (surrogate escapes) become U+FFFD."""
-    if value is None:
-        return None
-    return value.encode("utf-8", "replace").decode("utf-8") if not value.isascii() else value
+    """Text SQLite can store: bytes that were not UTF-8 (surrogate escapes) written ``\\xNN``.
+
+    For shown text only (names, prompts, messages); file names are stored exactly (:mod:`.fsnames`).
+    """
+    return None if value is None else escape_undecodable(value)
 
 
 def stats_to_row(stats: SessionStats, root: str) -> dict[str, Any]:
@@ -154,11 +169,25 @@ def stats_to_row(stats: SessionStats, root: str) -> dict[str, Any]:
             value = _json(value)
         elif isinstance(value, datetime):
             value = value.isoformat()
-        elif isinstance(value, str):
+        elif isinstance(value, str) and name not in NAME_COLUMNS:  # names as os gave them: stored exactly
             value = _text(value)
         row[name] = value
-    row.update(root=_text(root), is_unavailable=False, unavailable_since=None)
+    row.update(root=root, is_unavailable=False, unavailable_since=None)
     return row
+
+
+_NAME_INDEXES = [_STATS_COLUMNS.index(name) for name in NAME_COLUMNS]
+
+
+def _bindable(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row's values (:data:`_STATS_COLUMNS` order) with its names as SQLite holds them."""
+    if all(values[index] is None or values[index].isascii() for index in _NAME_INDEXES):
+        return values
+    bound = list(values)
+    for index in _NAME_INDEXES:
+        if bound[index] is not None:
+            bound[index] = to_db(bound[index])
+    return tuple(bound)
 
 
 def row_to_stats(data: dict[str, Any]) -> SessionStats:
@@ -169,11 +198,20 @@ def row_to_stats(data: dict[str, Any]) -> SessionStats:
             continue
         value = data[name]
         if name in JSON_STATS_COLUMNS:
-            value = orjson.loads(value) if value else ([] if name != "placeholders" else {})
+            value = load_json(value) if value else ([] if name != "placeholders" else {})
+        elif name in NAME_COLUMNS and value is not None:
+            value = from_db(value)
         elif name.endswith("_at") and isinstance(value, str):
             value = datetime.fromisoformat(value)
         values[name] = value
     return SessionStats(**values)
+
+
+def _known_session(row: Sequence[Any]) -> KnownSession:
+    """A :class:`KnownSession` from its columns (:data:`_KNOWN_COLUMNS`), names as ``os`` gives them."""
+    key, session_id, session_path, manifest_file, *rest = row
+    return KnownSession(key, from_db(session_id), from_db(session_path),
+                        None if manifest_file is None else from_db(manifest_file), *rest)
 
 
 def _metadata_from(values: Any, session_id: str, prefix: str = "") -> SessionMetadata:
@@ -352,14 +390,15 @@ class Store:
         return self._known("session_path", session_paths)
 
     def _known(self, column: str, values: Sequence[str]) -> dict[str, KnownSession]:
-        values = list(values)
+        names = [to_db(value) for value in values]
         found: dict[str, KnownSession] = {}
         with self._read() as connection:
-            for start in range(0, len(values), PAGE_SIZE):
-                page = values[start:start + PAGE_SIZE]
+            for start in range(0, len(names), PAGE_SIZE):
+                page = names[start:start + PAGE_SIZE]
                 for row in connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE {column} IN "
                                               f"{_in(page)}", page):
-                    found[row[2]] = KnownSession(*row)
+                    known = _known_session(row)
+                    found[known.session_path] = known
         return found
 
     def find_relink_candidates(self, fingerprints: Iterable[str], *,
@@ -377,7 +416,7 @@ class Store:
                 page = wanted[start:start + PAGE_SIZE]
                 for row in connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE fingerprint IN "
                                               f"{_in(page)}{availability}", page):
-                    known = KnownSession(*row)
+                    known = _known_session(row)
                     found.setdefault(known.fingerprint or "", known)
         return found
 
@@ -399,10 +438,11 @@ class Store:
             unavailable = self._mark_unavailable(connection, gone)
             for path, old in relinks.items():
                 new_row = next(r for r in rows if r["session_path"] == path)
-                connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?", (path, old.id))
-                self._rekey_metadata(connection, old.session_id, new_row["session_id"], path)
+                connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?",
+                                           (to_db(path), old.id))
+                self._rekey_metadata(connection, to_db(old.session_id), to_db(new_row["session_id"]), to_db(path))
             if rows:  # executemany on plain tuples: the bulk path of a 10 000-session refresh
-                connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
+                connection.exec_driver_sql(_UPSERT_SQL, [_bindable(values) for values in map(_ROW_VALUES, rows)])
                 self._index_search(connection, rows)
         return unavailable
 
@@ -418,7 +458,7 @@ class Store:
         stamp = _now()
         changed = 0
         for start in range(0, len(session_paths), PAGE_SIZE):
-            page = list(session_paths[start:start + PAGE_SIZE])
+            page = [to_db(path) for path in session_paths[start:start + PAGE_SIZE]]
             result = connection.exec_driver_sql(
                 f"UPDATE session_stats SET is_unavailable = 1, unavailable_since = ? "
                 f"WHERE session_path IN {_in(page)} AND is_unavailable IS 0", (stamp, *page))
@@ -426,7 +466,7 @@ class Store:
         return changed
 
     @staticmethod
-    def _rekey_metadata(connection: Connection, old_id: str, new_id: str, path: str) -> None:
+    def _rekey_metadata(connection: Connection, old_id: str | bytes, new_id: str | bytes, path: str | bytes) -> None:
         if old_id == new_id:
             return
         taken = connection.exec_driver_sql("SELECT 1 FROM session_metadata WHERE session_id = ?", (new_id,)).first()
@@ -438,14 +478,15 @@ class Store:
     def _index_search(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
         """Rewrite the full-text documents of these stats rows (dicts with the text columns).
 
-        Built from the rows in hand; only the ids and any user tags and notes are read.
+        Built from the rows in hand; only the ids and any user tags and notes are read.  Their
+        names may be as stored or as ``os`` gives them; the document holds them as shown.
         """
-        by_path = {row["session_path"]: row for row in rows}
+        by_path = {to_db(from_db(row["session_path"])): row for row in rows}
         if not by_path:
             return
-        ids: dict[str, int] = {}
-        metadata: dict[str, tuple[str | None, str | None]] = {}
-        paths, names = list(by_path), list({row["session_id"] for row in rows})
+        ids: dict[str | bytes, int] = {}
+        metadata: dict[str | bytes, tuple[str | None, str | None]] = {}
+        paths, names = list(by_path), list({to_db(from_db(row["session_id"])) for row in rows})
         for start in range(0, max(len(paths), len(names)), PAGE_SIZE):
             page_paths, page_names = paths[start:start + PAGE_SIZE], names[start:start + PAGE_SIZE]
             if page_paths:
@@ -458,8 +499,9 @@ class Store:
                     tuple(page_names)))
         documents = []
         for path, row in by_path.items():
-            tags, note = metadata.get(row["session_id"], (None, None))
-            parts = (row["session_id"], row["display_name"], row["resolved_prompt"], row["negative_prompt"],
+            session_id = from_db(row["session_id"])
+            tags, note = metadata.get(to_db(session_id), (None, None))
+            parts = (_text(session_id), row["display_name"], row["resolved_prompt"], row["negative_prompt"],
                      _placeholder_text(row["placeholders"]), " ".join(orjson.loads(tags or "[]")), note)
             documents.append((ids[path], "\n".join(part for part in parts if part)))
         old: dict[int, str] = {}
@@ -520,6 +562,7 @@ class Store:
                 cursor = connection.execute(f"SELECT {_ROW_COLUMNS}, {_JOINED_METADATA} FROM {_METADATA_JOIN} "
                                             f"WHERE s.id IN {_in(page)}", page)
                 for row in _mappings(cursor):
+                    row["session_id"], row["session_path"] = from_db(row["session_id"]), from_db(row["session_path"])
                     values = [row[name] for name in _ROW_FIELDS]
                     rows[row["id"]] = SessionRow(*values, metadata=_metadata_from(row, row["session_id"], "m_"))
         return rows
@@ -531,8 +574,9 @@ class Store:
                        None)
             if row is None:
                 return None
-            meta = _metadata_row(connection, row["session_id"])
-        return row_to_stats(row), _metadata_from(meta, row["session_id"])
+            stats = row_to_stats(row)
+            meta = _metadata_row(connection, stats.session_id)
+        return stats, _metadata_from(meta, stats.session_id)
 
     def get_metadata(self, session_id: str) -> SessionMetadata:
         with self._read() as connection:
@@ -545,7 +589,7 @@ class Store:
                                      (session_key,)).fetchone()
         if row is None:
             return None
-        session_path, root = row
+        session_path, root = from_db(row[0]), from_db(row[1])
         if not os.path.isdir(session_path):
             self.mark_unavailable([session_path])
             return self.get_session(session_key)[0]  # type: ignore[index]
@@ -575,28 +619,30 @@ class Store:
     def _write_metadata(self, connection: Connection, session_id: str, values: dict[str, Any],
                         current: dict[str, Any] | None, stamp: str) -> SessionMetadata:
         """Write ``values`` (stored forms) over ``current`` (the row, or None), bumping the version."""
+        key = to_db(session_id)
         if current is None:
             path = connection.exec_driver_sql("SELECT session_path FROM session_stats WHERE session_id = ? "
-                                              "LIMIT 1", (session_id,)).scalar()
+                                              "LIMIT 1", (key,)).scalar()
             row = {"session_id": session_id, "session_path": path or "", "is_test": False,
                    "is_complete": False, "is_favorite": False, "tags": "[]", "created_at": stamp,
                    "updated_at": stamp, "version": 1, **values}
+            row["session_id"] = key
             connection.exec_driver_sql(f"INSERT INTO session_metadata ({', '.join(row)}) VALUES {_in(row)}",
                                        tuple(row.values()))
         else:
             row = {**values, "updated_at": stamp, "version": current["version"] + 1}
             connection.exec_driver_sql(
                 f"UPDATE session_metadata SET {', '.join(f'{name} = ?' for name in row)} WHERE session_id = ?",
-                (*row.values(), session_id))
+                (*row.values(), key))
         if "tags" in values:
-            connection.exec_driver_sql("DELETE FROM session_tags WHERE session_id = ?", (session_id,))
-            tag_rows = [(session_id, tag.casefold()) for tag in orjson.loads(values["tags"])]
+            connection.exec_driver_sql("DELETE FROM session_tags WHERE session_id = ?", (key,))
+            tag_rows = [(key, tag.casefold()) for tag in orjson.loads(values["tags"])]
             if tag_rows:
                 connection.exec_driver_sql("INSERT INTO session_tags (session_id, tag) VALUES (?, ?)", tag_rows)
         if "tags" in values or "user_note" in values:
             texts = connection.exec_driver_sql(
                 "SELECT session_path, session_id, display_name, resolved_prompt, negative_prompt, placeholders "
-                "FROM session_stats WHERE session_id = ?", (session_id,)).mappings().all()
+                "FROM session_stats WHERE session_id = ?", (key,)).mappings().all()
             self._index_search(connection, [dict(text) for text in texts])
         return _metadata_from(_metadata_mapping(connection, session_id), session_id)
 
@@ -653,10 +699,10 @@ class Store:
         """Merge machine-written hints (e.g. the web UI's weak ``is_complete``) into ``auto_metadata``."""
         with self._write() as connection:
             current = connection.exec_driver_sql("SELECT auto_metadata FROM session_metadata WHERE session_id = ?",
-                                                 (session_id,)).scalar()
+                                                 (to_db(session_id),)).scalar()
             merged = {**orjson.loads(current or "{}"), **data}
             connection.exec_driver_sql("UPDATE session_metadata SET auto_metadata = ? WHERE session_id = ?",
-                                       (_json(merged), session_id))
+                                       (_json(merged), to_db(session_id)))
 
     def recently_liked(self, limit: int = 20) -> list[int]:
         """Stats ids of liked sessions, most recently changed first."""
@@ -705,10 +751,11 @@ class Store:
                "SELECT (SELECT min(root) FROM session_stats WHERE root > roots.root) FROM roots "
                "WHERE roots.root IS NOT NULL) SELECT root FROM roots WHERE root IS NOT NULL")
         with self._read() as connection:
-            return [root for (root,) in connection.execute(sql)]
+            return [from_db(root) for (root,) in connection.execute(sql)]
 
     def export_rows(self, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
-        """Every stats and metadata column of these sessions (raw stored values), in the order given."""
+        """Every stats and metadata column of these sessions (stored values, names as ``os`` gives them),
+        in the order given."""
         metadata = ", ".join(f"m.{name}" for name in METADATA_COLUMNS if name not in ("session_id", "session_path"))
         with self._read() as connection:
             for start in range(0, len(ids), PAGE_SIZE):
@@ -716,6 +763,8 @@ class Store:
                 cursor = connection.execute(f"SELECT s.*, {metadata} FROM {_METADATA_JOIN} WHERE s.id IN {_in(page)}",
                                             page)
                 rows = {row["id"]: row for row in _mappings(cursor)}
+                for row in rows.values():
+                    row.update((name, from_db(row[name])) for name in NAME_COLUMNS if row[name] is not None)
                 yield from (rows[key] for key in page)
 
     def stats_columns(self) -> list[str]:
@@ -740,7 +789,7 @@ def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _metadata_row(connection: sqlite3.Connection, session_id: str) -> dict[str, Any] | None:
-    cursor = connection.execute("SELECT * FROM session_metadata WHERE session_id = ?", (session_id,))
+    cursor = connection.execute("SELECT * FROM session_metadata WHERE session_id = ?", (to_db(session_id),))
     return next(_mappings(cursor), None)
 
 

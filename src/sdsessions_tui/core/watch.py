@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import sys
 import threading
 import time
@@ -185,6 +186,8 @@ class FolderWatches:
         self.exhausted: OSError | None = None
         """Set when the OS refused a new watch (its limit): the caller falls back to polling."""
         self._inotify = INotify()
+        self._ready = select.poll()  # waits without asking the size of the queue first, as INotify.read does
+        self._ready.register(self._inotify.fileno(), select.POLLIN)
         self._parents: dict[int, str] = {}  # watch → a root or a root's dryrun folder
         self._sessions: dict[int, set[str]] = {}  # watch → the session folders it stands for (symlinks too)
         self._watch_of: dict[str, int] = {}  # watched path → its watch
@@ -233,7 +236,7 @@ class FolderWatches:
 
     def _read(self, timeout_ms: int) -> set[str] | None:
         """The session folders the pending events name; None when none came within ``timeout_ms``."""
-        events = self._inotify.read(timeout=timeout_ms)
+        events = self._inotify.read(timeout=0) if self._ready.poll(timeout_ms) else []
         if not events:
             self._drained = time.time()
             return None
