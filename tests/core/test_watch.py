@@ -408,3 +408,26 @@ def test_a_folder_name_that_is_not_utf8_is_watched_like_any_other(watcher, store
     wait_until(lambda: store.get_session(key)[0].session_path == str(renamed))
     assert store.get_session(key)[1].tags == ("keep",) and store.list_ids() == [key]
     assert watcher.thread.is_alive() and not [notice for notice in watcher.notices if "--poll" not in notice]
+
+
+def test_a_folder_renamed_while_the_watcher_reads_it_is_relinked(store, root, monkeypatch):
+    folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
+    watch_module.apply_changes(store, [str(root)], {str(folder)})
+    key = store.list_ids()[0]
+    store.update_metadata(HAIR, {"tags": ["keep"]})
+    renamed = root / "20251114_093010-hair_final"
+    real = watch_module.read_session
+
+    def read(session, **kwargs):
+        if session.path == folder and folder.exists():
+            folder.rename(renamed)  # between the batch's check and the read
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(watch_module, "read_session", read)
+    batch = watch_module.apply_changes(store, [str(root)], {str(folder)})
+    assert (batch.unavailable, batch.updated) == (1, 0)  # gone, not stored broken
+    assert store.get_session(key)[0].stats_error is None
+    batch = watch_module.apply_changes(store, [str(root)], {str(renamed)})
+    assert batch.relinked == 1 and store.list_ids() == [key]  # no extra broken row for the old name
+    stats, metadata = store.get_session(key)
+    assert stats.session_path == str(renamed) and metadata.tags == ("keep",)

@@ -32,7 +32,7 @@ from .db import StoreError
 from .discovery import DRYRUN_DIR, SessionFolder, child_dirs
 from .names import parse_folder_name
 from .refresh import StatsBatch
-from .stats import read_session
+from .stats import read_session, vanished_mid_read
 from .store import KnownSession, Store, stats_to_row
 
 #: A batch is yielded once no event came for STEP_MS, or DEBOUNCE_MS after its first event
@@ -396,6 +396,10 @@ def apply_changes(store: Store, roots: Sequence[str], folders: set[str]) -> Watc
         stats = read_session(SessionFolder(Path(path), Path(root), parse_folder_name(os.path.basename(path)),
                                            parent.name == DRYRUN_DIR and str(parent.parent) == root),
                              retry_delays=WATCH_RETRY_DELAYS)
+        if vanished_mid_read(stats.stats_error, path):  # renamed or deleted meanwhile: gone, not broken
+            if path in known and not known[path].is_unavailable:
+                gone.append(path)
+            continue
         if stats.stats_error and _being_written(path):
             batch.retrying.add(path)  # half-written: the stored row (if any) stays as it was
             continue
