@@ -134,8 +134,8 @@ async def live(tmp: Path, out: Figures) -> dict[str, Any]:
 def idle_cpu(tree: Path, tmp: Path, poll: bool) -> tuple[float, float]:
     """(seconds until the watches are set up, CPU % of one core while idle).
 
-    Set up = the watch loop's first empty batch (a tick after TICK_MS without events, minus that
-    wait; for polling, right after its first snapshot).
+    Set up = the watch loop's first empty batch (yielded once the watches are set up, or the
+    polling fallback's first snapshot taken).
     """
     store = Store(tmp / f"idle-{poll}.db")
     stop, first = threading.Event(), threading.Event()
@@ -146,8 +146,7 @@ def idle_cpu(tree: Path, tmp: Path, poll: bool) -> tuple[float, float]:
     def recorded(*args: object, **kwargs: object) -> Iterator[set[str]]:
         for batch in original(*args, **kwargs):  # type: ignore[arg-type]
             if not setup:
-                wait = 0.0 if poll else watch_module.TICK_MS / 1000  # polling yields once its snapshot is taken
-                setup.append(time.perf_counter() - started - wait)
+                setup.append(time.perf_counter() - started)
                 first.set()
             yield batch
 

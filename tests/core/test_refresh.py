@@ -233,3 +233,46 @@ def test_one_session_with_a_value_sqlite_cannot_store_does_not_stop_the_batch(st
     stats, _ = store.get_session(row.id)
     assert stats.seed_base is None and stats.status == "completed"
     assert stats.warnings == ["seed_base: a number too large for the database was dropped"]
+
+
+def rename_while_reading(monkeypatch, module, old, new):
+    """Make ``module.read_session`` find ``old`` renamed to ``new`` just before it reads it."""
+    real = module.read_session
+
+    def read(folder, **kwargs):
+        if str(getattr(folder, "path", folder)) == str(old) and old.exists():
+            old.rename(new)
+        return real(folder, **kwargs)
+
+    monkeypatch.setattr(module, "read_session", read)
+
+
+def test_a_folder_renamed_mid_refresh_is_gone_then_relinked(store, tree, monkeypatch):
+    refresh(store, [tree])
+    old, new = tree / "20251114_093010-hair_test", tree / "20251114_093010-hair_final"
+    key = by_name(store)["20251114_093010-hair_test"].id
+    store.update_metadata(key, {"tags": ["keep"], "is_favorite": True})
+    (old / "manifest.json").write_bytes((old / "manifest.json").read_bytes() + b" ")  # changed: to be re-read
+    rename_while_reading(monkeypatch, refresh_module, old, new)
+    summary = refresh(store, [tree], force=True)
+    assert summary.unavailable == 1 and str(old) not in dict(summary.unreadable)  # gone, not broken
+    gone = store.get_session(key)[0]
+    assert gone.stats_error is None and gone.fingerprint is not None  # what the relink needs, kept
+    monkeypatch.undo()
+    summary = refresh(store, [tree])
+    assert (summary.relinked, summary.new) == (1, 0)
+    row = by_name(store)["20251114_093010-hair_final"]
+    assert row.id == key and row.metadata.tags == ("keep",) and row.metadata.is_favorite
+    assert len(store.list_ids(SessionFilter(unavailable=None))) == 5  # no extra row for the old name
+
+
+def test_a_folder_gone_mid_recompute_is_unavailable_not_broken(store, tree, monkeypatch):
+    from sdsessions_tui.core import stats as stats_module
+
+    refresh(store, [tree])
+    old = tree / "20251114_093010-hair_test"
+    key = by_name(store)["20251114_093010-hair_test"].id
+    rename_while_reading(monkeypatch, stats_module, old, tree / "20251114_093010-hair_final")
+    stats = store.recompute(key)
+    assert stats is not None and stats.stats_error is None and stats.fingerprint is not None
+    assert store.known_paths([str(old)])[str(old)].is_unavailable

@@ -16,7 +16,9 @@ def test_newlines_can_be_kept_for_prompts():
 
 def test_bom_and_undecodable_bytes():
     assert clean_text("\ufeffname") == "\\ufeffname"
-    assert clean_text(os.fsdecode(b"bad\xff")) == "bad\ufffd"
+    assert clean_text(os.fsdecode(b"bad\xff")) == "bad\\xff"  # shown as ls -b does, never as U+FFFD
+    assert clean_text(os.fsdecode(b"caf\xe9 \xc3\xa9")) == "caf\\xe9 \u00e9"
+    assert clean_text("lone \ud800") == "lone \\ud800"  # a JSON escape, not a file-name byte
 
 
 def test_markup_is_left_as_text_for_rich_text_objects():

@@ -44,8 +44,12 @@ def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _child_dirs(directory: Path, real_root: str, problems: list[tuple[Path, str]]) -> Iterator[os.DirEntry[str]]:
-    """Visible sub-folders of ``directory``; symlinks only when they stay inside the root."""
+def child_dirs(directory: Path, real_root: str, problems: list[tuple[Path, str]]) -> Iterator[os.DirEntry[str]]:
+    """Visible sub-folders of ``directory``; symlinks only when they stay inside the root.
+
+    The one rule of what is a session folder: discovery, the watcher and its polling
+    fallback all list folders through it, so none of them reaches outside a root.
+    """
     try:
         with os.scandir(directory) as entries:
             children = sorted(entries, key=lambda entry: entry.name)
@@ -83,9 +87,9 @@ def discover(roots: Iterable[str | os.PathLike[str]]) -> Discovery:
             reason = "not a folder" if os.path.exists(real_root) else "does not exist"
             result.problems.append((root, f"root {reason}"))
             continue
-        for entry in _child_dirs(root, real_root, result.problems):
+        for entry in child_dirs(root, real_root, result.problems):
             if entry.name == DRYRUN_DIR:
-                for dry in _child_dirs(Path(entry.path), real_root, result.problems):
+                for dry in child_dirs(Path(entry.path), real_root, result.problems):
                     result.sessions.append(SessionFolder(Path(dry.path), root, parse_folder_name(dry.name), True))
                 continue
             result.sessions.append(SessionFolder(Path(entry.path), root, parse_folder_name(entry.name)))

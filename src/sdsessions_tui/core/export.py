@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-import orjson
-
 from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_VALUE_COLUMNS
 from .filters import SessionFilter, SessionSort
+from .storable import json_value
 from .store import Store
+from .text import escape_undecodable
 
 _JSON_COLUMNS = JSON_STATS_COLUMNS | {"tags", "auto_metadata"}
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def columns(store: Store) -> list[str]:
@@ -47,7 +49,7 @@ def _decode(record: dict[str, Any]) -> dict[str, Any]:
     for name in _JSON_COLUMNS:
         value = record.get(name)
         if isinstance(value, str):
-            record[name] = orjson.loads(value)
+            record[name] = json_value(value, None)
     for name in BOOLEAN_COLUMNS & record.keys():
         record[name] = bool(record[name])  # NULL: a session never edited, whose flags are off
     if record.get("tags") is None:
@@ -58,20 +60,28 @@ def _decode(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_json(records: Iterator[dict[str, Any]], out: TextIO) -> int:
-    """A JSON array, one object per line; returns the number written."""
+    """A JSON array, one object per line; returns the number written.
+
+    A file name that is not UTF-8 is written with JSON's own escape for each such byte
+    (``\\udcff``, as Python's ``os`` holds it): ``json.load`` and ``os.fsencode`` give back its bytes.
+    """
     count = 0
     out.write("[")
     for record in records:
         out.write(",\n" if count else "\n")
-        out.write(json.dumps(record, ensure_ascii=False, default=str))
+        text = json.dumps(record, ensure_ascii=False, default=str)
+        out.write(text if text.isascii() else _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text))
         count += 1
     out.write("\n]\n")
     return count
 
 
 def write_csv(records: Iterator[dict[str, Any]], out: TextIO, fieldnames: list[str]) -> int:
-    """CSV with the given columns (:func:`columns`): flags as 1/0, list and object values as JSON text."""
-    writer = csv.DictWriter(out, fieldnames=fieldnames, extrasaction="ignore")
+    """CSV with the given columns (:func:`columns`): flags as 1/0, list and object values as JSON text.
+
+    CSV has no escapes: a byte of a file name that is not UTF-8 is written ``\\xNN``, as the app shows it.
+    """
+    writer = csv.DictWriter(_Escaped(out), fieldnames=fieldnames, extrasaction="ignore")
     writer.writeheader()
     count = 0
     for record in records:
@@ -86,3 +96,13 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+class _Escaped:
+    """``out`` for the CSV writer, each line with its undecodable bytes written ``\\xNN`` (one pass per row)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def write(self, line: str) -> int:
+        return self.out.write(escape_undecodable(line))

@@ -29,7 +29,7 @@ from .discovery import SessionFolder, discover
 from .jsonread import DEFAULT_RETRY_DELAYS
 from .status import RUNNING
 from .session_stats import STATS_VERSION
-from .stats import read_session
+from .stats import read_session, vanished_mid_read
 from .store import KnownSession, Store, stats_to_row
 
 #: Sessions per write transaction: small enough that a TUI sharing the DB
@@ -132,11 +132,15 @@ def refresh(
             else:
                 summary.updated += 1
     done = summary.unchanged
+    gone_mid_read: list[str] = []
     for row in _read_rows(to_read, retry_delays, workers):
-        if row["stats_error"]:
-            summary.unreadable.append((row["session_path"], row["stats_error"]))
-        batch.add(row)
         done += 1
+        if vanished_mid_read(row["stats_error"], row["session_path"]):  # gone, not broken: see there
+            gone_mid_read.append(row["session_path"])
+        else:
+            if row["stats_error"]:
+                summary.unreadable.append((row["session_path"], row["stats_error"]))
+            batch.add(row)
         if progress:
             progress(done, len(found.sessions))
     if progress and not to_read:
@@ -147,6 +151,12 @@ def refresh(
     unlisted = {str(path) for path, reason in found.problems if reason.startswith(("root ", "cannot list"))}
     gone = [path for path, row in known.items()
             if path not in on_disk and not row.is_unavailable and _was_listed(path, resolved, unlisted)]
+    for path in gone_mid_read:  # counted as to read: now they are gone (or, never stored, nothing)
+        if path in known:
+            summary.updated -= 1
+            gone.append(path)
+        else:
+            summary.new -= 1
     summary.unavailable = store.mark_unavailable(gone)
     summary.seconds = time.monotonic() - started
     return summary

@@ -69,6 +69,16 @@ def read_session(
         return stats
 
 
+def vanished_mid_read(stats_error: str | None, session_path: str) -> bool:
+    """Whether a read failed because the folder went away meanwhile (renamed, moved, deleted).
+
+    Such a session is gone, not broken: stored, the failure would overwrite the row's
+    fingerprint, and the folder's new name could no longer take its place (with the
+    user's tags and flags).  Callers mark it unavailable instead.
+    """
+    return stats_error is not None and not os.path.isdir(session_path)
+
+
 def _folder_for(path: Path) -> SessionFolder:
     dry_run = path.parent.name == DRYRUN_DIR
     return SessionFolder(path, path.parent.parent if dry_run else path.parent, parse_folder_name(path.name), dry_run)

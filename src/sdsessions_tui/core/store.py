@@ -33,10 +33,12 @@ from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS, META
 from .db import StoreError, check_database, connect_reader, default_db_path, describe
 from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
+from .fsnames import NAME_COLUMNS, from_db, to_db
 from .metadata_merge import MergeConflict, merge_changes, normalize_tags
 from .sql_filters import LIKE_SAMPLE, Driver, Where, driven_query, filter_where, order_by, source
 from .session_stats import SessionStats
 from .storable import column_value, json_text, json_value
+from .text import escape_undecodable
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -162,10 +164,11 @@ def _json(value: Any) -> str:
 
 
 def _text(value: str | None) -> str | None:
-    """Text SQLite can store: undecodable file-name bytes (surrogate escapes) become U+FFFD."""
-    if value is None:
-        return None
-    return value.encode("utf-8", "replace").decode("utf-8") if not value.isascii() else value
+    """Text SQLite can store: bytes that were not UTF-8 (surrogate escapes) written ``\\xNN``.
+
+    For shown text only (names, prompts, messages); file names are stored exactly (:mod:`.fsnames`).
+    """
+    return None if value is None else escape_undecodable(value)
 
 
 def stats_to_row(stats: SessionStats, root: str) -> dict[str, Any]:
@@ -182,14 +185,28 @@ def stats_to_row(stats: SessionStats, root: str) -> dict[str, Any]:
         value = getattr(stats, name)
         if name in JSON_STATS_COLUMNS:
             value = json_text(name, value, problems=problems)
-        elif isinstance(value, str):
+        elif isinstance(value, str) and name not in NAME_COLUMNS:  # names as os gave them: stored exactly
             value = _text(value)
         else:
             value = column_value(name, value, nullable=_NULLABLE[name], problems=problems)
         row[name] = value
     row["warnings"] = json_text("warnings", [*stats.warnings, *problems], problems=[])
-    row.update(root=_text(root), is_unavailable=False, unavailable_since=None)
+    row.update(root=root, is_unavailable=False, unavailable_since=None)
     return row
+
+
+_NAME_INDEXES = [_STATS_COLUMNS.index(name) for name in NAME_COLUMNS]
+
+
+def _bindable(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row's values (:data:`_STATS_COLUMNS` order) with its names as SQLite holds them."""
+    if all(values[index] is None or values[index].isascii() for index in _NAME_INDEXES):
+        return values
+    bound = list(values)
+    for index in _NAME_INDEXES:
+        if bound[index] is not None:
+            bound[index] = to_db(bound[index])
+    return tuple(bound)
 
 
 def row_to_stats(data: dict[str, Any]) -> SessionStats:
@@ -201,14 +218,25 @@ def row_to_stats(data: dict[str, Any]) -> SessionStats:
         value = data[name]
         if name in JSON_STATS_COLUMNS:
             value = json_value(value, {} if name in ("placeholders", "api_params") else [])
+        elif name in NAME_COLUMNS and value is not None:
+            value = from_db(value)
         elif name.endswith("_at") and isinstance(value, str):
             value = datetime.fromisoformat(value)
         values[name] = value
     return SessionStats(**values)
 
 
-def _metadata_from(values: Any, session_key: int, session_id: str, prefix: str = "") -> SessionMetadata:
-    """Metadata from a row mapping (``prefix`` for joined, labelled columns); defaults when absent."""
+def _known_session(row: Sequence[Any]) -> KnownSession:
+    """A :class:`KnownSession` from its columns (:data:`_KNOWN_COLUMNS`), names as ``os`` gives them."""
+    key, session_id, session_path, manifest_file, *rest = row
+    return KnownSession(key, from_db(session_id), from_db(session_path),
+                        None if manifest_file is None else from_db(manifest_file), *rest)
+
+
+def _metadata_from(values: Any, session_key: int, session_id: str | bytes, prefix: str = "") -> SessionMetadata:
+    """Metadata from a row mapping (``prefix`` for joined, labelled columns); defaults when absent.
+    ``session_id`` as stored or as ``os`` gives it."""
+    session_id = from_db(session_id)
     if values is None or values.get(f"{prefix}version") is None:
         return SessionMetadata(session_key, session_id)
     get = lambda name: values[f"{prefix}{name}"]  # noqa: E731
@@ -386,14 +414,15 @@ class Store:
         return self._known("session_path", session_paths)
 
     def _known(self, column: str, values: Sequence[str]) -> dict[str, KnownSession]:
-        values = list(values)
+        names = [to_db(value) for value in values]
         found: dict[str, KnownSession] = {}
         with self._read() as connection:
-            for start in range(0, len(values), PAGE_SIZE):
-                page = values[start:start + PAGE_SIZE]
+            for start in range(0, len(names), PAGE_SIZE):
+                page = names[start:start + PAGE_SIZE]
                 for row in connection.execute(f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE {column} IN "
                                               f"{_in(page)}", page):
-                    found[row[2]] = KnownSession(*row)
+                    known = _known_session(row)
+                    found[known.session_path] = known
         return found
 
     def find_relink_candidates(self, fingerprints: Iterable[str], *,
@@ -412,7 +441,7 @@ class Store:
         with self._read() as connection:
             for start in range(0, len(wanted), PAGE_SIZE):
                 page = wanted[start:start + PAGE_SIZE]
-                found.extend(KnownSession(*row) for row in connection.execute(
+                found.extend(_known_session(row) for row in connection.execute(
                     f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE fingerprint IN {_in(page)}{availability}", page))
         return sorted(found, key=lambda known: known.id)
 
@@ -436,9 +465,10 @@ class Store:
             unavailable = self._mark_unavailable(connection, gone)
             for path, old in relinks.items():
                 new_row = next(r for r in rows if r["session_path"] == path)
-                connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?", (path, old.id))
+                connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?",
+                                           (to_db(path), old.id))
                 connection.exec_driver_sql("UPDATE session_metadata SET session_id = ?, session_path = ? "
-                                           "WHERE session_key = ?", (new_row["session_id"], path, old.id))
+                                           "WHERE session_key = ?", (to_db(new_row["session_id"]), to_db(path), old.id))
             if rows:
                 rows = _upsert_rows(connection, rows)
                 self._index_search(connection, rows)
@@ -457,7 +487,7 @@ class Store:
         stamp = _now()
         changed = 0
         for start in range(0, len(session_paths), PAGE_SIZE):
-            page = list(session_paths[start:start + PAGE_SIZE])
+            page = [to_db(path) for path in session_paths[start:start + PAGE_SIZE]]
             result = connection.exec_driver_sql(
                 f"UPDATE session_stats SET is_unavailable = 1, unavailable_since = ? "
                 f"WHERE session_path IN {_in(page)} AND is_unavailable IS 0", (stamp, *page))
@@ -468,17 +498,18 @@ class Store:
     def _index_search(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
         """Rewrite the full-text documents of these stats rows (dicts with the text columns).
 
-        Built from the rows in hand; only the ids and any user tags and notes are read.
+        Built from the rows in hand; only the ids and any user tags and notes are read.  Their
+        names may be as stored or as ``os`` gives them; the document holds them as shown.
         """
-        by_path = {row["session_path"]: row for row in rows}
+        by_path = {to_db(from_db(row["session_path"])): row for row in rows}
         if not by_path:
             return
-        ids: dict[str, int] = {}
+        ids: dict[str | bytes, int] = {}
         metadata: dict[int, tuple[str | None, str | None]] = {}
         paths = list(by_path)
         for start in range(0, len(paths), PAGE_SIZE):
             page_paths = tuple(paths[start:start + PAGE_SIZE])
-            page_ids: dict[str, int] = dict(connection.exec_driver_sql(
+            page_ids: dict[str | bytes, int] = dict(connection.exec_driver_sql(
                 f"SELECT session_path, id FROM session_stats WHERE session_path IN {_in(page_paths)}",
                 page_paths).all())
             ids.update(page_ids)
@@ -488,7 +519,7 @@ class Store:
         documents = []
         for path, row in by_path.items():
             tags, note = metadata.get(ids[path], (None, None))
-            parts = (row["session_id"], row["display_name"], row["resolved_prompt"], row["negative_prompt"],
+            parts = (_text(from_db(row["session_id"])), row["display_name"], row["resolved_prompt"], row["negative_prompt"],
                      _placeholder_text(row["placeholders"]), " ".join(orjson.loads(tags or "[]")), note)
             documents.append((ids[path], "\n".join(part for part in parts if part)))
         old: dict[int, str] = {}
@@ -549,6 +580,7 @@ class Store:
                 cursor = connection.execute(f"SELECT {_ROW_COLUMNS}, {_JOINED_METADATA} FROM {_METADATA_JOIN} "
                                             f"WHERE s.id IN {_in(page)}", page)
                 for row in _mappings(cursor):
+                    row["session_id"], row["session_path"] = from_db(row["session_id"]), from_db(row["session_path"])
                     values = [row[name] for name in _ROW_FIELDS]
                     metadata = _metadata_from(row, row["id"], row["session_id"], "m_")
                     rows[row["id"]] = SessionRow(*values, metadata=metadata)
@@ -563,7 +595,8 @@ class Store:
                 return None
             meta = connection.execute("SELECT * FROM session_metadata WHERE session_key = ?", (session_key,))
             meta_row = next(_mappings(meta), None)
-        return row_to_stats(row), _metadata_from(meta_row, session_key, row["session_id"])
+        stats = row_to_stats(row)
+        return stats, _metadata_from(meta_row, session_key, stats.session_id)
 
     def get_metadata(self, session_key: int) -> SessionMetadata:
         """One session's metadata (defaults, version 0, while the user set nothing); :class:`UnknownSession`
@@ -578,13 +611,16 @@ class Store:
                                      (session_key,)).fetchone()
         if row is None:
             return None
-        session_path, root = row
+        session_path, root = from_db(row[0]), from_db(row[1])
         if not os.path.isdir(session_path):
             self.mark_unavailable([session_path])
             return self.get_session(session_key)[0]  # type: ignore[index]
-        from .stats import read_session  # the readers stay out of the app's launch
+        from .stats import read_session, vanished_mid_read  # the readers stay out of the app's launch
 
         stats = read_session(session_path)
+        if vanished_mid_read(stats.stats_error, session_path):  # renamed meanwhile: its row must keep
+            self.mark_unavailable([session_path])                # its fingerprint, for the relink
+            return self.get_session(session_key)[0]  # type: ignore[index]
         self.upsert_stats([stats_to_row(stats, root)])
         return stats
 
@@ -686,8 +722,9 @@ class Store:
         merges: list[NameMerge] = []
         with self._write() as connection:
             keys = connection.exec_driver_sql("SELECT id, session_path FROM session_stats WHERE session_id = ? "
-                                              "ORDER BY session_path", (session_id,)).all()
+                                              "ORDER BY session_path", (to_db(session_id),)).all()
             for key, path in keys:
+                path = from_db(path)
                 current = _metadata_mapping(connection, key)
                 changes, conflicts = merge_changes(_metadata_from(current, key, session_id), theirs)
                 if changes:
@@ -700,10 +737,10 @@ class Store:
     @staticmethod
     def _merge_pending(connection: Connection, session_id: str, theirs: SessionMetadata, stamp: str) -> NameMerge:
         current = next(_mappings(connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
-            "SELECT * FROM pending_metadata WHERE session_id = ?", (session_id,))), None)
+            "SELECT * FROM pending_metadata WHERE session_id = ?", (to_db(session_id),))), None)
         changes, conflicts = merge_changes(_metadata_from(current, 0, session_id), theirs)
         if changes:
-            _write_row(connection, "pending_metadata", "session_id", session_id, _stored_values(changes),
+            _write_row(connection, "pending_metadata", "session_id", to_db(session_id), _stored_values(changes),
                        None if current is None else current["version"], stamp, session_path="")
         return NameMerge(None, bool(changes), conflicts)
 
@@ -712,7 +749,7 @@ class Store:
         if connection.exec_driver_sql("SELECT 1 FROM pending_metadata LIMIT 1").first() is None:
             return  # the usual case: one cheap look per batch
         raw = connection.connection.dbapi_connection
-        unique = sorted(set(names))
+        unique = sorted({to_db(name) for name in names}, key=repr)
         for start in range(0, len(unique), PAGE_SIZE):
             page = unique[start:start + PAGE_SIZE]
             waiting = list(_mappings(raw.execute(  # type: ignore[union-attr]
@@ -781,7 +818,7 @@ class Store:
                "SELECT (SELECT min(root) FROM session_stats WHERE root > roots.root) FROM roots "
                "WHERE roots.root IS NOT NULL) SELECT root FROM roots WHERE root IS NOT NULL")
         with self._read() as connection:
-            return [root for (root,) in connection.execute(sql)]
+            return [from_db(root) for (root,) in connection.execute(sql)]
 
     def export_rows(self, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
         """Every stats and metadata column of these sessions (raw stored values), in the order given."""
@@ -792,6 +829,8 @@ class Store:
                 cursor = connection.execute(f"SELECT s.*, {metadata} FROM {_METADATA_JOIN} WHERE s.id IN {_in(page)}",
                                             page)
                 rows = {row["id"]: row for row in _mappings(cursor)}
+                for row in rows.values():
+                    row.update((name, from_db(row[name])) for name in NAME_COLUMNS if row[name] is not None)
                 yield from (rows[key] for key in page)
 
     def stats_columns(self) -> list[str]:
@@ -810,7 +849,7 @@ def _upsert_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list
     why, so the other sessions of the batch are kept.
     """
     try:
-        connection.exec_driver_sql(_UPSERT_SQL, list(map(_ROW_VALUES, rows)))
+        connection.exec_driver_sql(_UPSERT_SQL, [_bindable(values) for values in map(_ROW_VALUES, rows)])
         return list(rows)
     except Exception as error:
         if not _refused_data(error):
@@ -818,7 +857,7 @@ def _upsert_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list
     written = []
     for row in rows:
         try:
-            connection.exec_driver_sql(_UPSERT_SQL, _ROW_VALUES(row))
+            connection.exec_driver_sql(_UPSERT_SQL, _bindable(_ROW_VALUES(row)))
         except Exception as error:
             if not _refused_data(error):
                 raise
@@ -826,7 +865,7 @@ def _upsert_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> list
             log.warning("stats of %s could not be stored: %s", row["session_path"], error)
             row = _unstorable_row(row, error)
             try:
-                connection.exec_driver_sql(_UPSERT_SQL, _ROW_VALUES(row))
+                connection.exec_driver_sql(_UPSERT_SQL, _bindable(_ROW_VALUES(row)))
             except Exception as again:  # not even the names: the session is left out of this batch
                 if not _refused_data(again):
                     raise

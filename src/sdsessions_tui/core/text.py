@@ -3,7 +3,8 @@
 Folder names, prompts and tags come from disk and may hold terminal control
 characters (ESC sequences, carriage returns, bells) or bytes that are not UTF-8
 (surrogate escapes from ``os.scandir``).  Shown raw, they would move the cursor
-or recolour the screen; every display path goes through :func:`clean_text`.
+or recolour the screen, or fail to encode at all; every display path goes through
+:func:`clean_text`.
 """
 
 from __future__ import annotations
@@ -15,14 +16,25 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def clean_text(text: str, *, keep_newlines: bool = False) -> str:
-    """``text`` with control characters shown as ``\\xNN``/``\\uNNNN`` and undecodable bytes as ``�``.
+    """``text`` with control characters and undecodable bytes shown as ``\\xNN``/``\\uNNNN``.
 
     Tabs become spaces; newlines are kept only when asked (wrapped prompts).
     """
-    text = _SURROGATE.sub("\ufffd", text).replace("\t", " ")
+    text = escape_undecodable(text).replace("\t", " ")
     if not keep_newlines:
         text = text.replace("\r\n", " ").replace("\n", " ")
     return _CONTROL.sub(_escape, text)
+
+
+def escape_undecodable(text: str) -> str:
+    """``text`` with each byte that was not UTF-8 (a surrogate escape, PEP 383) written ``\\xNN``:
+    ``os.fsdecode(b"bad\\xff")`` reads ``bad\\xff``, as ``ls -b`` shows it, never as ``�``."""
+    return _SURROGATE.sub(_escape_surrogate, text) if not text.isascii() else text
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 def _escape(match: re.Match[str]) -> str:

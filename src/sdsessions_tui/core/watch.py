@@ -1,19 +1,26 @@
 """Keeping the store current while sessions are being written: the TUI's live updates and ``--watch``.
 
-Changes come from watchfiles (inotify and the like), batched; where notifications
-do not work — the OS watch limit reached, WSL's ``/mnt`` drives, network mounts,
-``--poll`` — from :class:`FolderPoller`, which compares cheap snapshots of the
-session folders (each folder's mtime and its manifest's mtime and size, never
-every image: watchfiles' own polling stats all 200 000 files of 10 000 sessions
-and took 22–71 % of a core here).  Each batch becomes a set of session folders,
-re-read and written in one short transaction (:func:`apply_changes`).  A
-manifest caught half-written is retried on the next event or tick, never stored
-as broken.  Everything here runs without Textual.
+Changes come from inotify (:class:`FolderWatches`): one watch per root, per
+``dryrun`` folder and per session folder, none recursive, set up by discovery's
+rule, so a symlink leading out of a root is never watched (a recursive watcher
+walks into it: one to ``/usr`` gave 15 581 watches).  Where notifications do not
+work — the OS watch limit reached, WSL's ``/mnt`` drives, network mounts, a
+system without inotify, ``--poll`` — changes come from :class:`FolderPoller`,
+which compares cheap snapshots of the session folders (each folder's mtime and
+its manifest's mtime and size, never every image: watchfiles' own polling stats
+all 200 000 files of 10 000 sessions and took 22–71 % of a core here).  Each
+batch becomes a set of session folders, re-read and written in one short
+transaction (:func:`apply_changes`).  A manifest caught half-written is retried
+on the next event or tick, never stored as broken.  Everything here runs
+without Textual.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import select
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,14 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from .db import StoreError
-from .discovery import DRYRUN_DIR, SessionFolder
+from .discovery import DRYRUN_DIR, SessionFolder, child_dirs
 from .names import parse_folder_name
 from .refresh import StatsBatch
-from .stats import read_session
+from .stats import read_session, vanished_mid_read
 from .store import KnownSession, Store, stats_to_row
 
-#: watchfiles: wait this long after the last event before yielding a batch (its default, 1.6 s,
-#: would miss the "row updated within a second" target).
+#: A batch is yielded once no event came for STEP_MS, or DEBOUNCE_MS after its first event
+#: (watchfiles' default, 1.6 s, would miss the "row updated within a second" target).
 DEBOUNCE_MS = 300
 STEP_MS = 50
 #: Wake at least this often without events: retries of half-written manifests, and the stop check.
@@ -63,21 +70,6 @@ class WatchBatch:
     retrying: set[str] = field(default_factory=set)
     """Folders whose manifest was caught half-written: read again on the next event or tick."""
     seconds: float = 0.0
-
-
-def session_folder(path: str, roots: Sequence[str]) -> str | None:
-    """The session folder a changed path belongs to (a root's child, or ``<root>/dryrun/<child>``)."""
-    for root in roots:
-        if not path.startswith(root.rstrip(os.sep) + os.sep):
-            continue
-        parts = path[len(root.rstrip(os.sep)) + 1:].split(os.sep)
-        if parts[0] == DRYRUN_DIR:
-            parts = parts[1:]
-            root = os.path.join(root, DRYRUN_DIR)
-        if not parts or not parts[0] or parts[0].startswith("."):
-            return None
-        return os.path.join(root, parts[0])
-    return None
 
 
 def polling_reason(roots: Sequence[str], mounts: str = "/proc/mounts") -> str | None:
@@ -134,24 +126,25 @@ class FolderPoller:
     def _take(self, *, full: bool) -> dict[str, tuple[float, float, float]]:
         snapshot: dict[str, tuple[float, float, float]] = {}
         active_since = time.time() - ACTIVE_WINDOW
-        for root in self.roots:
-            for folder in _child_folders(root):
-                for path in _child_folders(folder) if os.path.basename(folder) == DRYRUN_DIR else (folder,):
-                    folder_mtime = _mtime_size(path)[0]
-                    previous = self._snapshot.get(path)
-                    if full or previous is None or folder_mtime >= active_since or previous[0] != folder_mtime:
-                        snapshot[path] = (folder_mtime, *_mtime_size(os.path.join(path, MANIFEST)))
-                    else:
-                        snapshot[path] = (folder_mtime, previous[1], previous[2])
+        for path in session_folders(self.roots):
+            folder_mtime = _mtime_size(path)[0]
+            previous = self._snapshot.get(path)
+            if full or previous is None or folder_mtime >= active_since or previous[0] != folder_mtime:
+                snapshot[path] = (folder_mtime, *_mtime_size(os.path.join(path, MANIFEST)))
+            else:
+                snapshot[path] = (folder_mtime, previous[1], previous[2])
         return snapshot
 
 
-def _child_folders(directory: str) -> list[str]:
-    try:
-        with os.scandir(directory) as entries:
-            return [entry.path for entry in entries if not entry.name.startswith(".") and entry.is_dir()]
-    except OSError:
-        return []
+def session_folders(roots: Sequence[str]) -> Iterator[str]:
+    """The session folders under ``roots`` by discovery's rule (no symlink out of a root), unparsed."""
+    for root in roots:
+        real_root = os.path.realpath(root)
+        for entry in child_dirs(Path(root), real_root, []):
+            if entry.name == DRYRUN_DIR:
+                yield from (dry.path for dry in child_dirs(Path(entry.path), real_root, []))
+            else:
+                yield entry.path
 
 
 def _mtime_size(path: str) -> tuple[float, float]:
@@ -162,28 +155,227 @@ def _mtime_size(path: str) -> tuple[float, float]:
     return (info.st_mtime, float(info.st_size))
 
 
+#: What a watch reports, as notify (under watchfiles) asked: entries made, written, closed, touched,
+#: moved or deleted, and the watched folder itself deleted or moved.
+_EVENTS = 0x002 | 0x004 | 0x008 | 0x040 | 0x080 | 0x100 | 0x200 | 0x400 | 0x800
+_ENTERED = 0x100 | 0x080  # created, moved in
+_LEFT = 0x200 | 0x040  # deleted, moved out
+_Q_OVERFLOW, _IGNORED = 0x4000, 0x8000
+#: Watch exactly the folder that was checked (a directory, never a symlink put in its place since).
+_ONLYDIR_DONT_FOLLOW = 0x01000000 | 0x02000000
+#: File time stamps may be this coarse (FAT, SMB): a rescan takes folders changed this much earlier too.
+_MTIME_SLACK = 2.0
+
+
+class FolderWatches:
+    """inotify watches on the roots, their ``dryrun`` folders and every session folder, one level each.
+
+    Never recursive: session folders are one or two levels deep, so watching each
+    of them, and adding new ones as their parent reports them, sees every change
+    discovery can see and nothing outside a root (a recursive watcher follows
+    directory symlinks wherever they lead).  inotify gives names as bytes, so a
+    folder name that is not UTF-8 is watched like any other (watchfiles raised
+    ``WatchfilesRustInternalError`` on it).  Adding a watch is one system call,
+    so new folders are armed at once, without the GIL held for the whole tree.
+    """
+
+    def __init__(self, roots: Sequence[str]) -> None:
+        from inotify_simple import INotify  # type: ignore[import-untyped]  # (no type hints shipped)
+
+        self.roots = list(roots)
+        self.exhausted: OSError | None = None
+        """Set when the OS refused a new watch (its limit): the caller falls back to polling."""
+        self._inotify = INotify()
+        self._ready = select.poll()  # waits without asking the size of the queue first, as INotify.read does
+        self._ready.register(self._inotify.fileno(), select.POLLIN)
+        self._parents: dict[int, str] = {}  # watch → a root or a root's dryrun folder
+        self._sessions: dict[int, set[str]] = {}  # watch → the session folders it stands for (symlinks too)
+        self._watch_of: dict[str, int] = {}  # watched path → its watch
+        self._root_of: dict[str, str] = {}  # parent → its root
+        self._drained = time.time()  # when the event queue was last seen empty
+        try:
+            for root in self.roots:
+                self._arm_parent(root, root)
+        except BaseException:
+            self.close()
+            raise
+        if self.exhausted is not None:
+            self.close()
+            raise self.exhausted
+
+    def close(self) -> None:
+        self._inotify.close()
+
+    def fileno(self) -> int:
+        """The inotify descriptor (its ``/proc/self/fdinfo`` entry lists every watch)."""
+        return self._inotify.fileno()
+
+    def batches(self, stop: threading.Event) -> Iterator[set[str]]:
+        """Sets of changed session folders until ``stop`` is set or the OS refuses a watch; an empty
+        set at least every :data:`TICK_MS`."""
+        quiet_since = time.monotonic()
+        while not stop.is_set() and self.exhausted is None:
+            changed = self._read(STEP_MS)
+            if changed is None:
+                if time.monotonic() - quiet_since >= TICK_MS / 1000:
+                    quiet_since = time.monotonic()
+                    yield set()
+                continue
+            deadline = time.monotonic() + DEBOUNCE_MS / 1000
+            while time.monotonic() < deadline and not stop.is_set():
+                more = self._read(STEP_MS)
+                if more is None:
+                    break
+                changed |= more
+            quiet_since = time.monotonic()
+            yield changed
+
+    def drain(self) -> set[str]:
+        """What changed since the last batch, without waiting (before switching to polling)."""
+        return self._read(0) or set()
+
+    def _read(self, timeout_ms: int) -> set[str] | None:
+        """The session folders the pending events name; None when none came within ``timeout_ms``."""
+        events = self._inotify.read(timeout=0) if self._ready.poll(timeout_ms) else []
+        if not events:
+            self._drained = time.time()
+            return None
+        since, changed, overflow = self._drained, set[str](), False
+        for event in events:
+            if event.mask & _Q_OVERFLOW:
+                overflow = True
+            elif event.mask & _IGNORED:  # its folder is gone (or was unwatched)
+                self._drop(event.wd)
+            else:
+                if event.name and event.wd in self._parents:
+                    changed |= self._entry_changed(self._parents[event.wd], event.name, event.mask)
+                changed |= self._sessions.get(event.wd, set())
+        if overflow:  # the kernel dropped events: what changed since the queue was last empty
+            changed |= self._rescan(since)
+        return changed
+
+    def _entry_changed(self, parent: str, name: str, mask: int) -> set[str]:
+        """A root's or dryrun folder's entry was made, moved or deleted: the session folders concerned."""
+        if name.startswith("."):
+            return set()
+        path, root = os.path.join(parent, name), self._root_of[parent]
+        entered = mask & _ENTERED and path not in self._watch_of and os.path.isdir(path) and _inside(path, root)
+        if parent == root and name == DRYRUN_DIR:
+            if mask & _LEFT:
+                return self._forget_parent(path)
+            return self._arm_parent(path, root) if entered else set()
+        if mask & _LEFT:
+            self._forget(path)
+        elif entered:
+            self._add_session(path)
+        return {path}
+
+    def _arm_parent(self, parent: str, root: str) -> set[str]:
+        """Watch a root or dryrun folder and the session folders in it (discovery's rule); those folders."""
+        watch = self._add(os.path.realpath(parent) if os.path.islink(parent) else parent)
+        if watch is None:
+            return set()
+        self._parents[watch], self._watch_of[parent], self._root_of[parent] = parent, watch, root
+        found: set[str] = set()
+        for entry in child_dirs(Path(parent), os.path.realpath(root), []):
+            if parent == root and entry.name == DRYRUN_DIR:
+                found |= self._arm_parent(entry.path, root)
+            else:
+                self._add_session(entry.path)
+                found.add(entry.path)
+        return found
+
+    def _add_session(self, path: str) -> None:
+        watch = self._add(os.path.realpath(path) if os.path.islink(path) else path)
+        if watch is not None:
+            self._sessions.setdefault(watch, set()).add(path)
+            self._watch_of[path] = watch
+
+    def _add(self, path: str) -> int | None:
+        """A watch on this folder; None when it cannot have one (gone, not a folder, not readable)."""
+        try:
+            return int(self._inotify.add_watch(path, _EVENTS | _ONLYDIR_DONT_FOLLOW))
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.ENOMEM) and self.exhausted is None:
+                self.exhausted = OSError(error.errno, "OS file watch limit reached (fs.inotify.max_user_watches)")
+            return None
+
+    def _forget(self, path: str) -> None:
+        watch = self._watch_of.pop(path, None)
+        if watch is None:
+            return
+        paths = self._sessions.get(watch, set())
+        paths.discard(path)
+        if not paths and self._parents.get(watch) != path:
+            self._sessions.pop(watch, None)
+            self._parents.pop(watch, None)
+            try:
+                self._inotify.rm_watch(watch)
+            except OSError:  # already gone with its folder
+                pass
+
+    def _forget_parent(self, parent: str) -> set[str]:
+        """A dryrun folder left: its sessions left with it."""
+        inside = [path for path in self._watch_of if path.startswith(parent + os.sep)]
+        watch = self._watch_of.get(parent)
+        if watch is not None:
+            self._parents.pop(watch, None)
+        for path in [*inside, parent]:
+            self._forget(path)
+        return set(inside)
+
+    def _drop(self, watch: int) -> None:
+        for path in self._sessions.pop(watch, set()) | {self._parents.pop(watch, "")} - {""}:
+            if self._watch_of.get(path) == watch:
+                del self._watch_of[path]
+
+    def _rescan(self, since: float) -> set[str]:
+        """After lost events: every folder found or lost since, and those written since ``since``."""
+        before = {path for paths in self._sessions.values() for path in paths}
+        listed: set[str] = set()
+        for root in self.roots:
+            listed |= self._arm_parent(root, root)
+        for path in before - listed:
+            self._forget(path)
+        horizon = since - _MTIME_SLACK
+        recent = {path for path in listed & before
+                  if max(_mtime_size(path)[0], _mtime_size(os.path.join(path, MANIFEST))[0]) >= horizon}
+        return (before ^ listed) | recent
+
+
 def change_batches(roots: Sequence[str], stop: threading.Event, *, poll: bool = False,
                    notice: Callable[[str], None] | None = None) -> Iterator[set[str]]:
     """Sets of changed session folders until ``stop`` is set; an empty set at least every tick.
 
-    Notifications first; polling with ``poll``, for roots :func:`polling_reason` names, or
+    The first (empty) set comes once changes are being seen.  Notifications first;
+    polling with ``poll``, for roots :func:`polling_reason` names, without inotify, or
     when the OS runs out of watches (``notice`` says which, once).
     """
     reason = "--poll" if poll else polling_reason(roots)
+    if reason is None and not sys.platform.startswith("linux"):
+        reason = "file notifications need Linux inotify"
+    poller: FolderPoller | None = None
     if reason is None:
-        import watchfiles
-
         try:
-            for changes in watchfiles.watch(*roots, debounce=DEBOUNCE_MS, step=STEP_MS, rust_timeout=TICK_MS,
-                                            yield_on_timeout=True, stop_event=stop, raise_interrupt=False):
-                yield {folder for _kind, path in changes if (folder := session_folder(path, roots))}
-            return
-        except OSError as error:  # "OS file watch limit reached", or a root that cannot be watched
-            reason = f"file notifications unavailable ({error})"
+            watches = FolderWatches(roots)
+        except OSError as error:  # the watch limit, or no inotify instance left
+            reason = f"file notifications unavailable ({error.strerror or error})"
+        else:
+            try:
+                yield set()
+                yield from watches.batches(stop)
+                if watches.exhausted is None:
+                    return
+                reason = f"file notifications unavailable ({watches.exhausted.strerror})"
+                poller = FolderPoller(roots)  # its first snapshot, then what the watches saw before it
+                yield watches.drain()
+            finally:
+                watches.close()
     if notice is not None:
         notice(f"Watching by polling every {POLL_INTERVAL:g} s: {reason}")
-    poller = FolderPoller(roots)
-    yield set()  # the first snapshot is taken: changes from now on are seen
+    if poller is None:
+        poller = FolderPoller(roots)
+        yield set()  # the first snapshot is taken: changes from now on are seen
     while not stop.wait(POLL_INTERVAL):
         yield poller.changes()
 
@@ -204,6 +396,10 @@ def apply_changes(store: Store, roots: Sequence[str], folders: set[str]) -> Watc
         stats = read_session(SessionFolder(Path(path), Path(root), parse_folder_name(os.path.basename(path)),
                                            parent.name == DRYRUN_DIR and str(parent.parent) == root),
                              retry_delays=WATCH_RETRY_DELAYS)
+        if vanished_mid_read(stats.stats_error, path):  # renamed or deleted meanwhile: gone, not broken
+            if path in known and not known[path].is_unavailable:
+                gone.append(path)
+            continue
         if stats.stats_error and _being_written(path):
             batch.retrying.add(path)  # half-written: the stored row (if any) stays as it was
             continue
