@@ -305,3 +305,66 @@ async def test_a_worker_result_arriving_while_the_app_closes_is_dropped(make_app
         while thread.is_alive():
             await pilot.pause(0.01)
     assert not errors
+
+
+async def test_resizing_switches_the_layout_both_ways(make_app):
+    """The layout follows the terminal's width while the app runs, not only at start."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        side = app.query_one("#side")
+        assert side.display
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: not side.display)
+        await pilot.press("j")  # moved while the panel is hidden
+        await pilot.resize_terminal(160, 50)
+        await until(pilot, lambda: side.display)
+        panel = app.query_one("#details", DetailsPanel)
+        await until(pilot, lambda: panel.stats is not None and panel.stats.session_id == table.row_at(1).session_id)
+        await pilot.press("enter")  # wide: Enter focuses the panel beside the list
+        assert app.focused is panel and not isinstance(app.screen, DetailsScreen)
+
+
+async def test_narrowing_moves_the_details_full_screen_and_widening_brings_them_back(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("enter")
+        panel = app.query_one("#details", DetailsPanel)
+        assert app.focused is panel
+        await pilot.resize_terminal(80, 24)  # the focused panel would vanish: it goes full-screen
+        await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        assert app.screen.key == table.cursor_key
+        await pilot.resize_terminal(160, 50)  # and comes back beside the list
+        await until(pilot, lambda: not isinstance(app.screen, DetailsScreen))
+        await until(pilot, lambda: app.focused is panel)
+
+
+async def test_a_resize_under_a_dialog_lays_out_the_list_screen(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: app.screen_stack[0].has_class("-narrow"))
+        assert not app.screen.has_class("-narrow")
+        await pilot.press("escape")
+        assert not app.query_one("#side").display
+
+
+async def test_narrowing_while_editing_a_note_keeps_editing_full_screen(make_app):
+    from sdsessions_tui.tui.metadata_editor import MetadataEditor, NoteArea
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.focused, NoteArea))
+        await pilot.press(*"hi")
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: isinstance(app.screen, DetailsScreen) and isinstance(app.focused, NoteArea))
+        editor = app.screen.query_one(MetadataEditor)
+        assert editor.is_open and editor.keys == [table.cursor_key]
+        assert app.focused.text == "hi"  # the typed note came along
+        assert not app.screen_stack[0].query_one(MetadataEditor).is_open

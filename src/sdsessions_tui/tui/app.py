@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
@@ -194,14 +194,60 @@ class SessionsApp(MetadataEditing, App[None]):
         self._latest = next(self._generation)
         self._show_result(ParsedQuery(), self.sort, ids, len(ids), self._latest)
 
-    def on_resize(self, event: object) -> None:
-        self._apply_width(self.size.width)
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: this handler runs before App._on_resize records it in ``self.size``.
+        self._apply_width(event.size.width)
+
+    @property
+    def narrow(self) -> bool:
+        """Below :data:`WIDE` columns: the details open full-screen instead of beside the list."""
+        return bool(self.screen_stack) and self.screen_stack[0].has_class("-narrow")
 
     def _apply_width(self, width: int) -> None:
-        was_narrow = self.screen.has_class("-narrow")
-        self.screen.set_class(width < WIDE, "-narrow")
-        if was_narrow and width >= WIDE:  # the panel was not updated while hidden
-            self._show_details(self.table.cursor_key)
+        """Lay the list screen out for this width, at start and at every resize.
+
+        The class goes on the list screen (the bottom of the stack), not on whatever dialog is
+        on top.  A focused details panel (or its editor) that the narrow layout would hide moves
+        full-screen; a full-screen details view goes back beside the list when there is room.
+        """
+        main = self.screen_stack[0]
+        was_narrow = main.has_class("-narrow")
+        main.set_class(width < WIDE, "-narrow")
+        if was_narrow and width >= WIDE:
+            self._widened()
+        elif not was_narrow and width < WIDE:
+            self._narrowed()
+
+    def _widened(self) -> None:
+        self._show_details(self.table.cursor_key)  # the panel was not updated while hidden
+        screen = self.screen
+        if isinstance(screen, DetailsScreen) and screen.edit is None:  # (an edit in progress stays)
+            self.pop_screen()
+            if (panel := self.details_panel) is not None:
+                panel.focus()
+
+    def _narrowed(self) -> None:
+        main = self.screen_stack[0]
+        side = main.query_one("#side")
+        focused = main.focused
+        if focused is None or not (focused is side or side in focused.ancestors):
+            return
+        from .metadata_editor import MetadataEditor
+
+        key = self.table.cursor_key
+        editor = main.query(MetadataEditor).first() if main.query(MetadataEditor) else None
+        if self.screen is not main or key is None:
+            main.set_focus(self.table)
+        elif editor is not None and editor.is_open:  # the editor goes full-screen with its sessions
+            part = "note" if focused.id == "note-input" else "tags"
+            rows = self._editor_rows(editor)
+            editor.close()
+            main.set_focus(self.table)
+            if rows:
+                self.push_screen(DetailsScreen(key, edit=(part, rows)))
+        else:
+            main.set_focus(self.table)  # (the table again when the full-screen details close)
+            self.push_screen(DetailsScreen(key))
 
     @property
     def table(self) -> SessionTable:
@@ -410,7 +456,7 @@ class SessionsApp(MetadataEditing, App[None]):
 
     def _show_details(self, key: int | None) -> None:
         panel = self.details_panel
-        if panel is not None and not self.screen.has_class("-narrow"):
+        if panel is not None and not self.narrow:
             for editor in self.query("MetadataEditor"):
                 if editor.is_open and editor.keys != [key] and not self.table.marked:  # type: ignore[attr-defined]
                     editor.close()  # type: ignore[attr-defined]  (another session under the cursor: a click)
@@ -430,7 +476,7 @@ class SessionsApp(MetadataEditing, App[None]):
         panel.show(stats, self.edits.effective(metadata), unavailable=bool(row and row.id == key and row.is_unavailable))
 
     def on_session_table_selected(self, event: SessionTable.Selected) -> None:
-        if self.screen.has_class("-narrow"):
+        if self.narrow:
             self.push_screen(DetailsScreen(event.key))
         elif (panel := self.details_panel) is not None:
             panel.focus()
