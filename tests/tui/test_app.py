@@ -269,7 +269,7 @@ async def test_markup_and_control_characters_in_data_are_shown_literally(make_ap
         await pilot.press("slash", *"odd", "enter")
         await until(pilot, lambda: table.row_count == 1)
         line = "".join(table.render_line(y).text for y in range(3))
-        assert "-[bold]odd" in line  # the name column is cut, but the markup is literal
+        assert "[bold]odd name[i]" in line  # the display name, its markup literal
         app.query_one("#query", Input).value = "weird"  # a prompt with [/], [bold] and an ESC sequence
         await pilot.press("slash", "enter")
         await until(pilot, lambda: table.row_count == 1 and table.row_at(0).session_id.startswith("20251112_1815"))
