@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdsessions_tui.core.filters import SORT_COLUMNS, ParsedQuery, Range, SessionFilter, SessionSort
-from sdsessions_tui.core.query import QueryError, format_filter, parse_query, toggle_term
+from sdsessions_tui.core.query import QueryError, format_filter, parse_good_terms, parse_query, toggle_term
 from sdsessions_tui.core.status import STATUSES
 
 TODAY = date(2025, 11, 14)
@@ -520,3 +520,46 @@ def test_query_like_text_parses_or_raises_query_error(text, today):
             assert isinstance(toggle_term(text, term), str)
         except QueryError as err:
             assert err.message.startswith("unclosed quote")
+
+
+# --- what the filter bar lists while the text has errors ------------------------------------------------------
+
+def good(text: str) -> tuple[SessionFilter, str | None]:
+    parsed, err = parse_good_terms(text, today=TODAY)
+    return parsed.filter, None if err is None else err.term
+
+
+@pytest.mark.parametrize(("text", "same_as", "bad"), [
+    ("is:sweep steps:abc", "is:sweep", "steps:abc"),
+    ("stepz:1 model:flux", "model:flux", "stepz:1"),  # wherever the bad term is
+    ("is:liked -is:liked tag:a", "is:liked tag:a", "-is:liked"),
+    ("steps:abc cfg:x is:test", "is:test", "steps:abc"),  # several: each left out, the first reported
+    ('model:flux "cat on', "model:flux", '"cat on'),
+    ("is:sweep steps:", "is:sweep", None),  # a key being typed: no error at all
+    ("is:sweep -model:", "is:sweep", None),
+    ("is:sweep done:", "is:sweep", None),  # (an alias)
+    ("is:sweep steps: ", "is:sweep", "steps:"),  # typed past it: an error
+    ("steps: is:sweep", "is:sweep", "steps:"),
+    ("is:sweep foo:", "is:sweep", "foo:"),  # an unknown key is wrong however it ends
+    ("is:sweep steps:20", "is:sweep steps:20", None),
+])
+def test_bad_terms_are_left_out_and_the_first_one_reported(text, same_as, bad):
+    assert good(text) == (f(same_as), bad)
+
+
+def test_an_error_ends_the_text_when_its_term_is_the_last_thing_typed():
+    assert error("is:sweep steps:20-").ends("is:sweep steps:20-")
+    assert error('tag:"a b').ends('tag:"a b')
+    assert not error("steps:20- is:sweep").ends("steps:20- is:sweep")
+    assert not error("is:sweep steps:20- ").ends("is:sweep steps:20- ")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=3), max_size=12).map("".join))
+def test_good_terms_never_raise(text):
+    parsed, err = parse_good_terms(text, today=TODAY)
+    assert isinstance(parsed, ParsedQuery)
+    try:
+        assert parse_query(text, today=TODAY) == parsed and err is None
+    except QueryError as raised:
+        assert err is not None and err.position == raised.position or err is None

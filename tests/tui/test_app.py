@@ -368,3 +368,66 @@ async def test_narrowing_while_editing_a_note_keeps_editing_full_screen(make_app
         assert editor.is_open and editor.keys == [table.cursor_key]
         assert app.focused.text == "hi"  # the typed note came along
         assert not app.screen_stack[0].query_one(MetadataEditor).is_open
+
+
+def error_text(app) -> str:
+    return str(app.query_one("#query-error", Label).render()) if app.filter_bar.has_class("-error") else ""
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_a_bad_term_is_left_out_and_its_error_takes_the_chips_line(make_app, size):
+    """Pasted in one go (no keystroke before it was good), a bad query still lists what its good
+    terms match; the error shows in the chips' line, so the list does not move."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        table = await ready(pilot)
+        top = table.region.y
+        app.query_one("#query", Input).value = "steps:abc is:sweep"  # the bad term is not the one being typed
+        await until(pilot, lambda: table.row_count == 1 and "steps" in error_text(app))
+        assert table.region.y == top
+        assert not app.query_one("#chips").display
+        app.query_one("#query", Input).value = "is:sweep"
+        await until(pilot, lambda: not error_text(app))
+        assert app.query_one("#chips").display and table.region.y == top
+
+
+async def test_a_half_typed_term_shows_no_error_and_keeps_the_list(make_app, monkeypatch):
+    monkeypatch.setattr(app_module, "TYPING_ERROR_DELAY", 30.0)  # longer than the test: "while typing"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("slash", *"is:sweep")
+        await until(pilot, lambda: table.row_count == 1)
+        generation = app._latest
+        await pilot.press(*" steps:")  # a key still without a value: left out, never an error
+        await until(pilot, lambda: app._latest > generation)  # its query ran (the same result)
+        await app.workers.wait_for_complete()
+        assert table.row_count == 1 and not error_text(app) and app._typing_error_timer is None
+        await pilot.press(*"20-")  # a range being typed: no error yet, the list stays
+        await until(pilot, lambda: app._typing_error_timer is not None)
+        assert table.row_count == 1 and not error_text(app)
+        await pilot.press("enter")  # done typing: the error shows (the term left out)
+        await until(pilot, lambda: "steps" in error_text(app))
+        assert table.row_count == 1
+
+
+async def test_the_error_of_the_term_being_typed_shows_after_a_pause(make_app, monkeypatch):
+    monkeypatch.setattr(app_module, "TYPING_ERROR_DELAY", 0.2)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("slash", *"is:sweep date:7")
+        await until(pilot, lambda: "date" in error_text(app) and table.row_count == 1)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_an_empty_result_says_no_sessions_match(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        table = await ready(pilot)
+        table.move_cursor(6)  # (scrolled, at 80×24)
+        await pilot.press("slash", *"nothing-matches-this")
+        await until(pilot, lambda: table.row_count == 0)
+        await pilot.pause()
+        shown = [table.render_line(y).text for y in range(table.size.height)]
+        assert sum("No sessions match this filter" in line for line in shown) == 1

@@ -58,6 +58,10 @@ class QueryError(ValueError):
         """0-based offset of the bad term (of the opening quote, for an unclosed quote)."""
         self.term = term
 
+    def ends(self, text: str) -> bool:
+        """The bad term ends ``text``: the word still being typed (or a quote not closed yet)."""
+        return self.position + len(self.term) == len(text)
+
 
 # --- words --------------------------------------------------------------------------------------------------
 
@@ -431,6 +435,35 @@ def parse_query(text: str, *, today: date | None = None) -> ParsedQuery:
     for word in _tokenize(text):
         _apply(builder, word)
     return ParsedQuery(builder.build(), builder.sort)
+
+
+def parse_good_terms(text: str, *, today: date | None = None) -> tuple[ParsedQuery, QueryError | None]:
+    """What the filter bar lists while ``text`` has errors: the query without its bad terms, and
+    the first error (None when everything parses).
+
+    A known ``key:`` with no value yet at the very end is being typed: left out with no error,
+    like a lone ``-``.  Never raises.
+    """
+    text = _without_unfinished_key(text)
+    first: QueryError | None = None
+    while True:  # each pass removes the bad term (never empty): it ends
+        try:
+            return parse_query(text, today=today), first
+        except QueryError as error:
+            first = first or error
+            text = text[:error.position] + text[error.position + len(error.term):]
+
+
+def _without_unfinished_key(text: str) -> str:
+    try:
+        words = _tokenize(text)
+    except QueryError:
+        return text
+    if not words or words[-1].end != len(text) or (split := _split_key(words[-1])) is None:
+        return text
+    typed, parts = split
+    known = _ALIASES.get(typed, typed) in _HANDLERS
+    return text[:words[-1].start] if known and not _Term(words[-1], typed, parts).value else text
 
 
 # --- writing it back ----------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from textual.widgets import Input, OptionList, ProgressBar, Select
 from textual.widgets.option_list import Option
 
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
-from ..core.query import QueryError, parse_query
+from ..core.query import parse_good_terms
 from ..core.db import StoreError
 from ..core.store import Store
 from .commands import Command, bindings, palette_commands
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 #: Columns at which the details panel fits beside the table.
 WIDE = 120
 FILTER_DEBOUNCE = 0.15
+#: Seconds without a keystroke before an error in the term being typed (the last one) is shown.
+TYPING_ERROR_DELAY = 1.0
 #: Ids of a new result shown before the whole list is known: a screenful and then some.
 RESULT_HEAD = 128
 #: Longest wait (s) for the head's frame before the whole list is fetched anyway.
@@ -153,6 +155,7 @@ class SessionsApp(MetadataEditing, App[None]):
         self._generation = itertools.count()
         self._latest = 0
         self._filter_timer: Timer | None = None
+        self._typing_error_timer: Timer | None = None
         self._details_timer: Timer | None = None
         self._shown = False
         self._quit_anyway = False
@@ -262,7 +265,7 @@ class SessionsApp(MetadataEditing, App[None]):
     def on_filter_bar_query_edited(self, event: FilterBar.QueryEdited) -> None:
         if self._filter_timer is not None:
             self._filter_timer.stop()  # Timer.reset() would not restart the countdown
-        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, partial(self.run_query, event.text))
+        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, partial(self.run_query, event.text, typing=True))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "query":  # Enter: run the query now and go back to the list
@@ -275,14 +278,22 @@ class SessionsApp(MetadataEditing, App[None]):
         if event.select.id in ("model-picker", "date-picker"):
             self.filter_bar.apply_picker(event.select.id, event.value, self.parsed.filter, self.parsed.sort)
 
-    def run_query(self, text: str, *, reload: bool = False) -> None:
-        """Show the sessions matching ``text`` (``reload``: the same query again, the data changed)."""
-        try:
-            parsed = parse_query(text)
-        except QueryError as error:
-            self.filter_bar.show_error(error.message)  # the last good result stays
+    def run_query(self, text: str, *, reload: bool = False, typing: bool = False) -> None:
+        """Show the sessions matching ``text`` (``reload``: the same query again, the data changed).
+
+        A bad term is left out (the list shows what the others match) and its error shown.  While
+        it is the term being typed (``typing``, and it ends the text: ``steps:20-``, ``date:7``),
+        the list stays as it is and the error waits for a pause in typing, so it never flashes.
+        """
+        if self._typing_error_timer is not None:
+            self._typing_error_timer.stop()
+            self._typing_error_timer = None
+        parsed, error = parse_good_terms(text)
+        if error is not None and typing and error.ends(text):
+            self.filter_bar.show_error(None)
+            self._typing_error_timer = self.set_timer(TYPING_ERROR_DELAY, partial(self.run_query, text))
             return
-        self.filter_bar.show_error(None)
+        self.filter_bar.show_error(None if error is None else error.message)
         self._latest = next(self._generation)
         self._query_worker(parsed, self._latest, self.table.cursor_key, reload)
 

@@ -91,8 +91,9 @@ class FilterBar(Vertical):
                         id="query")
             yield Label("", id="count")
             yield SaveIndicator()
-        yield Horizontal(id="chips")
-        yield Label("", id="query-error")
+        with Horizontal(id="controls"):  # one line: the chips and pickers, or an error in their place
+            yield Horizontal(id="chips")
+            yield Label("", id="query-error")
 
     async def add_controls(self) -> None:
         """Mount the chips and pickers, showing the filter and models they were given meanwhile."""
@@ -122,9 +123,10 @@ class FilterBar(Vertical):
         self.query_one("#count", Label).update(text, layout=False)
 
     def show_error(self, message: str | None) -> None:
+        """An error in the chips' line, in their place while it shows: the list below never moves."""
         error = self.query_one("#query-error", Label)
-        error.update(clean_text(message or ""), layout=False)  # one line; showing it is the class
-        error.set_class(bool(message), "-visible")
+        error.update(Text(clean_text(message or "")), layout=False)  # (data, never markup)
+        self.set_class(bool(message), "-error")
 
     def show_filter(self, f: SessionFilter) -> None:
         """Light the chips that the current (last good) filter contains."""
