@@ -7,7 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdsessions_tui.core.filters import SORT_COLUMNS, ParsedQuery, Range, SessionFilter, SessionSort
-from sdsessions_tui.core.query import QueryError, format_filter, parse_good_terms, parse_query, toggle_term
+from sdsessions_tui.core.query import (
+    QueryError,
+    format_filter,
+    parse_good_terms,
+    parse_query,
+    replace_terms,
+    term_values,
+    toggle_term,
+)
 from sdsessions_tui.core.status import STATUSES
 
 TODAY = date(2025, 11, 14)
@@ -455,7 +463,16 @@ def test_round_trip_of_any_normalised_filter(session_filter, sort):
     ("is:liked cat is:fav", "is:liked", "cat"),
     ("tag:KEEP x", "tag:keep", "x"),
     ("tag:a,b", "anytag:b,a", ""),
-    ("tag:a,b", "tag:a", "tag:a,b tag:a"),
+    ("tag:a,b", "tag:a", "tag:b"),  # one value out of a list, not a second term narrowing it
+    ("status:running,aborted", "status:running", "status:aborted"),
+    ("x STATUS:Aborted,Running y", "status:running", "x STATUS:Aborted y"),
+    ("status:running,aborted status:running", "status:running", "status:aborted"),
+    ("rating:like,none", "rating:none", "rating:like"),
+    ("status:failures,aborted", "status:completed_with_failures", "status:aborted"),  # (an alias in the list)
+    ('tag:"a,b",c', "tag:c", 'tag:"a,b"'),
+    ("-status:running,aborted", "status:running", "-status:aborted status:running"),
+    ("status:aborted", "status:running", "status:aborted status:running"),
+    ("status:running,aborted", "anytag:running", "status:running,aborted anytag:running"),  # another group
     ("rating:like,none", "rating:none,like", ""),
     ("-status:failures", "status:completed_with_failures", "status:completed_with_failures"),
     ('cat "on a mat"', '"on a mat"', "cat"),
@@ -563,3 +580,29 @@ def test_good_terms_never_raise(text):
         assert parse_query(text, today=TODAY) == parsed and err is None
     except QueryError as raised:
         assert err is not None and err.position == raised.position or err is None
+
+
+# --- picker edits ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "key", "term", "expected"), [
+    ("", "model", "model:flux", "model:flux"),
+    ("cat", "model", "model:flux", "cat model:flux"),
+    ("cat MODEL:pony dog", "model", "model:flux", "cat model:flux dog"),
+    ("model:pony cat model:sdxl", "model", "model:flux", "model:flux cat"),
+    ("model:pony -model:sdxl cat", "model", None, "-model:sdxl cat"),  # an exclusion is not the picker's
+    ("cat steps:abc model:pony", "model", None, "cat steps:abc"),  # a bad term elsewhere stays as typed
+    ("date:2025-11 cat", "date", "date:7d", "date:7d cat"),
+    ("date:>2025 date:<2026 cat", "date", None, "cat"),
+    ("cat date:", "date", "date:today", "cat date:today"),  # (a key being typed)
+    ("cat", "date", None, "cat"),
+])
+def test_replace_terms(text, key, term, expected):
+    assert replace_terms(text, key, term) == expected
+
+
+def test_term_values_read_what_the_text_says():
+    assert term_values("cat MODEL:Pony -model:sdxl model:\"a b\" model:", "model") == ["Pony", "a b"]
+    assert term_values("done:<95% x", "completion") == ["<95%"]
+    assert term_values('cat "open', "model") is None
+    with pytest.raises(QueryError, match="unclosed quote"):
+        replace_terms('model:"pony', "model", None)

@@ -431,3 +431,106 @@ async def test_an_empty_result_says_no_sessions_match(make_app, size):
         await pilot.pause()
         shown = [table.render_line(y).text for y in range(table.size.height)]
         assert sum("No sessions match this filter" in line for line in shown) == 1
+
+
+# --- chips and pickers -----------------------------------------------------------------------------
+
+
+async def controls(pilot):
+    app = pilot.app
+    table = await ready(pilot)
+    await until(pilot, lambda: app.filter_bar._models is not None)  # the model picker is filled
+    return table, app.query_one("#query", Input), app.query_one("#model-picker"), app.query_one("#date-picker")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_the_pickers_always_show_what_the_text_says(make_app, size):
+    from textual.widgets import Select
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        table, query, models, dates = await controls(pilot)
+        name = next(value for _label, value in app.filter_bar._choices["model-picker"] if "pony" in value.lower())
+        models.value = name  # picked
+        await until(pilot, lambda: query.value.startswith("model:pony"))
+        dates.value = "7d"
+        await until(pilot, lambda: query.value.endswith(" date:7d"))  # relative, not a range of days
+        await pilot.click("#chip-liked")
+        await until(pilot, lambda: query.value.endswith(" is:liked"))
+        assert models.value == name and dates.value == "7d"  # a chip changed the text: the pickers stay
+        query.value = ""  # cleared by hand
+        await until(pilot, lambda: models.value is Select.NULL and dates.value is Select.NULL)
+        query.value = "cat model:Flux date:2025-11"  # typed by hand: what none of their choices says
+        await until(pilot, lambda: models.value == dates.value == "\x00from the text")
+        assert str(models.query_one("#label").render()) == "model:Flux"
+        assert str(dates.query_one("#label").render()) == "date:2025-11"
+        query.value = "date:1M"
+        await until(pilot, lambda: dates.value == "1m" and models.value is Select.NULL)
+        app.filter_bar.set_models(app.filter_bar._models)  # reloaded (a refresh): the text is left alone
+        await pilot.pause()
+        assert query.value == "date:1M" and models.value is Select.NULL
+
+
+async def test_reloading_the_models_leaves_the_text_and_the_picker_alone(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table, query, models, _dates = await controls(pilot)
+        name = next(value for _label, value in app.filter_bar._choices["model-picker"] if "pony" in value.lower())
+        query.value = "cat model:" + name.split(" [")[0].lower()
+        await until(pilot, lambda: models.value == name)
+        app.load_models()  # as after a refresh that found new sessions
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert query.value.startswith("cat model:pony") and models.value == name
+
+
+async def test_long_model_names_take_one_line_each_in_the_picker(make_app):
+    from textual.widgets._select import SelectOverlay
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await controls(pilot)
+        long = [("averyveryverylongmodelname_withoutanyspaces_v13_final_final2.safetensors [abcdef1234]", 12),
+                ("a long model name with spaces in it that would wrap between words.safetensors", 3)]
+        app.filter_bar.set_models(long)
+        picker = app.query_one("#model-picker")
+        picker.focus()
+        await pilot.press("enter")  # open the list
+        overlay = picker.query_one(SelectOverlay)
+        await until(pilot, lambda: overlay.display and overlay.size.height > 0)
+        await pilot.pause()
+        lines = [overlay.render_line(y).text for y in range(overlay.size.height)]
+        shown = [line for line in lines if line.strip()]
+        assert len(shown) == 1 + len(long)  # the prompt, then one line per model
+        assert any("12 averyvery" in line and line.rstrip().endswith("…") for line in shown)
+        assert "abcdef1234" not in "".join(shown)  # the web UI's hash is not part of the name
+
+
+async def test_a_chip_takes_its_value_out_of_a_list_term(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table, query, _models, _dates = await controls(pilot)
+        query.value = "status:running,aborted"
+        await until(pilot, lambda: app.query_one("#chip-running").has_class("-on"))
+        assert app.query_one("#chip-aborted").has_class("-on")
+        await pilot.click("#chip-running")  # lit: it turns off, the list keeps the rest
+        await until(pilot, lambda: query.value == "status:aborted")
+        await until(pilot, lambda: not app.query_one("#chip-running").has_class("-on"))
+        assert app.query_one("#chip-aborted").has_class("-on")
+        await pilot.click("#chip-running")
+        await until(pilot, lambda: query.value == "status:aborted status:running")
+
+
+async def test_a_chip_or_picker_on_an_unclosed_quote_says_so(make_app):
+    from textual.widgets import Select
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table, query, models, _dates = await controls(pilot)
+        query.value = 'model:"pony'
+        await pilot.click("#chip-liked")
+        await until(pilot, lambda: "unclosed quote" in error_text(app))
+        assert query.value == 'model:"pony'
+        models.value = app.filter_bar._choices["model-picker"][0][1]
+        await pilot.pause()
+        assert query.value == 'model:"pony' and "unclosed quote" in error_text(app)

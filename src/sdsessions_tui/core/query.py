@@ -561,22 +561,98 @@ def _cut(text: str, start: int, end: int) -> str:
     return before + text[end:] if before else text[end:].lstrip()
 
 
+def _append(text: str, term: str) -> str:
+    return text + term if not text or text[-1].isspace() else f"{text} {term}"
+
+
+def _rewrite(text: str, edits: list[tuple[_Word, str]]) -> str:
+    """Replace each word by its new text (``""`` cuts it), leaving everything else as typed."""
+    for word, new in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
+        text = _cut(text, word.start, word.end) if not new else text[:word.start] + new + text[word.end:]
+    return text
+
+
+def _list_term(word: _Word) -> tuple[_Collection, str, list[str]] | None:
+    """A list-valued term's collection, key as typed and items as typed (``status:Running,aborted``)."""
+    split = _split_key(word)
+    if split is None:
+        return None
+    typed, parts = split
+    spec = _COLLECTIONS.get(_ALIASES.get(typed, typed))
+    if spec is None or not spec.lists:
+        return None
+    key = word.parts[0][0].partition(":")[0]
+    return spec, key, [item.strip() for item in _Term(word, typed, parts).items() if item.strip()]
+
+
+def _canonical(spec: _Collection, items: list[str]) -> frozenset[str]:
+    return frozenset((spec.names or {}).get(item.lower(), item.lower()) for item in items)
+
+
 def toggle_term(text: str, term: str) -> str:
     """Add ``term`` to the user's query, or remove it if present, leaving the rest of the text as typed.
 
-    If only the opposite sign is present (``-is:liked`` when toggling ``is:liked``) it is replaced by ``term``.
+    A list term holding it among other values loses just that value (``status:running,aborted``
+    toggling ``status:running`` gives ``status:aborted``).  If only the opposite sign is present
+    (``-is:liked`` when toggling ``is:liked``) it is taken out there and ``term`` put in.
     Raises :class:`QueryError` if ``text`` has an unclosed quote or ``term`` is not exactly one term.
     """
     wanted = _tokenize(term)
     if len(wanted) != 1:
         raise QueryError(f'"{_show(term)}" is not a single term', 0, term)
-    identity = _identity(wanted[0])
-    matches = [w for w in _tokenize(text) if _identity(w) == identity]
-    if not matches:
-        return text + wanted[0].raw if not text or text[-1].isspace() else f"{text} {wanted[0].raw}"
-    remove_all = any(w.negated == wanted[0].negated for w in matches)
-    for w in reversed(matches[1:] if not remove_all else matches):
-        text = _cut(text, w.start, w.end)
-    if not remove_all:
-        text = text[:matches[0].start] + wanted[0].raw + text[matches[0].end:]
-    return text
+    want = wanted[0]
+    identity, listed = _identity(want), _list_term(want)
+    want_items = _canonical(listed[0], listed[2]) if listed is not None else frozenset()
+
+    def without_it(word: _Word) -> str | None:
+        """The word with ``term``'s meaning taken out ("" when nothing is left); None: it lacks it."""
+        held = _list_term(word)
+        if listed is not None and held is not None and held[0].group == listed[0].group:
+            if not want_items <= _canonical(held[0], held[2]):
+                return None
+            rest = [item for item in held[2] if not _canonical(held[0], [item]) <= want_items]
+            return f"{'-' if word.negated else ''}{held[1]}:" + ",".join(_quote(item) for item in rest) if rest else ""
+        return "" if _identity(word) == identity else None
+
+    holding = [(word, new) for word in _tokenize(text) if (new := without_it(word)) is not None]
+    if any(word.negated == want.negated for word, _new in holding):  # it is on: out of every word saying it
+        return _rewrite(text, holding)
+    if holding and not holding[0][1]:  # the opposite, wholly: the term takes the first one's place
+        return _rewrite(text, [(holding[0][0], want.raw), *holding[1:]])
+    return _append(_rewrite(text, holding), want.raw)
+
+
+def _positive_terms(text: str, key: str) -> list[_Term]:
+    """The ``key:`` terms (or an alias's) of ``text`` that are not negated."""
+    found = []
+    for word in _tokenize(text):
+        split = _split_key(word)
+        if split is not None and not word.negated and _ALIASES.get(split[0], split[0]) == key:
+            found.append(_Term(word, *split))
+    return found
+
+
+def term_values(text: str, key: str) -> list[str] | None:
+    """The values of the ``key:`` terms in ``text`` (not negated, not empty), as typed, so a picker can show
+    what the text says; None when ``text`` has an unclosed quote (its words are not known yet)."""
+    try:
+        return [term.value for term in _positive_terms(text, key) if term.value]
+    except QueryError:
+        return None
+
+
+def replace_terms(text: str, key: str, term: str | None) -> str:
+    """``text`` with its ``key:`` terms (not the negated ones) replaced by ``term`` where the first one
+    was (at the end when there is none), or taken out (None); the rest stays as typed.
+
+    Raises :class:`QueryError` if ``text`` has an unclosed quote.
+    """
+    words = [found.word for found in _positive_terms(text, key)]
+    if not words:
+        return text if term is None else _append(text, term)
+    return _rewrite(text, [(words[0], term or ""), *((word, "") for word in words[1:])])
+
+
+def value_term(key: str, value: str) -> str:
+    """``key:value`` as one query word (the value quoted when it needs to be)."""
+    return f"{key}:{_quote(value)}"

@@ -27,12 +27,12 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Input, OptionList, ProgressBar, Select
+from textual.widgets import Input, OptionList, ProgressBar
 from textual.widgets.option_list import Option
 
+from ..core.db import StoreError
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import parse_good_terms
-from ..core.db import StoreError
 from ..core.store import Store
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
@@ -273,10 +273,6 @@ class SessionsApp(MetadataEditing, App[None]):
                 self._filter_timer.stop()
             self.run_query(event.value)
             self.table.focus()
-
-    def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id in ("model-picker", "date-picker"):
-            self.filter_bar.apply_picker(event.select.id, event.value, self.parsed.filter, self.parsed.sort)
 
     def run_query(self, text: str, *, reload: bool = False, typing: bool = False) -> None:
         """Show the sessions matching ``text`` (``reload``: the same query again, the data changed).
