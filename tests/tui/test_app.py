@@ -478,8 +478,9 @@ async def test_reloading_the_models_leaves_the_text_and_the_picker_alone(make_ap
         name = next(value for _label, value in app.filter_bar._choices["model-picker"] if "pony" in value.lower())
         query.value = "cat model:" + name.split(" [")[0].lower()
         await until(pilot, lambda: models.value == name)
+        before = app.filter_bar._models
         app.load_models()  # as after a refresh that found new sessions
-        await app.workers.wait_for_complete()
+        await until(pilot, lambda: app.filter_bar._models is not before)
         await pilot.pause()
         assert query.value.startswith("cat model:pony") and models.value == name
 
