@@ -535,3 +535,59 @@ async def test_a_chip_or_picker_on_an_unclosed_quote_says_so(make_app):
         models.value = app.filter_bar._choices["model-picker"][0][1]
         await pilot.pause()
         assert query.value == 'model:"pony' and "unclosed quote" in error_text(app)
+
+
+# --- the palette and F1 ----------------------------------------------------------------------------
+
+
+async def test_the_palette_shows_descriptions_and_keys_and_each_command_once(make_app):
+    from textual.command import CommandList, CommandPalette
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        commands = app.screen.query_one(CommandList)
+        await until(pilot, lambda: commands.option_count > 10)
+        await pilot.pause()
+        shown = [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+        text = "\n".join(shown)
+        assert "app.help" not in text and "table.sort" not in text  # no command ids
+        assert any("Help" in entry and "F1" in entry for entry in shown)
+        assert any("Sort" in entry and "s" in entry.split() and "Session list" in entry for entry in shown)
+        assert sum(entry.splitlines()[0].strip() == "Quit" for entry in shown) == 1
+        assert not any(entry.splitlines()[0].strip() == "Keys" for entry in shown)  # (F1 is the help)
+        assert any(entry.splitlines()[0].strip() == "Theme" for entry in shown)  # Textual's others stay
+
+
+async def test_f1_has_the_query_language_the_status_marks_and_ctrl_p(make_app):
+    from sdsessions_tui.core import query_terms
+    from sdsessions_tui.tui.session_table import BADGES
+    from tests.tui.test_help import screen_text
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = " ".join(screen_text(app.screen).split())
+        assert "Ctrl+p Command palette" in text
+        for badge in BADGES.values():
+            assert " ".join(badge.meaning.split()) in text
+        for term, meaning in query_terms.TERMS:
+            assert " ".join(term.replace("`", "").split())[:30] in text
+        for note in query_terms.NOTES:
+            assert " ".join(note.replace("`", "").split())[:40] in text
+
+
+async def test_a_query_timer_firing_as_the_app_exits_does_nothing(make_app):
+    """A debounce or typed-error timer can fire while the app tears its widgets down (the filter
+    bar goes first): it must not reach for them."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await app.filter_bar.remove()  # as at exit
+        assert app.closing
+        app.run_query("steps:20-", typing=True)
+        app.run_query("is:sweep")

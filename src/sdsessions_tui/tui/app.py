@@ -15,17 +15,17 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, ProgressBar
 from textual.widgets.option_list import Option
@@ -39,7 +39,7 @@ from .details import DetailsPanel
 from .details_screen import DetailsScreen
 from .edit_actions import MetadataEditing
 from .filter_bar import FilterBar
-from .help import HelpScreen
+from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
 from .session_table import SessionTable
 
@@ -84,12 +84,18 @@ def stylesheet() -> Path:
 
 
 class RegistryCommands(Provider):
-    """The command palette, fed by the command registry."""
+    """The command palette, fed by the command registry: each command's description, and under it
+    its key (as remapped by the config's ``[keymap]``) and where it works."""
+
+    def _help(self, command: Command) -> str:
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        where = "" if command.scope == "app" else f"  ·  {SCOPE_TITLES.get(command.scope, command.scope)}"
+        return f"{key_label(keymap.get(command.id) or command.key)}{where}"
 
     async def discover(self) -> Hits:
         for command in palette_commands():
             yield DiscoveryHit(command.description, partial(self.app.run_command, command),  # type: ignore[attr-defined]
-                               help=command.id)
+                               help=self._help(command))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -97,7 +103,7 @@ class RegistryCommands(Provider):
             score = matcher.match(command.description)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.description),
-                          partial(self.app.run_command, command), help=command.id)  # type: ignore[attr-defined]
+                          partial(self.app.run_command, command), help=self._help(command))  # type: ignore[attr-defined]
 
 
 class SortMenu(ModalScreen[str]):
@@ -170,6 +176,15 @@ class SessionsApp(MetadataEditing, App[None]):
         self._on_started = on_started
         if theme:
             self.theme = theme
+
+    #: Textual's own palette entries that the registry has already (Quit), or replaces (Keys: F1).
+    SYSTEM_COMMANDS_REPLACED = frozenset({"Quit", "Keys"})
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette entries (Theme, Screenshot...) but those the registry's commands cover."""
+        for command in super().get_system_commands(screen):
+            if command.title not in self.SYSTEM_COMMANDS_REPLACED:
+                yield command
 
     # --- layout -----------------------------------------------------------------------------------
 
@@ -284,6 +299,8 @@ class SessionsApp(MetadataEditing, App[None]):
         if self._typing_error_timer is not None:
             self._typing_error_timer.stop()
             self._typing_error_timer = None
+        if self.closing:  # a debounce or typing timer firing as the app exits
+            return
         parsed, error = parse_good_terms(text)
         if error is not None and typing and error.ends(text):
             self.filter_bar.show_error(None)
@@ -322,8 +339,10 @@ class SessionsApp(MetadataEditing, App[None]):
 
     @property
     def closing(self) -> bool:
-        """The app is shutting down: its list is gone (or going), late results have nowhere to go."""
-        return not self.screen_stack or not self.screen_stack[0].query("#sessions")
+        """The app is shutting down: its list or filter bar is gone (or going; the filter bar goes
+        first), late results have nowhere to go."""
+        stack = self.screen_stack
+        return not stack or not stack[0].query("#sessions") or not stack[0].query("#filter-bar")
 
     def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """From a worker thread: run ``callback`` on the UI thread, unless the app is shutting down.
@@ -550,6 +569,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self.notify("No sessions folder to watch: start sdsessions with a ROOT", severity="warning")
             return
         self.watching = not self.watching
+        self.filter_bar.show_watch_paused(not self.watching)  # (lasting, beside the count)
         if self.watching:
             self._start_watching()
             self.refresh_roots()  # what changed while paused
@@ -630,14 +650,18 @@ class SessionsApp(MetadataEditing, App[None]):
         if not self.roots:
             self.notify("No sessions folder to refresh: start sdsessions with a ROOT", severity="warning")
             return
-        self.refresh_roots()
+        self.refresh_roots(report=True)
 
     @work(thread=True, exclusive=True, group="refresh")
-    def refresh_roots(self) -> None:
+    def refresh_roots(self, report: bool = False) -> None:
+        """Bring the database up to date with the roots; ``report``: asked for (R), so say what it
+        found even when nothing changed."""
         from ..core.refresh import refresh  # with SQLAlchemy for the writes: off the first paint
 
         roots = [root for root in self.roots if root.is_dir()]
         if not roots:  # remembered folders on an unmounted drive: nothing to scan
+            if report:
+                self.deliver(self.notify, "None of the sessions folders is there to refresh", severity="warning")
             return
         self.deliver(lambda: self.progress_bar.add_class("-active"))
         shown = [0.0]
@@ -650,7 +674,7 @@ class SessionsApp(MetadataEditing, App[None]):
                 self.deliver(lambda: self.progress_bar.update(progress=done, total=total))
 
         summary = refresh(self.store, roots, progress=progress)
-        self.deliver(self._after_refresh, summary)
+        self.deliver(self._after_refresh, summary, report)
 
     @property
     def progress_bar(self) -> ProgressBar:
@@ -662,14 +686,15 @@ class SessionsApp(MetadataEditing, App[None]):
             main.mount(bar, before=main.query_one(KeyBar))
         return bar
 
-    def _after_refresh(self, summary: RefreshSummary) -> None:
+    def _after_refresh(self, summary: RefreshSummary, report: bool = False) -> None:
         self.progress_bar.remove_class("-active")
         self._absorb_own_writes()
-        if not (summary.new or summary.updated or summary.unavailable):
-            return
-        self._reload(models=True)
+        if summary.new or summary.updated or summary.unavailable:
+            self._reload(models=True)
         if summary.new or summary.unavailable:  # running sessions are re-read every time: not news
             self.notify(f"{summary.new} new, {summary.unavailable} gone")
+        elif report:  # asked for: say so even when there is no news
+            self.notify(f"Up to date: {summary.found} sessions, nothing new")
 
     async def action_quit(self) -> None:
         if self.flush_edits() or self._quit_anyway:

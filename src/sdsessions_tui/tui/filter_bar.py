@@ -107,6 +107,7 @@ class FilterBar(Vertical):
             yield Input(placeholder="filter: model:flux tag:keep is:liked date:7d cat on a mat   (/ to focus)",
                         id="query")
             yield Label("", id="count")
+            yield Label("watch paused", id="watch-state")  # (shown while W has paused watching)
             yield SaveIndicator()
         with Horizontal(id="controls"):  # one line: the chips and pickers, or an error in their place
             yield Horizontal(id="chips")
@@ -163,6 +164,10 @@ class FilterBar(Vertical):
         # fixed width in screens.tcss: no layout pass (it would re-arrange the whole screen per filter)
         text = f"{shown:,}{'+' if more else ''} of {total:,}".replace(",", " ")
         self.query_one("#count", Label).update(text, layout=False)
+
+    def show_watch_paused(self, paused: bool) -> None:
+        """A lasting word beside the count while the folders are not watched (W)."""
+        self.query_one("#watch-state", Label).set_class(paused, "-shown")
 
     def show_error(self, message: str | None) -> None:
         """An error in the chips' line, in their place while it shows: the list below never moves."""
