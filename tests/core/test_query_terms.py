@@ -18,9 +18,9 @@ def readme_section() -> tuple[str, list[tuple[str, str]], list[str]]:
     section = section[:section.index("\n## ", 1)]
     paragraphs = [paragraph for paragraph in section.split("\n\n")[2:] if paragraph.strip()]
     intro, table, notes = paragraphs[0], paragraphs[1], paragraphs[2]
-    rows = [tuple(line[2:-2].split(" | ")) for line in table.splitlines()[2:]]
-    items = [" ".join(item.split()) for item in re.split(r"^- ", notes, flags=re.M) if item.strip()]
-    return " ".join(intro.split()), rows, items  # type: ignore[return-value]
+    rows = [(cells[0], cells[1]) for cells in (line[2:-2].split(" | ") for line in table.splitlines()[2:])]
+    items = [" ".join(item.split()) for item in re.split(r"^- ", notes, flags=re.MULTILINE) if item.strip()]
+    return " ".join(intro.split()), rows, items
 
 
 def test_the_readme_lists_exactly_the_query_terms_f1_shows() -> None:
