@@ -49,7 +49,7 @@ from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui.app import DETAILS_DEBOUNCE, FILTER_DEBOUNCE, RESULT_HEAD, THUMBNAIL_DELAY, SessionsApp
 from sdsessions_tui.tui.details import DetailsPanel, Thumbnail, configure_images
-from sdsessions_tui.tui.session_table import format_date
+from sdsessions_tui.tui.session_table import format_date, name_cell
 
 COLS, ROWS, FRAME_MS = 160, 50, 1000 / 60
 QUERIES = ["model:pony", "status:aborted", "smile", "is:liked", "steps:20-30"]
@@ -322,8 +322,8 @@ def main() -> None:
         rows = store.fetch_rows([ids[0], ids[-1]])
         counts = [f"{len(store.list_ids(parse_query(q).filter)):,} of {len(ids):,}".replace(",", " ") for q in QUERIES]
     # The date cell, a space and the name's start: one contiguous run, of one table line only.
-    first, last = (f"{format_date(rows[key].session_created_at)} {rows[key].session_id[:12]}".encode()
-                   for key in (ids[0], ids[-1]))
+    first, last = (f"{format_date(rows[key].session_created_at)} {''.join(t for t, _ in name_cell(rows[key]))[:12]}"
+                   .encode() for key in (ids[0], ids[-1]))
     # pip compiles an installed package's bytecode; an editable install under PYTHONDONTWRITEBYTECODE
     # (set on this machine) would recompile every module at every launch (+90 ms), so compile it here.
     compileall.compile_dir(Path(sdsessions_tui.__file__).parent, quiet=1)

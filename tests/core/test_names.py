@@ -35,3 +35,15 @@ def test_unmatched_names_are_kept_with_unknown_date(folder):
     assert parsed.created_at is None
     assert parsed.era == "unknown"
     assert parsed.display_name == folder
+
+
+@pytest.mark.parametrize(("folder", "untitled"), [
+    ("2025-09-29_101010", True), ("20251117_111757", True), ("20251117_111757-.prompt", True),
+    ("20251117_111757- - ", True), ("20251117_111757-night_city", False), ("2025-09-29_101010_variations", False),
+    ("my random folder", False), ("20251117-111757", False),
+])
+def test_a_folder_named_by_its_timestamp_alone_is_untitled(folder, untitled):
+    parsed = parse_folder_name(folder)
+    assert parsed.untitled is untitled
+    if untitled:
+        assert parsed.display_name == folder  # (what the details and the stored rows keep showing)

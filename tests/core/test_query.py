@@ -7,7 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdsessions_tui.core.filters import SORT_COLUMNS, ParsedQuery, Range, SessionFilter, SessionSort
-from sdsessions_tui.core.query import QueryError, format_filter, parse_query, toggle_term
+from sdsessions_tui.core.query import (
+    QueryError,
+    format_filter,
+    parse_good_terms,
+    parse_query,
+    replace_terms,
+    term_values,
+    toggle_term,
+)
 from sdsessions_tui.core.status import STATUSES
 
 TODAY = date(2025, 11, 14)
@@ -463,7 +471,16 @@ def test_round_trip_of_any_normalised_filter(session_filter, sort):
     ("is:liked cat is:fav", "is:liked", "cat"),
     ("tag:KEEP x", "tag:keep", "x"),
     ("tag:a,b", "anytag:b,a", ""),
-    ("tag:a,b", "tag:a", "tag:a,b tag:a"),
+    ("tag:a,b", "tag:a", "tag:b"),  # one value out of a list, not a second term narrowing it
+    ("status:running,aborted", "status:running", "status:aborted"),
+    ("x STATUS:Aborted,Running y", "status:running", "x STATUS:Aborted y"),
+    ("status:running,aborted status:running", "status:running", "status:aborted"),
+    ("rating:like,none", "rating:none", "rating:like"),
+    ("status:failures,aborted", "status:completed_with_failures", "status:aborted"),  # (an alias in the list)
+    ('tag:"a,b",c', "tag:c", 'tag:"a,b"'),
+    ("-status:running,aborted", "status:running", "-status:aborted status:running"),
+    ("status:aborted", "status:running", "status:aborted status:running"),
+    ("status:running,aborted", "anytag:running", "status:running,aborted anytag:running"),  # another group
     ("rating:like,none", "rating:none,like", ""),
     ("-status:failures", "status:completed_with_failures", "status:completed_with_failures"),
     ('cat "on a mat"', '"on a mat"', "cat"),
@@ -528,3 +545,72 @@ def test_query_like_text_parses_or_raises_query_error(text, today):
             assert isinstance(toggle_term(text, term), str)
         except QueryError as err:
             assert err.message.startswith("unclosed quote")
+
+
+# --- what the filter bar lists while the text has errors ------------------------------------------------------
+
+def good(text: str) -> tuple[SessionFilter, str | None]:
+    parsed, err = parse_good_terms(text, today=TODAY)
+    return parsed.filter, None if err is None else err.term
+
+
+@pytest.mark.parametrize(("text", "same_as", "bad"), [
+    ("is:sweep steps:abc", "is:sweep", "steps:abc"),
+    ("stepz:1 model:flux", "model:flux", "stepz:1"),  # wherever the bad term is
+    ("is:liked -is:liked tag:a", "is:liked tag:a", "-is:liked"),
+    ("steps:abc cfg:x is:test", "is:test", "steps:abc"),  # several: each left out, the first reported
+    ('model:flux "cat on', "model:flux", '"cat on'),
+    ("is:sweep steps:", "is:sweep", None),  # a key being typed: no error at all
+    ("is:sweep -model:", "is:sweep", None),
+    ("is:sweep done:", "is:sweep", None),  # (an alias)
+    ("is:sweep steps: ", "is:sweep", "steps:"),  # typed past it: an error
+    ("steps: is:sweep", "is:sweep", "steps:"),
+    ("is:sweep foo:", "is:sweep", "foo:"),  # an unknown key is wrong however it ends
+    ("is:sweep steps:20", "is:sweep steps:20", None),
+])
+def test_bad_terms_are_left_out_and_the_first_one_reported(text, same_as, bad):
+    assert good(text) == (f(same_as), bad)
+
+
+def test_an_error_ends_the_text_when_its_term_is_the_last_thing_typed():
+    assert error("is:sweep steps:20-").ends("is:sweep steps:20-")
+    assert error('tag:"a b').ends('tag:"a b')
+    assert not error("steps:20- is:sweep").ends("steps:20- is:sweep")
+    assert not error("is:sweep steps:20- ").ends("is:sweep steps:20- ")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=3), max_size=12).map("".join))
+def test_good_terms_never_raise(text):
+    parsed, err = parse_good_terms(text, today=TODAY)
+    assert isinstance(parsed, ParsedQuery)
+    try:
+        assert parse_query(text, today=TODAY) == parsed and err is None
+    except QueryError as raised:
+        assert err is not None and err.position == raised.position or err is None
+
+
+# --- picker edits ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "key", "term", "expected"), [
+    ("", "model", "model:flux", "model:flux"),
+    ("cat", "model", "model:flux", "cat model:flux"),
+    ("cat MODEL:pony dog", "model", "model:flux", "cat model:flux dog"),
+    ("model:pony cat model:sdxl", "model", "model:flux", "model:flux cat"),
+    ("model:pony -model:sdxl cat", "model", None, "-model:sdxl cat"),  # an exclusion is not the picker's
+    ("cat steps:abc model:pony", "model", None, "cat steps:abc"),  # a bad term elsewhere stays as typed
+    ("date:2025-11 cat", "date", "date:7d", "date:7d cat"),
+    ("date:>2025 date:<2026 cat", "date", None, "cat"),
+    ("cat date:", "date", "date:today", "cat date:today"),  # (a key being typed)
+    ("cat", "date", None, "cat"),
+])
+def test_replace_terms(text, key, term, expected):
+    assert replace_terms(text, key, term) == expected
+
+
+def test_term_values_read_what_the_text_says():
+    assert term_values("cat MODEL:Pony -model:sdxl model:\"a b\" model:", "model") == ["Pony", "a b"]
+    assert term_values("done:<95% x", "completion") == ["<95%"]
+    assert term_values('cat "open', "model") is None
+    with pytest.raises(QueryError, match="unclosed quote"):
+        replace_terms('model:"pony', "model", None)

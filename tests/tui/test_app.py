@@ -269,7 +269,7 @@ async def test_markup_and_control_characters_in_data_are_shown_literally(make_ap
         await pilot.press("slash", *"odd", "enter")
         await until(pilot, lambda: table.row_count == 1)
         line = "".join(table.render_line(y).text for y in range(3))
-        assert "-[bold]odd" in line  # the name column is cut, but the markup is literal
+        assert "[bold]odd name[i]" in line  # the display name, its markup literal
         app.query_one("#query", Input).value = "weird"  # a prompt with [/], [bold] and an ESC sequence
         await pilot.press("slash", "enter")
         await until(pilot, lambda: table.row_count == 1 and table.row_at(0).session_id.startswith("20251112_1815"))
@@ -305,3 +305,289 @@ async def test_a_worker_result_arriving_while_the_app_closes_is_dropped(make_app
         while thread.is_alive():
             await pilot.pause(0.01)
     assert not errors
+
+
+async def test_resizing_switches_the_layout_both_ways(make_app):
+    """The layout follows the terminal's width while the app runs, not only at start."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        side = app.query_one("#side")
+        assert side.display
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: not side.display)
+        await pilot.press("j")  # moved while the panel is hidden
+        await pilot.resize_terminal(160, 50)
+        await until(pilot, lambda: side.display)
+        panel = app.query_one("#details", DetailsPanel)
+        await until(pilot, lambda: panel.stats is not None and panel.stats.session_id == table.row_at(1).session_id)
+        await pilot.press("enter")  # wide: Enter focuses the panel beside the list
+        assert app.focused is panel and not isinstance(app.screen, DetailsScreen)
+
+
+async def test_narrowing_moves_the_details_full_screen_and_widening_brings_them_back(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("enter")
+        panel = app.query_one("#details", DetailsPanel)
+        assert app.focused is panel
+        await pilot.resize_terminal(80, 24)  # the focused panel would vanish: it goes full-screen
+        await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        assert app.screen.key == table.cursor_key
+        await pilot.resize_terminal(160, 50)  # and comes back beside the list
+        await until(pilot, lambda: not isinstance(app.screen, DetailsScreen))
+        await until(pilot, lambda: app.focused is panel)
+
+
+async def test_a_resize_under_a_dialog_lays_out_the_list_screen(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: app.screen_stack[0].has_class("-narrow"))
+        assert not app.screen.has_class("-narrow")
+        await pilot.press("escape")
+        assert not app.query_one("#side").display
+
+
+async def test_narrowing_while_editing_a_note_keeps_editing_full_screen(make_app):
+    from sdsessions_tui.tui.metadata_editor import MetadataEditor, NoteArea
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.focused, NoteArea))
+        await pilot.press(*"hi")
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: isinstance(app.screen, DetailsScreen) and isinstance(app.focused, NoteArea))
+        editor = app.screen.query_one(MetadataEditor)
+        assert editor.is_open and editor.keys == [table.cursor_key]
+        assert app.focused.text == "hi"  # the typed note came along
+        assert not app.screen_stack[0].query_one(MetadataEditor).is_open
+
+
+def error_text(app) -> str:
+    return str(app.query_one("#query-error", Label).render()) if app.filter_bar.has_class("-error") else ""
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_a_bad_term_is_left_out_and_its_error_takes_the_chips_line(make_app, size):
+    """Pasted in one go (no keystroke before it was good), a bad query still lists what its good
+    terms match; the error shows in the chips' line, so the list does not move."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        table = await ready(pilot)
+        top = table.region.y
+        app.query_one("#query", Input).value = "steps:abc is:sweep"  # the bad term is not the one being typed
+        await until(pilot, lambda: table.row_count == 1 and "steps" in error_text(app))
+        assert table.region.y == top
+        assert not app.query_one("#chips").display
+        app.query_one("#query", Input).value = "is:sweep"
+        await until(pilot, lambda: not error_text(app))
+        assert app.query_one("#chips").display and table.region.y == top
+
+
+async def test_a_half_typed_term_shows_no_error_and_keeps_the_list(make_app, monkeypatch):
+    monkeypatch.setattr(app_module, "TYPING_ERROR_DELAY", 30.0)  # longer than the test: "while typing"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("slash", *"is:sweep")
+        await until(pilot, lambda: table.row_count == 1)
+        generation = app._latest
+        await pilot.press(*" steps:")  # a key still without a value: left out, never an error
+        await until(pilot, lambda: app._latest > generation)  # its query ran (the same result)
+        await app.workers.wait_for_complete()
+        assert table.row_count == 1 and not error_text(app) and app._typing_error_timer is None
+        await pilot.press(*"20-")  # a range being typed: no error yet, the list stays
+        await until(pilot, lambda: app._typing_error_timer is not None)
+        assert table.row_count == 1 and not error_text(app)
+        await pilot.press("enter")  # done typing: the error shows (the term left out)
+        await until(pilot, lambda: "steps" in error_text(app))
+        assert table.row_count == 1
+
+
+async def test_the_error_of_the_term_being_typed_shows_after_a_pause(make_app, monkeypatch):
+    monkeypatch.setattr(app_module, "TYPING_ERROR_DELAY", 0.2)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await ready(pilot)
+        await pilot.press("slash", *"is:sweep date:7")
+        await until(pilot, lambda: "date" in error_text(app) and table.row_count == 1)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_an_empty_result_says_no_sessions_match(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        table = await ready(pilot)
+        table.move_cursor(6)  # (scrolled, at 80×24)
+        await pilot.press("slash", *"nothing-matches-this")
+        await until(pilot, lambda: table.row_count == 0)
+        await pilot.pause()
+        shown = [table.render_line(y).text for y in range(table.size.height)]
+        assert sum("No sessions match this filter" in line for line in shown) == 1
+
+
+# --- chips and pickers -----------------------------------------------------------------------------
+
+
+async def controls(pilot):
+    app = pilot.app
+    table = await ready(pilot)
+    await until(pilot, lambda: app.filter_bar._models is not None)  # the model picker is filled
+    return table, app.query_one("#query", Input), app.query_one("#model-picker"), app.query_one("#date-picker")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_the_pickers_always_show_what_the_text_says(make_app, size):
+    from textual.widgets import Select
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        table, query, models, dates = await controls(pilot)
+        name = next(value for _label, value in app.filter_bar._choices["model-picker"] if "pony" in value.lower())
+        models.value = name  # picked
+        await until(pilot, lambda: query.value.startswith("model:pony"))
+        dates.value = "7d"
+        await until(pilot, lambda: query.value.endswith(" date:7d"))  # relative, not a range of days
+        await pilot.click("#chip-liked")
+        await until(pilot, lambda: query.value.endswith(" is:liked"))
+        assert models.value == name and dates.value == "7d"  # a chip changed the text: the pickers stay
+        query.value = ""  # cleared by hand
+        await until(pilot, lambda: models.value is Select.NULL and dates.value is Select.NULL)
+        query.value = "cat model:Flux date:2025-11"  # typed by hand: what none of their choices says
+        await until(pilot, lambda: models.value == dates.value == "\x00from the text")
+        assert str(models.query_one("#label").render()) == "model:Flux"
+        assert str(dates.query_one("#label").render()) == "date:2025-11"
+        query.value = "date:1M"
+        await until(pilot, lambda: dates.value == "1m" and models.value is Select.NULL)
+        app.filter_bar.set_models(app.filter_bar._models)  # reloaded (a refresh): the text is left alone
+        await pilot.pause()
+        assert query.value == "date:1M" and models.value is Select.NULL
+
+
+async def test_reloading_the_models_leaves_the_text_and_the_picker_alone(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table, query, models, _dates = await controls(pilot)
+        name = next(value for _label, value in app.filter_bar._choices["model-picker"] if "pony" in value.lower())
+        query.value = "cat model:" + name.split(" [")[0].lower()
+        await until(pilot, lambda: models.value == name)
+        before = app.filter_bar._models
+        app.load_models()  # as after a refresh that found new sessions
+        await until(pilot, lambda: app.filter_bar._models is not before)
+        await pilot.pause()
+        assert query.value.startswith("cat model:pony") and models.value == name
+
+
+async def test_long_model_names_take_one_line_each_in_the_picker(make_app):
+    from textual.widgets._select import SelectOverlay
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await controls(pilot)
+        long = [("averyveryverylongmodelname_withoutanyspaces_v13_final_final2.safetensors [abcdef1234]", 12),
+                ("a long model name with spaces in it that would wrap between words.safetensors", 3)]
+        app.filter_bar.set_models(long)
+        picker = app.query_one("#model-picker")
+        picker.focus()
+        await pilot.press("enter")  # open the list
+        overlay = picker.query_one(SelectOverlay)
+        await until(pilot, lambda: overlay.display and overlay.size.height > 0)
+        await pilot.pause()
+        lines = [overlay.render_line(y).text for y in range(overlay.size.height)]
+        shown = [line for line in lines if line.strip()]
+        assert len(shown) == 1 + len(long)  # the prompt, then one line per model
+        assert any("12 averyvery" in line and line.rstrip().endswith("…") for line in shown)
+        assert "abcdef1234" not in "".join(shown)  # the web UI's hash is not part of the name
+
+
+async def test_a_chip_takes_its_value_out_of_a_list_term(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table, query, _models, _dates = await controls(pilot)
+        query.value = "status:running,aborted"
+        await until(pilot, lambda: app.query_one("#chip-running").has_class("-on"))
+        assert app.query_one("#chip-aborted").has_class("-on")
+        await pilot.click("#chip-running")  # lit: it turns off, the list keeps the rest
+        await until(pilot, lambda: query.value == "status:aborted")
+        await until(pilot, lambda: not app.query_one("#chip-running").has_class("-on"))
+        assert app.query_one("#chip-aborted").has_class("-on")
+        await pilot.click("#chip-running")
+        await until(pilot, lambda: query.value == "status:aborted status:running")
+
+
+async def test_a_chip_or_picker_on_an_unclosed_quote_says_so(make_app):
+    from textual.widgets import Select
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table, query, models, _dates = await controls(pilot)
+        query.value = 'model:"pony'
+        await pilot.click("#chip-liked")
+        await until(pilot, lambda: "unclosed quote" in error_text(app))
+        assert query.value == 'model:"pony'
+        models.value = app.filter_bar._choices["model-picker"][0][1]
+        await pilot.pause()
+        assert query.value == 'model:"pony' and "unclosed quote" in error_text(app)
+
+
+# --- the palette and F1 ----------------------------------------------------------------------------
+
+
+async def test_the_palette_shows_descriptions_and_keys_and_each_command_once(make_app):
+    from textual.command import CommandList, CommandPalette
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        commands = app.screen.query_one(CommandList)
+        await until(pilot, lambda: commands.option_count > 10)
+        await pilot.pause()
+        shown = [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+        text = "\n".join(shown)
+        assert "app.help" not in text and "table.sort" not in text  # no command ids
+        assert any("Help" in entry and "F1" in entry for entry in shown)
+        assert any("Sort" in entry and "s" in entry.split() and "Session list" in entry for entry in shown)
+        assert sum(entry.splitlines()[0].strip() == "Quit" for entry in shown) == 1
+        assert not any(entry.splitlines()[0].strip() == "Keys" for entry in shown)  # (F1 is the help)
+        assert any(entry.splitlines()[0].strip() == "Theme" for entry in shown)  # Textual's others stay
+
+
+async def test_f1_has_the_query_language_the_status_marks_and_ctrl_p(make_app):
+    from sdsessions_tui.core import query_terms
+    from sdsessions_tui.tui.session_table import BADGES
+    from tests.tui.test_help import screen_text
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = " ".join(screen_text(app.screen).split())
+        assert "Ctrl+p Command palette" in text
+        for badge in BADGES.values():
+            assert " ".join(badge.meaning.split()) in text
+        for term, meaning in query_terms.TERMS:
+            assert " ".join(term.replace("`", "").split())[:30] in text
+        for note in query_terms.NOTES:
+            assert " ".join(note.replace("`", "").split())[:40] in text
+
+
+async def test_a_query_timer_firing_as_the_app_exits_does_nothing(make_app):
+    """A debounce or typed-error timer can fire while the app tears its widgets down (the filter
+    bar goes first): it must not reach for them."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await app.filter_bar.remove()  # as at exit
+        assert app.closing
+        app.run_query("steps:20-", typing=True)
+        app.run_query("is:sweep")

@@ -67,3 +67,30 @@ async def test_watching_pauses_and_resumes_from_the_palette(live_app):
         await until(pilot, app.watch_ready.is_set, timeout=30)
         await until(pilot, lambda: table.row_count == 8, timeout=10)
         assert app.watching
+
+
+async def test_a_paused_watch_shows_until_resumed(live_app):
+    app, _root = live_app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.table.row_count == 7)
+        paused = app.query_one("#watch-state")
+        assert not paused.display
+        await pilot.press("W")
+        await until(pilot, lambda: not watching(app))
+        assert paused.display and "paused" in str(paused.render())
+        await pilot.press("down", "slash", "escape")  # other keys, other focus: it stays
+        assert paused.display
+        await pilot.press("W")
+        await until(pilot, lambda: watching(app))
+        assert not paused.display
+
+
+async def test_refresh_all_with_nothing_new_says_so(live_app):
+    app, _root = live_app
+    notes: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.table.row_count == 7)
+        app.notify = lambda message, **_kwargs: notes.append(message)  # type: ignore[method-assign]
+        await pilot.press("R")
+        await until(pilot, lambda: any(note.startswith("Up to date") for note in notes), timeout=15)
+        assert "Up to date: 7 sessions, nothing new" in notes

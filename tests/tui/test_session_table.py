@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -19,12 +20,14 @@ from sdsessions_tui.tui.session_table import (
     BADGES,
     COLUMNS,
     FETCH_PAGE,
+    FLAG_MARKS,
     SessionTable,
     completion_badge,
     display_model,
     fit_segments,
     format_date,
     layout_columns,
+    row_cells,
 )
 
 SIZE = (100, 30)
@@ -126,10 +129,10 @@ async def test_cursor_stays_visible_and_header_stays_on_top() -> None:
         await pilot.press("G")
         shown = lines(table)
         assert shown[0].split()[0] == "Date"
-        assert "session_000199" in shown[-1]
+        assert "session 199 " in shown[-1]
         await pilot.press("pageup")
         assert table.cursor_row == 199 - DATA_LINES
-        assert "session_000170" in lines(table)[1]
+        assert "session 170 " in lines(table)[1]
         assert table.row_count == 200
 
 
@@ -180,7 +183,7 @@ async def test_invalidate_refetches() -> None:
     async with app.run_test(size=SIZE) as pilot:
         table = await settle(pilot, app)
         assert len(source.calls) == 1
-        source.overrides[3] = make_row(3, session_id="renamed")
+        source.overrides[3] = make_row(3, display_name="renamed")
         table.invalidate([3])
         await wait_for(pilot, lambda: len(source.calls) == 2)
         assert source.calls[1] == [3]
@@ -233,7 +236,7 @@ async def test_set_ids_keeps_the_cursor_on_the_same_session_after_a_resort() -> 
         assert table.cursor_key == 40
         assert table.cursor_row == 959
         assert table.cursor_row - table.scroll_y == screen_line  # same line on screen
-        assert "session_000040" in table.render_line(screen_line + 1).text
+        assert "session 40 " in table.render_line(screen_line + 1).text
         await pilot.pause()
         assert len(app.messages) == count  # same session: no new Highlighted
 
@@ -248,7 +251,7 @@ async def test_set_ids_clamps_when_the_session_vanished() -> None:
         assert table.cursor_key == 81
         table.set_ids(list(range(10)))
         assert (table.cursor_row, table.cursor_key) == (9, 9)
-        assert "session_000009" in "\n".join(lines(table))
+        assert "session 9 " in "\n".join(lines(table))
         await wait_for(pilot, lambda: app.messages[-2:] == [("highlighted", 81), ("highlighted", 9)])
         assert table.move_cursor_to_key(3) and table.cursor_row == 3
         assert not table.move_cursor_to_key(12345)
@@ -277,10 +280,10 @@ async def test_empty_list_shows_the_empty_message() -> None:
         shown = lines(table)
         message_lines = [line for line in shown if "No sessions match" in line]
         assert len(message_lines) == 1
-        line = message_lines[0]
+        line = message_lines[0][:table.scrollable_content_region.width]  # (the scrollbar's gutter after)
         left, right = len(line) - len(line.lstrip()), len(line) - len(line.rstrip())
         assert abs(left - right) <= 2  # centred
-        assert 10 <= shown.index(line) <= 20
+        assert 10 <= shown.index(message_lines[0]) <= 20
         await pilot.press("j", "G", "enter")
         assert not [m for m in app.messages if m[0] == "selected"]
 
@@ -289,7 +292,7 @@ async def test_empty_list_shows_the_empty_message() -> None:
 
 
 async def test_markup_and_control_characters_are_shown_literally() -> None:
-    tricky = make_row(1, session_id="[bold]x[/] \x1b[31mred",
+    tricky = make_row(1, session_id="[bold]x[/] \x1b[31mred", display_name="[bold]x[/] \x1b[31mred",
                       metadata=SessionMetadata(1, "s", tags=("[/]", "a\tb", "[i]")))
     app = TableApp(FakeSource({1: tricky}), [1])
     async with app.run_test(size=(140, 10)) as pilot:
@@ -331,9 +334,9 @@ async def test_row_columns() -> None:
     async with app.run_test(size=SIZE) as pilot:
         table = await settle(pilot, app)
         text = table.render_line(1).text
-        assert text.startswith(" 2025-11-17 11:17 session_000005 ")
+        assert text.startswith(" 2025-11-17 11:17 session 5 ")
         assert "sd_xl_base_1.0" in text and "31e35c80fc" not in text
-        assert " 3/? " in text and "♥   ✓" in text and " - " in text and "cats, dogs" in text
+        assert " 3/? " in text and "♥   ✓" in text and "  - " in text and "cats, dogs" in text
         assert table.row_at(0) == row
 
 
@@ -413,23 +416,35 @@ def test_date_and_model_formatting() -> None:
 
 
 @pytest.mark.parametrize(("changes", "text", "mark_style"), [
-    ({"status": "completed", "completion_percentage": 100.0}, "100%", "green"),
-    ({"status": "completed", "completion_percentage": None}, "—", "dim"),
-    ({"status": "running", "completion_percentage": 40.0}, "▶ 40%", BADGES["running"].style),
-    ({"status": "aborted", "completion_percentage": 12.5}, "✗ 12%", BADGES["aborted"].style),
-    ({"status": "completed_with_failures", "completion_percentage": 99.9}, "! 99%",
+    ({"status": "completed", "completion_percentage": 100.0}, "  100%", "green"),
+    ({"status": "completed", "completion_percentage": None}, "     —", "dim"),
+    ({"status": "running", "completion_percentage": 40.0}, "►  40%", BADGES["running"].style),
+    ({"status": "running", "completion_percentage": None}, "►     ", BADGES["running"].style),
+    ({"status": "aborted", "completion_percentage": 12.5}, "✗  12%", BADGES["aborted"].style),
+    ({"status": "completed_with_failures", "completion_percentage": 99.9}, "!  99%",
      BADGES["completed_with_failures"].style),
-    ({"status": "stale", "completion_percentage": 80.0}, "⏸ 80%", BADGES["stale"].style),
-    ({"status": "incomplete", "completion_percentage": 75.0}, "… 75%", BADGES["incomplete"].style),
-    ({"status": "unknown", "completion_percentage": None}, "?", BADGES["unknown"].style),
-    ({"status": "something new", "completion_percentage": None}, "?", BADGES["unknown"].style),
+    ({"status": "stale", "completion_percentage": 80.0}, "◷  80%", BADGES["stale"].style),
+    ({"status": "incomplete", "completion_percentage": 75.0}, "⋯  75%", BADGES["incomplete"].style),
+    ({"status": "unknown", "completion_percentage": None}, "?     ", BADGES["unknown"].style),
+    ({"status": "something new", "completion_percentage": None}, "?     ", BADGES["unknown"].style),
     ({"status": "completed", "is_dry_run": True}, "dry", BADGES["dry-run"].style),
     ({"status": "running", "is_dry_run": True, "is_unavailable": True}, "gone", BADGES["unavailable"].style),
 ])
 def test_completion_badge(changes: dict[str, Any], text: str, mark_style: str) -> None:
     badge = Text.assemble(*completion_badge(make_row(1, **changes)))
     assert badge.plain == text
-    assert badge.get_style_at_offset(_console(), 0) == Style.parse(mark_style)
+    marked = next(i for i, char in enumerate(badge.plain) if char != " ")  # the mark, else the percentage
+    assert badge.get_style_at_offset(_console(), marked) == Style.parse(mark_style)
+
+
+def test_status_marks_are_one_cell_in_every_terminal() -> None:
+    """No emoji-capable or East-Asian-ambiguous glyph: terminals disagree on their width."""
+    import unicodedata
+
+    emoji_capable = set("▶◀⏸⏹⏺⏯▪▫◻◼◽◾♥♠♣♦✔✖❤☑")  # (text by default, drawn two cells wide by some)
+    for badge in BADGES.values():
+        for char in badge.mark:
+            assert unicodedata.east_asian_width(char) in ("N", "Na") and char not in emoji_capable, badge
 
 
 @pytest.mark.parametrize(("percentage", "colour"), [(100.0, "green"), (95.0, "green"), (94.9, "yellow"),
@@ -457,7 +472,7 @@ async def test_resize_relayouts_and_keeps_the_cursor_visible() -> None:
         await pilot.pause()
         assert round(table.scroll_y) <= table.cursor_row < round(table.scroll_y) + 11
         assert "Tags" not in table.render_line(0).text
-        assert "session_000040" in "\n".join(lines(table))
+        assert "session 40" in "\n".join(lines(table))
 
 
 async def test_a_redrawn_row_repaints_only_its_line_on_screen() -> None:
@@ -475,3 +490,61 @@ async def test_a_redrawn_row_repaints_only_its_line_on_screen() -> None:
         assert lines(table)[line].startswith("▌")
         table.redraw([100])  # far off screen: nothing to repaint
         assert len(painted) == 1
+
+
+# --- names and alignment --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("session_id", "display_name", "shown"), [
+    ("20261124_135832-portrait_study", "portrait_study", "portrait_study"),
+    ("20261124_135832-pose-sheet", "pose sheet", "pose sheet"),
+    ("2025-09-29_203015", "2025-09-29_203015", "20:30:15 no name"),  # V0's default: the time, to the second
+    ("my random folder", "my random folder", "my random folder"),  # no era: the folder name is all there is
+])
+def test_the_name_column_shows_the_display_name_not_the_timestamp(session_id, display_name, shown) -> None:
+    cell = Text.assemble(*row_cells(make_row(1, session_id=session_id, display_name=display_name))["name"])
+    assert cell.plain == shown
+
+
+def _spans(line: str, marks: str) -> list[int]:
+    """The cell offsets of each of ``marks`` in ``line``, in order."""
+    offsets, start = [], 0
+    for mark in marks:
+        start = line.index(mark, start)
+        offsets.append(cell_len(line[:start]))
+        start += 1
+    return offsets
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_header_and_cells_line_up_and_keep_their_place_between_results(size) -> None:
+    liked = SessionMetadata("s", is_favorite=True, is_test=True, is_complete=True, user_rating="like")
+    rows = {1: make_row(1, status="running", images_actual=6, images_expected=6, completion_percentage=100.0,
+                        metadata=liked),
+            2: make_row(2, images_actual=6, images_expected=10004, completion_percentage=0.05,
+                        status="completed_with_failures"),
+            3: make_row(3, images_actual=6, images_expected=6, completion_percentage=100.0),
+            4: make_row(4, images_actual=4, images_expected=6, completion_percentage=66.7, status="aborted")}
+    app = TableApp(FakeSource(rows), [1, 2, 3, 4])
+    async with app.run_test(size=size) as pilot:
+        table = await settle(pilot, app)
+        header, *cells = (table.render_line(y).text for y in range(5))
+        flags = " ".join(mark for _field, mark, _style in FLAG_MARKS)
+        assert flags in header and flags in cells[0]
+        assert _spans(header, flags) == _spans(cells[0], flags)  # each mark under its own title
+        assert _spans(header, "+/-")[0] + 1 == _spans(cells[0], "+")[0]  # the rating under the "/"
+        done_end = cell_len(header[:header.index("Done") + 4])
+        images_end = cell_len(header[:header.index("Images") + 6])
+        for line, images, percent in zip(cells, ("6/6", "6/10004", "6/6", "4/6"), ("100%", "0%", "100%", "66%")):
+            assert cell_len(line[:line.index(f" {images} ") + 1 + len(images)]) == images_end  # right-aligned
+            at = line.index(percent, images_end)
+            assert cell_len(line[:at + len(percent)]) == done_end  # right-aligned under "Done"
+        marks = {cell_len(line[:images_end]) + 2 for line in cells}  # one space, then the mark's cell
+        assert {cells[i][len(cells[i][:images_end]) + 2] for i in (0, 1, 3)} == {"►", "!", "✗"}
+        assert len(marks) == 1
+        for line in cells:
+            assert line[images_end:images_end + 2] == "  "  # a gap between the images and the mark
+        table.set_ids(list(range(1, 4)) + list(range(100, 400)))  # a result that needs the scrollbar
+        await pilot.pause()
+        assert table.render_line(0).text == header  # the same columns
+        assert table.render_line(1).text.rstrip() == cells[0].rstrip()

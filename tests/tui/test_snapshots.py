@@ -65,7 +65,7 @@ async def _bad_query(pilot) -> None:
     """A good query, then a bad one, each applied at once (Enter), so no debounce timing shows."""
     await _settle(pilot)
     query = pilot.app.query_one("#query")
-    query.cursor_blink = False  # a blinking cursor would be caught on or off at random
+    query.cursor_blink = False  # a steady cursor: the picture does not depend on the blink's phase
     for text in ("is:sweep", "is:sweep steps:abc"):
         query.value = text
         await pilot.press("slash", "enter")

@@ -34,12 +34,20 @@ class FolderName:
     def display_name(self) -> str:
         """The name as upstream shows it: ``.prompt`` stripped, ``-`` shown as spaces.
 
-        Falls back to the raw folder name for folders that match no era.
+        Falls back to the raw folder name for folders that match no era, or whose name part is empty.
         """
         if self.era == "unknown":
             return self.raw
-        name = self.name.removesuffix(".prompt") if self.name else ""
-        return name.replace("-", " ").strip() or self.raw
+        return self._shown_part() or self.raw
+
+    @property
+    def untitled(self) -> bool:
+        """Named by its timestamp alone (V0's default, or a name part that shows as nothing): its
+        display name is the whole folder name, the date again, so a list must name it otherwise."""
+        return self.era != "unknown" and not self._shown_part()
+
+    def _shown_part(self) -> str:
+        return self.name.removesuffix(".prompt").replace("-", " ").strip()
 
 
 def parse_folder_name(folder: str) -> FolderName:

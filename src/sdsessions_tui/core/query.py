@@ -1,37 +1,7 @@
-r"""The filter bar's query language: text → :class:`ParsedQuery`, and back to canonical text.
+"""The filter bar's query language: text → :class:`ParsedQuery`, and back to canonical text.
 
-Query syntax
-------------
-
-Type terms separated by spaces; a session must match all of them. `"double quotes"` group words (inside
-quotes, `\"` is a quote and `\\` a backslash). A leading `-` negates a term. Keys are case-insensitive.
-
-| Term | Matches sessions… |
-|---|---|
-| `cat`, `"cat on a mat"`, `-cat` | with (`-`: without) this text in the name, prompts, placeholders, tags or note; any case |
-| `is:liked` (`fav`, `favorite`), `is:test`, `is:complete` | with this flag set; `-is:liked` etc.: without it |
-| `is:sweep`, `is:dryrun` (`dry-run`), `is:broken` | that are a seed sweep / a dry run / whose stats could not be computed; negatable |
-| `is:truncated` (`capped`) | combinatorial runs whose plan stopped before every combination (× seeds in a sweep) was made: a cap on the image count; negatable |
-| `is:unavailable` (`gone`), `-is:unavailable`, `show:all` | whose folder is gone / present (the default) / either |
-| `rating:like`, `rating:dislike`, `rating:none` (`unrated`) | rated so; a list means any of them: `rating:like,none`; `-rating:…` excludes |
-| `status:aborted`, `status:running,stale` | with any of these statuses: running, completed, completed_with_failures (`failures`, `partial`), aborted, stale, incomplete, unknown; `-status:…` excludes |
-| `model:flux`, `sampler:euler` | whose model / sampler contains this, any case; repeated terms mean any of them; `-model:sdxl` excludes |
-| `scheduler:karras`, `sampler:"dpm++ 2m karras"` | whose schedule type contains this (also when an older sampler name holds it: "DPM++ 2M Karras"); `sampler:` matches the sampler with its schedule type, as users name it |
-| `tag:keep`, `tag:a,b` (= `anytag:a,b`), `-tag:nsfw` | with the tag / with any of the tags / without the tag(s); any case |
-| `steps:` `cfg:` `completion:` (`done:`) `images:` (`imgs:`) `width:` `height:` | in a range: `20`, `20-30`, `20..30`, `20..`, `..30`, `>20`, `>=20`, `<30`, `<=30`. Completion is a percentage (`done:<95%`). On cfg and completion, `>` and `<` include the bound |
-| `size:832x1216`, `size:832x`, `size:x1216` | with exactly this width and/or height |
-| `date:2025-11-14`, `date:2025-11`, `date:2025`, `date:today`, `date:yesterday` | created that day / month / year |
-| `date:2025-11-01..2025-11-30`, `date:2025-11..`, `date:..2025`, `date:>=2025-11-01`, `date:<2025-11` | created in this range, ends included; each end may be a day, month, year, `today` or `yesterday` |
-| `date:7d`, `date:2w`, `date:3m` | created in the last 7 days / 2 weeks / 3 months, today included |
-| `sort:date`, `sort:-date` | (not a filter) sort ascending / descending (`-`) by date, name, model, images, expected, completion, status, sampler, steps, cfg, size, duration, liked, rating, tags or updated; the last `sort:` wins |
-
-- Repeated range, size and date terms narrow each other: `steps:>10 steps:<30` is `steps:11..29`.
-- Requiring and excluding the same thing (`is:liked -is:liked`, `tag:a -tag:a`) is an error.
-- `tag:`, `anytag:`, `rating:` and `status:` take comma lists; quote a value that holds a comma: `tag:"a,b"`.
-- A word is a filter only if it reads `letters:value`, with no second `:` and a value not starting with `//`.
-  Other words with colons (`12:30`, `a:b:c`, `http://x`) and quoted words (`"foo:bar"`) are plain text.
-  An unknown key (`foo:bar`) is an error; quote the word to search for it.
-- Empty terms (a lone `-`, `""`) are ignored, so a half-typed query still filters.
+What the language says, for people (the README's "Query language" section and the F1 help), is
+:mod:`.query_terms`: a term added here gets its row there.
 """
 
 from __future__ import annotations
@@ -59,6 +29,10 @@ class QueryError(ValueError):
         self.position = position
         """0-based offset of the bad term (of the opening quote, for an unclosed quote)."""
         self.term = term
+
+    def ends(self, text: str) -> bool:
+        """The bad term ends ``text``: the word still being typed (or a quote not closed yet)."""
+        return self.position + len(self.term) == len(text)
 
 
 # --- words --------------------------------------------------------------------------------------------------
@@ -436,6 +410,35 @@ def parse_query(text: str, *, today: date | None = None) -> ParsedQuery:
     return ParsedQuery(builder.build(), builder.sort)
 
 
+def parse_good_terms(text: str, *, today: date | None = None) -> tuple[ParsedQuery, QueryError | None]:
+    """What the filter bar lists while ``text`` has errors: the query without its bad terms, and
+    the first error (None when everything parses).
+
+    A known ``key:`` with no value yet at the very end is being typed: left out with no error,
+    like a lone ``-``.  Never raises.
+    """
+    text = _without_unfinished_key(text)
+    first: QueryError | None = None
+    while True:  # each pass removes the bad term (never empty): it ends
+        try:
+            return parse_query(text, today=today), first
+        except QueryError as error:
+            first = first or error
+            text = text[:error.position] + text[error.position + len(error.term):]
+
+
+def _without_unfinished_key(text: str) -> str:
+    try:
+        words = _tokenize(text)
+    except QueryError:
+        return text
+    if not words or words[-1].end != len(text) or (split := _split_key(words[-1])) is None:
+        return text
+    typed, parts = split
+    known = _ALIASES.get(typed, typed) in _HANDLERS
+    return text[:words[-1].start] if known and not _Term(words[-1], typed, parts).value else text
+
+
 # --- writing it back ----------------------------------------------------------------------------------------
 
 
@@ -531,22 +534,98 @@ def _cut(text: str, start: int, end: int) -> str:
     return before + text[end:] if before else text[end:].lstrip()
 
 
+def _append(text: str, term: str) -> str:
+    return text + term if not text or text[-1].isspace() else f"{text} {term}"
+
+
+def _rewrite(text: str, edits: list[tuple[_Word, str]]) -> str:
+    """Replace each word by its new text (``""`` cuts it), leaving everything else as typed."""
+    for word, new in sorted(edits, key=lambda edit: edit[0].start, reverse=True):
+        text = _cut(text, word.start, word.end) if not new else text[:word.start] + new + text[word.end:]
+    return text
+
+
+def _list_term(word: _Word) -> tuple[_Collection, str, list[str]] | None:
+    """A list-valued term's collection, key as typed and items as typed (``status:Running,aborted``)."""
+    split = _split_key(word)
+    if split is None:
+        return None
+    typed, parts = split
+    spec = _COLLECTIONS.get(_ALIASES.get(typed, typed))
+    if spec is None or not spec.lists:
+        return None
+    key = word.parts[0][0].partition(":")[0]
+    return spec, key, [item.strip() for item in _Term(word, typed, parts).items() if item.strip()]
+
+
+def _canonical(spec: _Collection, items: list[str]) -> frozenset[str]:
+    return frozenset((spec.names or {}).get(item.lower(), item.lower()) for item in items)
+
+
 def toggle_term(text: str, term: str) -> str:
     """Add ``term`` to the user's query, or remove it if present, leaving the rest of the text as typed.
 
-    If only the opposite sign is present (``-is:liked`` when toggling ``is:liked``) it is replaced by ``term``.
+    A list term holding it among other values loses just that value (``status:running,aborted``
+    toggling ``status:running`` gives ``status:aborted``).  If only the opposite sign is present
+    (``-is:liked`` when toggling ``is:liked``) it is taken out there and ``term`` put in.
     Raises :class:`QueryError` if ``text`` has an unclosed quote or ``term`` is not exactly one term.
     """
     wanted = _tokenize(term)
     if len(wanted) != 1:
         raise QueryError(f'"{_show(term)}" is not a single term', 0, term)
-    identity = _identity(wanted[0])
-    matches = [w for w in _tokenize(text) if _identity(w) == identity]
-    if not matches:
-        return text + wanted[0].raw if not text or text[-1].isspace() else f"{text} {wanted[0].raw}"
-    remove_all = any(w.negated == wanted[0].negated for w in matches)
-    for w in reversed(matches[1:] if not remove_all else matches):
-        text = _cut(text, w.start, w.end)
-    if not remove_all:
-        text = text[:matches[0].start] + wanted[0].raw + text[matches[0].end:]
-    return text
+    want = wanted[0]
+    identity, listed = _identity(want), _list_term(want)
+    want_items = _canonical(listed[0], listed[2]) if listed is not None else frozenset()
+
+    def without_it(word: _Word) -> str | None:
+        """The word with ``term``'s meaning taken out ("" when nothing is left); None: it lacks it."""
+        held = _list_term(word)
+        if listed is not None and held is not None and held[0].group == listed[0].group:
+            if not want_items <= _canonical(held[0], held[2]):
+                return None
+            rest = [item for item in held[2] if not _canonical(held[0], [item]) <= want_items]
+            return f"{'-' if word.negated else ''}{held[1]}:" + ",".join(_quote(item) for item in rest) if rest else ""
+        return "" if _identity(word) == identity else None
+
+    holding = [(word, new) for word in _tokenize(text) if (new := without_it(word)) is not None]
+    if any(word.negated == want.negated for word, _new in holding):  # it is on: out of every word saying it
+        return _rewrite(text, holding)
+    if holding and not holding[0][1]:  # the opposite, wholly: the term takes the first one's place
+        return _rewrite(text, [(holding[0][0], want.raw), *holding[1:]])
+    return _append(_rewrite(text, holding), want.raw)
+
+
+def _positive_terms(text: str, key: str) -> list[_Term]:
+    """The ``key:`` terms (or an alias's) of ``text`` that are not negated."""
+    found = []
+    for word in _tokenize(text):
+        split = _split_key(word)
+        if split is not None and not word.negated and _ALIASES.get(split[0], split[0]) == key:
+            found.append(_Term(word, *split))
+    return found
+
+
+def term_values(text: str, key: str) -> list[str] | None:
+    """The values of the ``key:`` terms in ``text`` (not negated, not empty), as typed, so a picker can show
+    what the text says; None when ``text`` has an unclosed quote (its words are not known yet)."""
+    try:
+        return [term.value for term in _positive_terms(text, key) if term.value]
+    except QueryError:
+        return None
+
+
+def replace_terms(text: str, key: str, term: str | None) -> str:
+    """``text`` with its ``key:`` terms (not the negated ones) replaced by ``term`` where the first one
+    was (at the end when there is none), or taken out (None); the rest stays as typed.
+
+    Raises :class:`QueryError` if ``text`` has an unclosed quote.
+    """
+    words = [found.word for found in _positive_terms(text, key)]
+    if not words:
+        return text if term is None else _append(text, term)
+    return _rewrite(text, [(words[0], term or ""), *((word, "") for word in words[1:])])
+
+
+def value_term(key: str, value: str) -> str:
+    """``key:value`` as one query word (the value quoted when it needs to be)."""
+    return f"{key}:{_quote(value)}"

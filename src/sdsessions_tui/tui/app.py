@@ -15,31 +15,31 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-from textual.app import App, ComposeResult
+from textual import events, work
+from textual.app import App, ComposeResult, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Input, OptionList, ProgressBar, Select
+from textual.widgets import Input, OptionList, ProgressBar
 from textual.widgets.option_list import Option
 
-from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
-from ..core.query import QueryError, parse_query
 from ..core.db import StoreError
+from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
+from ..core.query import parse_good_terms
 from ..core.store import Store
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
 from .edit_actions import MetadataEditing
 from .filter_bar import FilterBar
-from .help import HelpScreen
+from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
 from .session_table import SessionTable
 
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 #: Columns at which the details panel fits beside the table.
 WIDE = 120
 FILTER_DEBOUNCE = 0.15
+#: Seconds without a keystroke before an error in the term being typed (the last one) is shown.
+TYPING_ERROR_DELAY = 1.0
 #: Ids of a new result shown before the whole list is known: a screenful and then some.
 RESULT_HEAD = 128
 #: Longest wait (s) for the head's frame before the whole list is fetched anyway.
@@ -82,12 +84,18 @@ def stylesheet() -> Path:
 
 
 class RegistryCommands(Provider):
-    """The command palette, fed by the command registry."""
+    """The command palette, fed by the command registry: each command's description, and under it
+    its key (as remapped by the config's ``[keymap]``) and where it works."""
+
+    def _help(self, command: Command) -> str:
+        keymap: dict[str, str] = getattr(self.app, "keymap", {})
+        where = "" if command.scope == "app" else f"  ·  {SCOPE_TITLES.get(command.scope, command.scope)}"
+        return f"{key_label(keymap.get(command.id) or command.key)}{where}"
 
     async def discover(self) -> Hits:
         for command in palette_commands():
             yield DiscoveryHit(command.description, partial(self.app.run_command, command),  # type: ignore[attr-defined]
-                               help=command.id)
+                               help=self._help(command))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -95,7 +103,7 @@ class RegistryCommands(Provider):
             score = matcher.match(command.description)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.description),
-                          partial(self.app.run_command, command), help=command.id)  # type: ignore[attr-defined]
+                          partial(self.app.run_command, command), help=self._help(command))  # type: ignore[attr-defined]
 
 
 class SortMenu(ModalScreen[str]):
@@ -153,6 +161,7 @@ class SessionsApp(MetadataEditing, App[None]):
         self._generation = itertools.count()
         self._latest = 0
         self._filter_timer: Timer | None = None
+        self._typing_error_timer: Timer | None = None
         self._details_timer: Timer | None = None
         self._shown = False
         self._quit_anyway = False
@@ -167,6 +176,15 @@ class SessionsApp(MetadataEditing, App[None]):
         self._on_started = on_started
         if theme:
             self.theme = theme
+
+    #: Textual's own palette entries that the registry has already (Quit), or replaces (Keys: F1).
+    SYSTEM_COMMANDS_REPLACED = frozenset({"Quit", "Keys"})
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette entries (Theme, Screenshot...) but those the registry's commands cover."""
+        for command in super().get_system_commands(screen):
+            if command.title not in self.SYSTEM_COMMANDS_REPLACED:
+                yield command
 
     # --- layout -----------------------------------------------------------------------------------
 
@@ -194,14 +212,60 @@ class SessionsApp(MetadataEditing, App[None]):
         self._latest = next(self._generation)
         self._show_result(ParsedQuery(), self.sort, ids, len(ids), self._latest)
 
-    def on_resize(self, event: object) -> None:
-        self._apply_width(self.size.width)
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: this handler runs before App._on_resize records it in ``self.size``.
+        self._apply_width(event.size.width)
+
+    @property
+    def narrow(self) -> bool:
+        """Below :data:`WIDE` columns: the details open full-screen instead of beside the list."""
+        return bool(self.screen_stack) and self.screen_stack[0].has_class("-narrow")
 
     def _apply_width(self, width: int) -> None:
-        was_narrow = self.screen.has_class("-narrow")
-        self.screen.set_class(width < WIDE, "-narrow")
-        if was_narrow and width >= WIDE:  # the panel was not updated while hidden
-            self._show_details(self.table.cursor_key)
+        """Lay the list screen out for this width, at start and at every resize.
+
+        The class goes on the list screen (the bottom of the stack), not on whatever dialog is
+        on top.  A focused details panel (or its editor) that the narrow layout would hide moves
+        full-screen; a full-screen details view goes back beside the list when there is room.
+        """
+        main = self.screen_stack[0]
+        was_narrow = main.has_class("-narrow")
+        main.set_class(width < WIDE, "-narrow")
+        if was_narrow and width >= WIDE:
+            self._widened()
+        elif not was_narrow and width < WIDE:
+            self._narrowed()
+
+    def _widened(self) -> None:
+        self._show_details(self.table.cursor_key)  # the panel was not updated while hidden
+        screen = self.screen
+        if isinstance(screen, DetailsScreen) and screen.edit is None:  # (an edit in progress stays)
+            self.pop_screen()
+            if (panel := self.details_panel) is not None:
+                panel.focus()
+
+    def _narrowed(self) -> None:
+        main = self.screen_stack[0]
+        side = main.query_one("#side")
+        focused = main.focused
+        if focused is None or not (focused is side or side in focused.ancestors):
+            return
+        from .metadata_editor import MetadataEditor
+
+        key = self.table.cursor_key
+        editor = main.query(MetadataEditor).first() if main.query(MetadataEditor) else None
+        if self.screen is not main or key is None:
+            main.set_focus(self.table)
+        elif editor is not None and editor.is_open:  # the editor goes full-screen with its sessions
+            part = "note" if focused.id == "note-input" else "tags"
+            rows = self._editor_rows(editor)
+            editor.close()
+            main.set_focus(self.table)
+            if rows:
+                self.push_screen(DetailsScreen(key, edit=(part, rows)))
+        else:
+            main.set_focus(self.table)  # (the table again when the full-screen details close)
+            self.push_screen(DetailsScreen(key))
 
     @property
     def table(self) -> SessionTable:
@@ -216,7 +280,7 @@ class SessionsApp(MetadataEditing, App[None]):
     def on_filter_bar_query_edited(self, event: FilterBar.QueryEdited) -> None:
         if self._filter_timer is not None:
             self._filter_timer.stop()  # Timer.reset() would not restart the countdown
-        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, partial(self.run_query, event.text))
+        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, partial(self.run_query, event.text, typing=True))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "query":  # Enter: run the query now and go back to the list
@@ -225,18 +289,24 @@ class SessionsApp(MetadataEditing, App[None]):
             self.run_query(event.value)
             self.table.focus()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
-        if event.select.id in ("model-picker", "date-picker"):
-            self.filter_bar.apply_picker(event.select.id, event.value, self.parsed.filter, self.parsed.sort)
+    def run_query(self, text: str, *, reload: bool = False, typing: bool = False) -> None:
+        """Show the sessions matching ``text`` (``reload``: the same query again, the data changed).
 
-    def run_query(self, text: str, *, reload: bool = False) -> None:
-        """Show the sessions matching ``text`` (``reload``: the same query again, the data changed)."""
-        try:
-            parsed = parse_query(text)
-        except QueryError as error:
-            self.filter_bar.show_error(error.message)  # the last good result stays
+        A bad term is left out (the list shows what the others match) and its error shown.  While
+        it is the term being typed (``typing``, and it ends the text: ``steps:20-``, ``date:7``),
+        the list stays as it is and the error waits for a pause in typing, so it never flashes.
+        """
+        if self._typing_error_timer is not None:
+            self._typing_error_timer.stop()
+            self._typing_error_timer = None
+        if self.closing:  # a debounce or typing timer firing as the app exits
             return
-        self.filter_bar.show_error(None)
+        parsed, error = parse_good_terms(text)
+        if error is not None and typing and error.ends(text):
+            self.filter_bar.show_error(None)
+            self._typing_error_timer = self.set_timer(TYPING_ERROR_DELAY, partial(self.run_query, text))
+            return
+        self.filter_bar.show_error(None if error is None else error.message)
         self._latest = next(self._generation)
         self._query_worker(parsed, self._latest, self.table.cursor_key, reload)
 
@@ -269,8 +339,10 @@ class SessionsApp(MetadataEditing, App[None]):
 
     @property
     def closing(self) -> bool:
-        """The app is shutting down: its list is gone (or going), late results have nowhere to go."""
-        return not self.screen_stack or not self.screen_stack[0].query("#sessions")
+        """The app is shutting down: its list or filter bar is gone (or going; the filter bar goes
+        first), late results have nowhere to go."""
+        stack = self.screen_stack
+        return not stack or not stack[0].query("#sessions") or not stack[0].query("#filter-bar")
 
     def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """From a worker thread: run ``callback`` on the UI thread, unless the app is shutting down.
@@ -410,7 +482,7 @@ class SessionsApp(MetadataEditing, App[None]):
 
     def _show_details(self, key: int | None) -> None:
         panel = self.details_panel
-        if panel is not None and not self.screen.has_class("-narrow"):
+        if panel is not None and not self.narrow:
             for editor in self.query("MetadataEditor"):
                 if editor.is_open and editor.keys != [key] and not self.table.marked:  # type: ignore[attr-defined]
                     editor.close()  # type: ignore[attr-defined]  (another session under the cursor: a click)
@@ -430,7 +502,7 @@ class SessionsApp(MetadataEditing, App[None]):
         panel.show(stats, self.edits.effective(metadata), unavailable=bool(row and row.id == key and row.is_unavailable))
 
     def on_session_table_selected(self, event: SessionTable.Selected) -> None:
-        if self.screen.has_class("-narrow"):
+        if self.narrow:
             self.push_screen(DetailsScreen(event.key))
         elif (panel := self.details_panel) is not None:
             panel.focus()
@@ -497,6 +569,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self.notify("No sessions folder to watch: start sdsessions with a ROOT", severity="warning")
             return
         self.watching = not self.watching
+        self.filter_bar.show_watch_paused(not self.watching)  # (lasting, beside the count)
         if self.watching:
             self._start_watching()
             self.refresh_roots()  # what changed while paused
@@ -577,14 +650,18 @@ class SessionsApp(MetadataEditing, App[None]):
         if not self.roots:
             self.notify("No sessions folder to refresh: start sdsessions with a ROOT", severity="warning")
             return
-        self.refresh_roots()
+        self.refresh_roots(report=True)
 
     @work(thread=True, exclusive=True, group="refresh")
-    def refresh_roots(self) -> None:
+    def refresh_roots(self, report: bool = False) -> None:
+        """Bring the database up to date with the roots; ``report``: asked for (R), so say what it
+        found even when nothing changed."""
         from ..core.refresh import refresh  # with SQLAlchemy for the writes: off the first paint
 
         roots = [root for root in self.roots if root.is_dir()]
         if not roots:  # remembered folders on an unmounted drive: nothing to scan
+            if report:
+                self.deliver(self.notify, "None of the sessions folders is there to refresh", severity="warning")
             return
         self.deliver(lambda: self.progress_bar.add_class("-active"))
         shown = [0.0]
@@ -597,7 +674,7 @@ class SessionsApp(MetadataEditing, App[None]):
                 self.deliver(lambda: self.progress_bar.update(progress=done, total=total))
 
         summary = refresh(self.store, roots, progress=progress)
-        self.deliver(self._after_refresh, summary)
+        self.deliver(self._after_refresh, summary, report)
 
     @property
     def progress_bar(self) -> ProgressBar:
@@ -609,14 +686,15 @@ class SessionsApp(MetadataEditing, App[None]):
             main.mount(bar, before=main.query_one(KeyBar))
         return bar
 
-    def _after_refresh(self, summary: RefreshSummary) -> None:
+    def _after_refresh(self, summary: RefreshSummary, report: bool = False) -> None:
         self.progress_bar.remove_class("-active")
         self._absorb_own_writes()
-        if not (summary.new or summary.updated or summary.unavailable):
-            return
-        self._reload(models=True)
+        if summary.new or summary.updated or summary.unavailable:
+            self._reload(models=True)
         if summary.new or summary.unavailable:  # running sessions are re-read every time: not news
             self.notify(f"{summary.new} new, {summary.unavailable} gone")
+        elif report:  # asked for: say so even when there is no news
+            self.notify(f"Up to date: {summary.found} sessions, nothing new")
 
     async def action_quit(self) -> None:
         if self.flush_edits() or self._quit_anyway:

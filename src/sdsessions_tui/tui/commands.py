@@ -43,6 +43,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("app.quit", "q", "Quit", "app.quit", "app"),
     Command("app.save", "ctrl+s", "Save now / retry", "app.save_now", "app", show=False),
     Command("app.watch", "W", "Pause / resume watching the folders", "app.toggle_watch", "app", show=False),
+    # (the key bar shows it at its right edge, as "palette")
+    Command("app.palette", "ctrl+p", "Command palette", "app.command_palette", "app", show=False, palette=False,
+            key_display="^p", priority=True),
     # the session table
     Command("table.up", "up,k", "Up", "cursor_up", "table", show=False, palette=False),
     Command("table.down", "down,j", "Down", "cursor_down", "table", show=False, palette=False),

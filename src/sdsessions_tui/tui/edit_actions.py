@@ -70,6 +70,8 @@ class MetadataEditing(_Base):
         @property
         def details_panel(self) -> DetailsPanel | None: ...
         async def mount_details(self) -> DetailsPanel: ...
+        @property
+        def narrow(self) -> bool: ...
 
     def _init_editing(self, advance_after_rating: bool) -> None:
         self.save_state: SaveState = "idle"
@@ -187,7 +189,7 @@ class MetadataEditing(_Base):
         rows = self._targets()
         if not rows:
             return
-        if self.screen.has_class("-narrow") and not isinstance(self.screen, DetailsScreen):
+        if self.narrow and not isinstance(self.screen, DetailsScreen):
             key = self.table.cursor_key
             self.push_screen(DetailsScreen(key if key is not None else rows[0].id, edit=(part, rows)))
         else:
@@ -313,7 +315,7 @@ class MetadataEditing(_Base):
             return None
         if isinstance(self.screen, DetailsScreen):
             return self.screen.query_one(DetailsPanel)
-        if self.screen.has_class("-narrow"):
+        if self.narrow:
             return None
         return self.details_panel
 

@@ -1,8 +1,10 @@
-"""The F1 help screen: every key that works where the focus is, plus the app-wide keys.
+"""The F1 help screen: every key that works where the focus is, plus the app-wide keys, then
+what the list's status marks mean and the query language.
 
-Built only from the command registry (:func:`~.commands.commands_for`), so it
-cannot drift from the real bindings; each key shown is the effective one
-after the config file's ``[keymap]`` overrides.  Everything is drawn with
+Built only from the sources the app itself uses, so it cannot drift: the command registry
+(:func:`~.commands.commands_for`; each key the effective one after the config file's
+``[keymap]``), the table's :data:`~.session_table.BADGES`, and :mod:`~..core.query_terms` (which
+the README's query section repeats, a test checks).  Everything is drawn with
 ``rich.text.Text`` (never markup), so a user's key string cannot inject styles.
 """
 
@@ -20,8 +22,10 @@ from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..core import query_terms
 from .commands import Command, bindings, commands_for
 from .key_bar import KeyBar
+from .session_table import BADGES
 
 #: Section titles, in the order sections are shown ("Everywhere" last).
 SCOPE_TITLES: dict[str, str] = {
@@ -105,6 +109,35 @@ def help_sections(scopes: Iterable[str], keymap: Mapping[str, str] | None = None
     return sections
 
 
+def inline_code(text: str) -> Text:
+    """``query_terms`` text for the screen: the backticked parts (the things to type) in bold."""
+    line = Text()
+    for index, part in enumerate(text.split("`")):
+        line.append(part, style="bold" if index % 2 else "")
+    return line
+
+
+def status_marks() -> Table:
+    """The list's Done column, mark by mark (from the table's own badges)."""
+    table = Table(box=None, show_header=False, show_edge=False, pad_edge=False, padding=(0, 2, 0, 0))
+    table.add_column("mark", no_wrap=True)
+    table.add_column("meaning")
+    for status, badge in BADGES.items():
+        mark = badge.mark or "100%"  # (a finished run shows its percentage alone)
+        table.add_row(Text(mark, style=badge.style), Text(f"{status.replace('_', ' ')} — {badge.meaning}"))
+    return table
+
+
+def query_language() -> Table:
+    """The query language's terms (what the README's table says)."""
+    table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 2, 0, 0), header_style="bold")
+    for title in query_terms.HEADER:
+        table.add_column(Text(title), ratio=1)
+    for term, meaning in query_terms.TERMS:
+        table.add_row(inline_code(term), inline_code(meaning))
+    return table
+
+
 def _section_table(rows: list[tuple[str, Command]], key_width: int, description_width: int) -> Table:
     """One section's keys; the shared column widths line every section up."""
     table = Table(box=None, show_header=False, show_edge=False, pad_edge=False, padding=(0, 2, 0, 0),
@@ -143,6 +176,9 @@ class HelpScreen(ModalScreen[None]):
         text-style: bold;
         margin-top: 1;
     }
+    HelpScreen #help-query, HelpScreen #help-query-notes {
+        margin-top: 1;
+    }
     HelpScreen .help-hint {
         color: $text-muted;
         margin-top: 1;
@@ -165,6 +201,13 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(Text(title), classes="help-title", id=f"help-title-{scope}")
                 yield Static(_section_table(rows, key_width, description_width), classes="help-keys",
                              id=f"help-keys-{scope}")
+            yield Static(Text("Status marks (the Done column)"), classes="help-title", id="help-title-marks")
+            yield Static(status_marks(), id="help-marks")
+            yield Static(Text("Query language (/ to filter)"), classes="help-title", id="help-title-query")
+            yield Static(inline_code(query_terms.INTRO), id="help-query-intro")
+            yield Static(query_language(), classes="help-query", id="help-query")
+            yield Static(Text("\n").join(inline_code(f"• {note}") for note in query_terms.NOTES),
+                         id="help-query-notes")
             yield Static(Text("↑ ↓ PgUp PgDn scroll · Esc, F1 or q close"), classes="help-hint")
         yield KeyBar()
 

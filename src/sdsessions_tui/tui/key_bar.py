@@ -92,7 +92,7 @@ class KeyBar(Widget, can_focus=False):
             binding = active.binding
             entry = Shown(binding.key, self.app.get_key_display(binding), binding.description, active.enabled)
             if key == palette:  # shown even though its binding is not (as the stock footer does)
-                last = entry._replace(docked=True)
+                last = entry._replace(docked=True, description="palette")  # (short: the registry's is for F1)
             elif binding.show and binding.action not in actions:  # one key per action
                 actions.add(binding.action)
                 start = shown[-1].end if shown else 0

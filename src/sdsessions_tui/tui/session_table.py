@@ -37,6 +37,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..core.filters import SessionSort
+from ..core.names import parse_folder_name
 from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text, display_model, format_date
 from ..core.status import completion_label, completion_style
@@ -70,14 +71,15 @@ class Badge:
 #: percentage, coloured like the report (green ≥ 95 %, yellow ≥ 70 %, red below).
 #: Any other status shows its mark, then the percentage when it is known.
 #: ``dry-run`` and ``unavailable`` replace the whole badge (they win over the status,
-#: unavailable first).
+#: unavailable first).  The marks are one cell wide everywhere: no emoji-capable or
+#: East-Asian-ambiguous glyph (``▶``, ``⏸``, ``…``), which some terminals draw two cells wide.
 BADGES: dict[str, Badge] = {
     "completed": Badge("", "green", "finished; the percentage alone"),
-    "running": Badge("▶", "bold cyan", "generating right now"),
+    "running": Badge("►", "bold cyan", "generating right now"),
     "aborted": Badge("✗", "bold red", "stopped by the user or a crash"),
     "completed_with_failures": Badge("!", "bold yellow", "finished with fewer images than expected"),
-    "stale": Badge("⏸", "magenta", "marked running, but nothing written for 10 minutes"),
-    "incomplete": Badge("…", "yellow", "no status, fewer images than expected"),
+    "stale": Badge("◷", "magenta", "marked running, but nothing written for 10 minutes"),
+    "incomplete": Badge("⋯", "yellow", "no status, fewer images than expected"),
     "unknown": Badge("?", "dim", "unreadable, or nothing to compare against"),
     "dry-run": Badge("dry", "blue", "a dry run: no images expected"),
     "unavailable": Badge("gone", "dim strike", "the folder is no longer on disk"),
@@ -91,6 +93,8 @@ FLAG_MARKS: tuple[tuple[str, str, str], ...] = (
 )
 #: Rating column marks.
 RATING_MARKS: dict[str, tuple[str, str]] = {"like": ("+", "bold green"), "dislike": ("-", "bold red")}
+#: Cells of a completion percentage ("100%"), right-aligned after the status mark's cell and a space.
+PERCENT_WIDTH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +110,17 @@ class Column:
     justify: Literal["left", "right"] = "left"
 
 
+#: Every width is fixed or a share of the line's width, never measured from the rows shown, so the
+#: columns stay put from one result to the next (and the scrollbar's gutter is always kept).
 COLUMNS: tuple[Column, ...] = (
     Column("date", "Date", "date", width=16),
     Column("name", "Name", "name", weight=5, min_width=12),
     Column("model", "Model", "model", weight=3, min_width=8),
     Column("images", "Images", "images", width=9, justify="right"),
-    Column("completion", "Done", "completion", width=6, justify="right"),
-    Column("flags", "♥T✓", "liked", width=5),
-    Column("rating", "+/-", "rating", width=5),
+    # a space, the status mark, a space, the percentage: the marks line up in one column
+    Column("completion", "Done", "completion", width=PERCENT_WIDTH + 3, justify="right"),
+    Column("flags", " ".join(mark for _field, mark, _style in FLAG_MARKS), "liked", width=2 * len(FLAG_MARKS) - 1),
+    Column("rating", "+/-", "rating", width=3),
     Column("tags", "Tags", "tags", weight=2, min_width=6),
 )
 #: Dropped in this order when the table is too narrow for every column's minimum.
@@ -153,18 +160,11 @@ def completion_badge(row: SessionRow) -> list[Piece]:
         badge = BADGES["dry-run"]
         return [(badge.mark, badge.style)]
     percentage = row.completion_percentage
-    percent = None if percentage is None else completion_label(percentage)
     badge = BADGES.get(row.status, BADGES["unknown"])
-    pieces: list[Piece] = []
-    if badge.mark:
-        pieces.append((badge.mark, badge.style))
-    if percent is not None:
-        if badge.mark:
-            pieces.append((" ", ""))
-        pieces.append((percent, completion_style(percentage)))
-    elif not badge.mark:
-        pieces.append(("—", "dim"))
-    return pieces
+    # the mark's cell, a space, the percentage right-aligned: marks and percentages each line up
+    percent = "" if percentage is None and badge.mark else completion_label(percentage)
+    return [(badge.mark or " ", badge.style), (" ", ""),
+            (percent.rjust(PERCENT_WIDTH), completion_style(percentage))]
 
 
 def _flags(row: SessionRow) -> list[Piece]:
@@ -178,7 +178,18 @@ def _flags(row: SessionRow) -> list[Piece]:
 
 def _rating(row: SessionRow) -> list[Piece]:
     mark = RATING_MARKS.get(row.metadata.user_rating or "")
-    return [mark] if mark else []
+    return [(" ", ""), mark] if mark else []  # under the "/" of "+/-"
+
+
+def name_cell(row: SessionRow) -> list[Piece]:
+    """The display name (the Date column has the folder's timestamp; the details and the search
+    keep the folder name).  A folder named by its timestamp alone shows its time to the second."""
+    if row.display_name != row.session_id:
+        return [(clean_text(row.display_name), "")]
+    folder = parse_folder_name(row.session_id)
+    if folder.untitled and folder.created_at is not None:
+        return [(f"{folder.created_at:%H:%M:%S}", ""), (" no name", "dim italic")]
+    return [(clean_text(row.session_id), "")]  # a folder name of no era: all there is
 
 
 def row_cells(row: SessionRow) -> dict[str, list[Piece]]:
@@ -186,7 +197,7 @@ def row_cells(row: SessionRow) -> dict[str, list[Piece]]:
     expected = "?" if row.images_expected is None else str(row.images_expected)
     return {
         "date": [(format_date(row.session_created_at), "")],
-        "name": [(clean_text(row.session_id), "")],
+        "name": name_cell(row),
         "model": [(clean_text(display_model(row.sd_model)), "")],
         "images": [(f"{row.images_actual}/{expected}", "")],
         "completion": completion_badge(row),
@@ -295,6 +306,7 @@ class SessionTable(ScrollView, can_focus=True):
         height: 1fr;
         overflow-x: hidden;
         overflow-y: auto;
+        scrollbar-gutter: stable;  /* the columns do not move when a result needs no scrollbar */
 
         &:focus {
             background-tint: $foreground 5%;
