@@ -1,7 +1,10 @@
 """The SQLite tables, declared once with SQLModel.
 
 - ``session_stats``: one row per session folder, owned by refresh (recomputed
-  from disk at will).  JSON-valued stats are TEXT holding JSON; times are naive
+  from disk at will).  Rows are never deleted: a session whose folder is gone
+  stays, unavailable, and one whose path another session took is a tombstone
+  (``is_unavailable`` = :data:`.columns.TOMBSTONE`, at ``store.tombstone_path``),
+  listed nowhere, until its folder turns up elsewhere.  JSON-valued stats are TEXT holding JSON; times are naive
   local ISO text, as the generator writes them (and because sqlmodel refuses
   naive ``datetime`` values).
 - ``session_metadata``: the user's data, with the generator web UI's column
