@@ -231,6 +231,20 @@ def test_a_folder_renamed_onto_a_deleted_sessions_path_keeps_its_own_metadata(st
     assert stored_names(store)[b] == (X, str(pair / X))
 
 
+def test_a_rename_onto_a_deleted_sessions_path_seen_by_half_keeps_its_own_metadata(store, pair):
+    """The watcher reports only the new name X: B's old folder is found gone by its fingerprint."""
+    a, b = tagged(store, pair)
+    shutil.rmtree(pair / X)
+    apply(store, [pair], "watch", pair / X)
+    (pair / Y).rename(pair / X)
+    batch = watch.apply_changes(store, [str(pair)], {str(pair / X)})
+    assert (batch.new, batch.updated, batch.relinked, batch.unavailable) == (0, 0, 1, 0)
+    rows = by_path(store)
+    assert set(rows) == {str(pair / X)}
+    assert (rows[str(pair / X)].id, rows[str(pair / X)].metadata.tags) == (b, ("b",))
+    assert store.get_metadata(a).tags == ("a",)
+
+
 @pytest.mark.parametrize("via", ["refresh", "watch"])
 def test_two_folders_renamed_along_in_one_go_each_keep_their_own(store, pair, via):
     """A is renamed X → W and B Y → X in the same refresh (or watcher batch)."""
