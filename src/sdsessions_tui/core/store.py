@@ -636,9 +636,8 @@ class Store:
         if not os.path.isdir(session_path):
             self.mark_unavailable([session_path])
             return self.get_session(session_key)[0]  # type: ignore[index]
-        from .stats import read_session, vanished_mid_read  # the readers stay out of the app's launch
-
-        from .refresh import fingerprint_changed
+        from .refresh import fingerprint_changed  # the readers stay out of the app's launch
+        from .stats import read_session, vanished_mid_read
 
         stats = read_session(session_path)
         if vanished_mid_read(stats.stats_error, session_path):  # renamed meanwhile: its row must keep
