@@ -10,7 +10,7 @@ import pytest
 from sdsessions_tui.core import refresh as refresh_module
 from sdsessions_tui.core import watch
 from sdsessions_tui.core.filters import SessionFilter
-from sdsessions_tui.core.store import Store
+from sdsessions_tui.core.store import Store, tombstone_path
 from tests.conftest import write_session
 from tests.core import spec_examples as ex
 
@@ -226,6 +226,7 @@ def test_a_folder_renamed_onto_a_deleted_sessions_path_keeps_its_own_metadata(st
     assert listed(store, unavailable=True) == set() and listed(store) == {b}
     assert listed(store, tags_all=("a",), unavailable=None) == set()
     assert listed(store, text=("A's note",), unavailable=None) == set()
+    assert store.get_session(a)[0].session_path == tombstone_path(a)
     kept = store.get_metadata(a)  # A's metadata is kept, waiting for its folder
     assert (kept.tags, kept.user_note, kept.user_rating) == (("a",), "A's note", "like")
     assert store.known_paths([str(pair / X)])[str(pair / X)].id == b
@@ -387,6 +388,15 @@ def test_recompute_of_a_session_whose_path_another_took_stores_the_other(store, 
     assert set(rows) == {str(pair / X)}
     assert (rows[str(pair / X)].id, rows[str(pair / X)].metadata.tags) == (b, ("b",))
     assert stats == store.get_session(a)[0] and stats.sd_model != rows[str(pair / X)].sd_model  # A's own
+
+
+def test_recompute_of_a_tombstone_reads_no_folder(store, pair, tmp_path, monkeypatch):
+    """A tombstone's path is relative: a folder of that name in the working directory is not it."""
+    a, _b = tombstoned(store, pair)
+    monkeypatch.chdir(tmp_path)
+    write_session(tmp_path, tombstone_path(a), manifest=ex.example_b(), images=images(ex.example_b()))
+    before = store.get_session(a)
+    assert store.recompute(a) == before[0] and store.get_session(a) == before
 
 
 # --- what reads the store: lists, export, the web UI import -------------------------------------------------

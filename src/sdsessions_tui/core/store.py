@@ -157,8 +157,9 @@ class KnownSession:
 
 def tombstone_path(session_key: int) -> str:
     """The ``session_path`` of a row that gave up its folder's path to another session (``session_path``
-    is unique): no folder can have it, a path holding a NUL byte, and each row has its own."""
-    return f"\0tombstone {session_key}"
+    is unique): its own, and no session folder's, being relative (sessions are found under resolved
+    roots).  No NUL byte: a file function given one raises ValueError, where code expects OSError."""
+    return f"(tombstone {session_key})"
 
 
 def _now() -> str:
@@ -628,12 +629,12 @@ class Store:
         that moved there takes the path, and this one becomes a tombstone (whose stored
         stats are returned)."""
         with self._read() as connection:
-            row = connection.execute("SELECT session_path, root FROM session_stats WHERE id = ?",
+            row = connection.execute("SELECT session_path, root, is_unavailable FROM session_stats WHERE id = ?",
                                      (session_key,)).fetchone()
         if row is None:
             return None
         session_path, root = from_db(row[0]), from_db(row[1])
-        if not os.path.isdir(session_path):
+        if row[2] == TOMBSTONE or not os.path.isdir(session_path):  # a tombstone's path is no folder's
             self.mark_unavailable([session_path])
             return self.get_session(session_key)[0]  # type: ignore[index]
         from .refresh import fingerprint_changed  # the readers stay out of the app's launch
