@@ -23,6 +23,12 @@ METADATA_IDENTITY = ("session_key", "session_id", "session_path")
 #: The user's values (what an export adds to the stats columns).
 METADATA_VALUE_COLUMNS = tuple(name for name in METADATA_COLUMNS if name not in METADATA_IDENTITY)
 
+#: ``session_stats.is_unavailable`` of a row that gave up its folder path to another session (a
+#: "tombstone"): 0 is a session whose folder is there, 1 one whose folder is gone (listed on request),
+#: 2 one whose folder is gone and whose path now holds another session (never listed; it keeps its
+#: metadata, and takes a path again when its folder turns up elsewhere, see :mod:`.refresh`).
+TOMBSTONE = 2
+
 #: Columns stored as 0/1 that read back as ``bool`` (SQLite has no boolean type).
 BOOLEAN_COLUMNS = frozenset({"is_dry_run", "is_unavailable", "has_extra_images", "is_seed_sweep", "is_test",
                              "is_complete", "is_favorite"})

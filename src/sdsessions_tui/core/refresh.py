@@ -119,18 +119,20 @@ def refresh(
     # fingerprint is the same session renamed or moved.
     batch = StatsBatch(store, known, [row for path, row in known.items() if path not in on_disk])
     to_read: list[SessionFolder] = []
-    for folder in found.sessions:
+    new_folders: list[SessionFolder] = []  # read after the known ones: a session that left its path for
+    for folder in found.sessions:          # another's is then free to be found at its new one (StatsBatch)
         previous = known.get(str(folder.path))
         if previous is not None and not force and is_unchanged(previous, folder):
             summary.unchanged += 1
             if previous.stats_error is not None:  # still listed: it stays broken
                 summary.unreadable.append((previous.session_path, previous.stats_error))
+        elif previous is None:
+            new_folders.append(folder)
+            summary.new += 1
         else:
             to_read.append(folder)
-            if previous is None:
-                summary.new += 1
-            else:
-                summary.updated += 1
+            summary.updated += 1
+    to_read += new_folders
     done = summary.unchanged
     gone_mid_read: list[str] = []
     for row in _read_rows(to_read, retry_delays, workers):
@@ -147,7 +149,8 @@ def refresh(
         progress(done, len(found.sessions))
     batch.flush()
     summary.relinked = batch.relinked
-    summary.new -= batch.relinked
+    summary.updated -= batch.took_over
+    summary.new += batch.took_over - batch.relinked
     unlisted = {str(path) for path, reason in found.problems if reason.startswith(("root ", "cannot list"))}
     gone = [path for path, row in known.items()
             if path not in on_disk and not row.is_unavailable and _was_listed(path, resolved, unlisted)]
@@ -157,7 +160,7 @@ def refresh(
             gone.append(path)
         else:
             summary.new -= 1
-    summary.unavailable = store.mark_unavailable(gone)
+    summary.unavailable = store.mark_unavailable(gone) + batch.replaced
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -213,6 +216,16 @@ def _was_listed(path: str, roots: Sequence[str], unlisted: set[str]) -> bool:
     return in_root and parent not in unlisted and os.path.dirname(parent) not in unlisted
 
 
+def fingerprint_changed(known: KnownSession, row: dict[str, Any]) -> bool:
+    """Whether the folder at a stored session's path now holds another run: its fingerprint, read now,
+    is not the stored one.  Only two fingerprints read by this stats version count (an older one
+    may have computed it otherwise); one that could not be read (a manifest caught half-written, a
+    snapshot the new orchestrator reset) proves nothing.  A running session's rewrites keep it:
+    it is what the manifest says at the start of the run (``SessionStats.fingerprint``)."""
+    return (known.fingerprint is not None and row["fingerprint"] is not None
+            and known.stats_version == STATS_VERSION and known.fingerprint != row["fingerprint"])
+
+
 class StatsBatch:
     """Stats rows waiting to be written, flushed every :data:`BATCH_SIZE` rows.
 
@@ -221,8 +234,17 @@ class StatsBatch:
     keeping its id and so the user's metadata.  Copies of one run (a backup, two
     machines' results gathered in one place) share a fingerprint: a new folder takes
     the candidate in its own parent folder (a rename), else one of its own name (a
-    move), else the oldest, and each candidate serves one folder only.  Used by
-    refresh and by the watcher.
+    move), else the oldest, and each candidate serves one folder only.
+
+    A folder at a stored session's path whose fingerprint changed (:func:`fingerprint_changed`)
+    holds another session: one that moved there (it matches a vanished one, which is relinked
+    to the path), else a new one, when its fingerprint comes from the same metadata file
+    (another run written there).  The stored session gives the path up: it becomes a
+    tombstone (``Store.upsert_stats``), never listed, whose metadata waits for its folder to
+    turn up elsewhere (it is a vanished session from then on).  A fingerprint that changed
+    with the metadata file (a V0 run's ``metadata.json``, written at its end beside its
+    ``session_config.txt``) and matches no other session is the same session.  Used by
+    refresh, by the watcher and by ``Store.recompute``.
     """
 
     def __init__(self, store: Store, known: dict[str, KnownSession], vanished: Iterable[KnownSession]) -> None:
@@ -233,6 +255,10 @@ class StatsBatch:
                 self.vanished.setdefault(row.fingerprint, []).append(row)
         self.rows: list[dict[str, Any]] = []
         self.relinked = 0
+        self.took_over = 0
+        """Rows at a stored session's path that are another session (relinked there, or new)."""
+        self.replaced = 0
+        """Sessions that gave their path up while their folder was there, not found elsewhere (yet)."""
 
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
@@ -243,31 +269,63 @@ class StatsBatch:
         """Write the rows (and mark ``gone`` unavailable) in one transaction; how many became unavailable."""
         if not self.rows and not gone:
             return 0
+        changed = [row for row in self.rows
+                   if row["session_path"] in self.known and fingerprint_changed(self.known[row["session_path"]], row)]
         arrivals = [row for row in self.rows if row["session_path"] not in self.known and row["fingerprint"]]
-        pools = {fp: list(rows) for fp, rows in self.vanished.items()}
-        wanted = Counter(row["fingerprint"] for row in arrivals)
-        short = [fp for fp, count in wanted.items() if len(pools.get(fp, ())) < count]
-        if short:
-            for old in self.store.find_relink_candidates(short):
-                same = pools.setdefault(old.fingerprint or "", [])
-                if all(old.id != other.id for other in same):
-                    same.append(old)
-        relinks: dict[str, KnownSession] = {}
-        for row in arrivals:
-            pool = pools.get(row["fingerprint"])
-            if pool:
-                old = _closest(row["session_path"], pool)
-                pool.remove(old)
-                relinks[row["session_path"]] = old
-        unavailable = self.store.upsert_stats(self.rows, relinks, gone)
+        pools = self._pools([*changed, *arrivals])
+        leaving = {row["session_path"]: self.known[row["session_path"]] for row in changed}
+        for here in leaving.values():  # two sessions that swapped folders find each other
+            pools.setdefault(here.fingerprint or "", []).append(here)
+        relinks = {row["session_path"]: old for row in changed if (old := _take(pools, row)) is not None}
+        moved = {old.id for old in relinks.values()}
+        for row in changed:
+            here = leaving[row["session_path"]]
+            if row["session_path"] in relinks or here.id in moved or here.manifest_file == row["manifest_file"]:
+                continue
+            del leaving[row["session_path"]]  # the run completed its metadata in another file: the same session
+            pools[here.fingerprint or ""].remove(here)
+        relinks.update((row["session_path"], old) for row in arrivals if (old := _take(pools, row)) is not None)
+        displaced = list(leaving.values())
+        for here in displaced:  # free to be found at a new path by a later batch
+            self.vanished.setdefault(here.fingerprint or "", []).append(here)
+        unavailable = self.store.upsert_stats(self.rows, relinks, gone, [here.id for here in displaced])
+        for here in displaced:
+            self.known.pop(here.session_path, None)
         for old in relinks.values():
             self.known.pop(old.session_path, None)
             group = self.vanished.get(old.fingerprint or "", [])
             if old in group:
                 group.remove(old)
+        relinked = {old.id for old in relinks.values()}
+        self.replaced += sum(not here.is_unavailable and here.id not in relinked for here in displaced)
+        self.took_over += len(displaced)
         self.relinked += len(relinks)
         self.rows.clear()
         return unavailable
+
+    def _pools(self, rows: list[dict[str, Any]]) -> dict[str, list[KnownSession]]:
+        """The vanished sessions each fingerprint of ``rows`` may be, looked up in the store when
+        this batch's are too few; never a session whose own folder is among the rows."""
+        here = {row["session_path"] for row in self.rows}
+        pools = {fp: [old for old in group if old.session_path not in here] for fp, group in self.vanished.items()}
+        wanted = Counter(row["fingerprint"] for row in rows)
+        short = [fp for fp, count in wanted.items() if len(pools.get(fp, ())) < count]
+        if short:
+            for old in self.store.find_relink_candidates(short):
+                same = pools.setdefault(old.fingerprint or "", [])
+                if old.session_path not in here and all(old.id != other.id for other in same):
+                    same.append(old)
+        return pools
+
+
+def _take(pools: dict[str, list[KnownSession]], row: dict[str, Any]) -> KnownSession | None:
+    """The vanished session the folder of ``row`` is (see :func:`_closest`), taken out of its pool."""
+    pool = pools.get(row["fingerprint"])
+    if not pool:
+        return None
+    old = _closest(row["session_path"], pool)
+    pool.remove(old)
+    return old
 
 
 def _closest(path: str, candidates: list[KnownSession]) -> KnownSession:

@@ -1,9 +1,12 @@
 """The SQLite tables, declared once with SQLModel.
 
 - ``session_stats``: one row per session folder, owned by refresh (recomputed
-  from disk at will).  JSON-valued stats are TEXT holding JSON; times are naive
-  local ISO text, as the generator writes them (and because sqlmodel refuses
-  naive ``datetime`` values).
+  from disk at will).  Rows are never deleted: a session whose folder is gone
+  stays, unavailable, and one whose path another session took is a tombstone
+  (``is_unavailable`` = :data:`.columns.TOMBSTONE`, at ``store.tombstone_path``),
+  listed nowhere, until its folder turns up elsewhere.  JSON-valued stats are
+  TEXT holding JSON; times are naive local ISO text, as the generator writes
+  them (and because sqlmodel refuses naive ``datetime`` values).
 - ``session_metadata``: the user's data, with the generator web UI's column
   names (spec §13), one row per session: keyed by ``session_key``, the
   ``session_stats.id`` of that session.  Two folders of the same name (a backup

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from .columns import TOMBSTONE
 from .filters import Range, SessionFilter, SessionSort
 
 _SORT_COLUMNS: dict[str, str] = {
@@ -282,6 +283,8 @@ def filter_where(f: SessionFilter, *, one_row: bool = False) -> Where:
     where = Where(one_row=one_row)
     if f.unavailable is not None:
         where.add(f"s.is_unavailable IS {int(f.unavailable)}")
+    else:  # a tombstone is no session to list (see TOMBSTONE); as a look-up, the sort's covering index still serves
+        where.member("session_stats", "id", f"is_unavailable = {TOMBSTONE}", negate=True)
     _meta_flag(where, "is_favorite", f.liked)
     _meta_flag(where, "is_test", f.test)
     _meta_flag(where, "is_complete", f.complete)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from . import db
-from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS, METADATA_VALUE_COLUMNS
+from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS, METADATA_VALUE_COLUMNS, TOMBSTONE
 from .db import StoreError, check_database, connect_reader, default_db_path, describe
 from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
@@ -153,6 +153,13 @@ class KnownSession:
     stats_error: str | None
     is_unavailable: bool
     fingerprint: str | None
+
+
+def tombstone_path(session_key: int) -> str:
+    """The ``session_path`` of a row that gave up its folder's path to another session (``session_path``
+    is unique): its own, and no session folder's, being relative (sessions are found under resolved
+    roots).  No NUL byte: a file function given one raises ValueError, where code expects OSError."""
+    return f"(tombstone {session_key})"
 
 
 def _now() -> str:
@@ -427,7 +434,8 @@ class Store:
 
     def find_relink_candidates(self, fingerprints: Iterable[str], *,
                                available_too: bool = False) -> list[KnownSession]:
-        """Unavailable sessions with these fingerprints, by id: a renamed or moved folder is one of them.
+        """Unavailable sessions (tombstones too) with these fingerprints, by id: a renamed or moved
+        folder is one of them.
 
         Every one, not one per fingerprint: copies of a session (a backup, the same run
         gathered from two machines) share the fingerprint, and the caller picks the one
@@ -437,7 +445,7 @@ class Store:
         """
         wanted = list(set(fingerprints))
         found: list[KnownSession] = []
-        availability = "" if available_too else " AND is_unavailable IS 1"
+        availability = "" if available_too else " AND is_unavailable IS NOT 0"
         with self._read() as connection:
             for start in range(0, len(wanted), PAGE_SIZE):
                 page = wanted[start:start + PAGE_SIZE]
@@ -446,7 +454,7 @@ class Store:
         return sorted(found, key=lambda known: known.id)
 
     def upsert_stats(self, rows: Sequence[dict[str, Any]], relinks: dict[str, KnownSession] | None = None,
-                     gone: Sequence[str] = ()) -> int:
+                     gone: Sequence[str] = (), displaced: Sequence[int] = ()) -> int:
         """Write stats rows (``stats_to_row``) in one short transaction; metadata is untouched.
 
         ``relinks`` maps a new session path to the unavailable row it replaces
@@ -456,13 +464,22 @@ class Store:
         that has metadata waiting (``pending_metadata``) takes it.  ``gone``: session
         paths whose folder vanished, marked unavailable first in the same
         transaction (a rename in the same batch then relinks one of them).
-        Returns how many sessions became unavailable.
+        ``displaced``: keys of sessions whose folder path now holds another session;
+        each becomes a tombstone (:data:`.columns.TOMBSTONE`, at :func:`tombstone_path`)
+        before the relinks, which may give it a new path in the same transaction.
+        Returns how many sessions became unavailable (tombstones not counted).
         """
         if not rows and not gone:
             return 0
         relinks = relinks or {}
         with self._write() as connection:
             unavailable = self._mark_unavailable(connection, gone)
+            stamp = _now()
+            for key in displaced:
+                connection.exec_driver_sql(
+                    "UPDATE session_stats SET session_path = ?, is_unavailable = ?, "
+                    "unavailable_since = coalesce(unavailable_since, ?) WHERE id = ?",
+                    (tombstone_path(key), TOMBSTONE, stamp, key))
             for path, old in relinks.items():
                 new_row = next(r for r in rows if r["session_path"] == path)
                 connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?",
@@ -472,7 +489,7 @@ class Store:
             if rows:
                 rows = _upsert_rows(connection, rows)
                 self._index_search(connection, rows)
-                self._adopt_pending(connection, [row["session_id"] for row in rows], _now())
+                self._adopt_pending(connection, [row["session_id"] for row in rows], stamp)
         return unavailable
 
     def mark_unavailable(self, session_paths: Sequence[str]) -> int:
@@ -605,23 +622,36 @@ class Store:
             return _metadata_of(_metadata_row(connection, session_key), session_key)
 
     def recompute(self, session_key: int) -> SessionStats | None:
-        """Re-read one session from disk now and store it (the seed's refresh endpoint)."""
+        """Re-read one session from disk now and store it (the seed's refresh endpoint).
+
+        Should its folder hold another session now (:func:`.refresh.fingerprint_changed`),
+        the folder is stored as the watcher would (``watch.apply_changes``): the session
+        that moved there takes the path, and this one becomes a tombstone (whose stored
+        stats are returned)."""
         with self._read() as connection:
-            row = connection.execute("SELECT session_path, root FROM session_stats WHERE id = ?",
+            row = connection.execute("SELECT session_path, root, is_unavailable FROM session_stats WHERE id = ?",
                                      (session_key,)).fetchone()
         if row is None:
             return None
         session_path, root = from_db(row[0]), from_db(row[1])
-        if not os.path.isdir(session_path):
+        if row[2] == TOMBSTONE or not os.path.isdir(session_path):  # a tombstone's path is no folder's
             self.mark_unavailable([session_path])
             return self.get_session(session_key)[0]  # type: ignore[index]
-        from .stats import read_session, vanished_mid_read  # the readers stay out of the app's launch
+        from .refresh import fingerprint_changed  # the readers stay out of the app's launch
+        from .stats import read_session, vanished_mid_read
 
         stats = read_session(session_path)
         if vanished_mid_read(stats.stats_error, session_path):  # renamed meanwhile: its row must keep
             self.mark_unavailable([session_path])                # its fingerprint, for the relink
             return self.get_session(session_key)[0]  # type: ignore[index]
-        self.upsert_stats([stats_to_row(stats, root)])
+        row = stats_to_row(stats, root)
+        known = self.known_paths([session_path]).get(session_path)
+        if known is not None and fingerprint_changed(known, row):
+            from .watch import apply_changes
+
+            apply_changes(self, [root], {session_path})
+            return self.get_session(session_key)[0]  # type: ignore[index]
+        self.upsert_stats([row])
         return stats
 
     def update_metadata(self, session_key: int, changes: dict[str, Any], *,
@@ -712,7 +742,7 @@ class Store:
     def merge_by_name(self, session_id: str, theirs: SessionMetadata) -> list[NameMerge]:
         """Merge metadata known by folder name only (a web UI row) with :func:`.metadata_merge.merge_changes`.
 
-        It applies to every session of that name, each merged on its own (a backup copy and
+        It applies to every session of that name (tombstones aside), each merged on its own (a backup copy and
         its original both get it); when none is stored yet, to the metadata waiting for
         that name in ``pending_metadata``, which the first session stored under the name
         takes (:meth:`upsert_stats`).  One transaction: a refresh storing the folder
@@ -721,8 +751,7 @@ class Store:
         stamp = _now()
         merges: list[NameMerge] = []
         with self._write() as connection:
-            keys = connection.exec_driver_sql("SELECT id, session_path FROM session_stats WHERE session_id = ? "
-                                              "ORDER BY session_path", (to_db(session_id),)).all()
+            keys = connection.exec_driver_sql(_OF_NAME + " ORDER BY session_path", (to_db(session_id),)).all()
             for key, path in keys:
                 path = from_db(path)
                 current = _metadata_mapping(connection, key)
@@ -757,8 +786,7 @@ class Store:
             for pending in waiting:
                 name = pending["session_id"]
                 theirs = _metadata_from(pending, 0, name)
-                for (key,) in connection.exec_driver_sql("SELECT id FROM session_stats WHERE session_id = ?",
-                                                         (name,)).all():
+                for key, _path in connection.exec_driver_sql(_OF_NAME, (name,)).all():
                     current = _metadata_mapping(connection, key)
                     changes, _conflicts = merge_changes(_metadata_from(current, key, name), theirs)
                     if changes:  # a conflict keeps the session's own value, as the import does
@@ -925,6 +953,8 @@ def _write_row(connection: Connection, table: str, key_column: str, key: object,
             (*row.values(), key))
 
 
+#: The sessions of a folder name (not the tombstones: they gave the name up with their path).
+_OF_NAME = f"SELECT id, session_path FROM session_stats WHERE session_id = ? AND is_unavailable IS NOT {TOMBSTONE}"
 _METADATA_OF = ("SELECT s.session_id AS folder, s.session_path AS folder_path, m.* FROM session_stats AS s "
                 "LEFT JOIN session_metadata AS m ON m.session_key = s.id WHERE s.id = ?")
 

@@ -31,7 +31,7 @@ from typing import Any
 from .db import StoreError
 from .discovery import DRYRUN_DIR, SessionFolder, child_dirs
 from .names import parse_folder_name
-from .refresh import StatsBatch
+from .refresh import StatsBatch, fingerprint_changed
 from .stats import read_session, vanished_mid_read
 from .store import KnownSession, Store, stats_to_row
 
@@ -416,7 +416,9 @@ def apply_changes(store: Store, roots: Sequence[str], folders: set[str]) -> Watc
         writer.add(row)
     batch.unavailable = writer.flush(gone)
     batch.relinked = writer.relinked
-    batch.new -= writer.relinked
+    batch.updated -= writer.took_over
+    batch.new += writer.took_over - writer.relinked
+    batch.unavailable += writer.replaced
     batch.unavailable -= sum(path not in writer.known for path in gone)  # relinked: moved, not gone
     batch.changed.update(gone)
     batch.seconds = time.monotonic() - started
@@ -426,9 +428,11 @@ def apply_changes(store: Store, roots: Sequence[str], folders: set[str]) -> Watc
 def _renamed_away(store: Store, rows: list[dict[str, Any]], known: dict[str, KnownSession],
                   folders: set[str]) -> list[str]:
     """Stored sessions whose folder is gone though this batch did not say so, and whose content a new
-    folder of the batch has: a rename seen by half (the new name first).  They count as gone here, so
-    the new folder takes their place, the user's metadata included."""
-    prints = [row["fingerprint"] for row in rows if row["session_path"] not in known and row["fingerprint"]]
+    folder of the batch has (or a folder now holding another session than the stored one): a rename
+    seen by half (the new name first).  They count as gone here, so the new folder takes their place,
+    the user's metadata included."""
+    prints = [row["fingerprint"] for row in rows if row["fingerprint"] and (
+        row["session_path"] not in known or fingerprint_changed(known[row["session_path"]], row))]
     if not prints:
         return []
     moved = [old for old in store.find_relink_candidates(prints, available_too=True)
