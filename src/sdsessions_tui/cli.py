@@ -295,12 +295,14 @@ def _open_app(args: argparse.Namespace) -> int:
             configure_images(config.images)  # before App.run: an `auto` probe must not race the app
             from .tui.app import SessionsApp
 
-            SessionsApp(store, roots, keymap=config.keymap, theme=config.theme, first_ids=first_ids,
-                        advance_after_rating=config.advance_after_rating, poll=args.poll,
-                        on_started=tune_gc_after_start_up).run()
+            app = SessionsApp(store, roots, keymap=config.keymap, theme=config.theme, first_ids=first_ids,
+                              advance_after_rating=config.advance_after_rating, poll=args.poll,
+                              on_started=tune_gc_after_start_up)
+            app.run()
     finally:
         store.close()
-    return EXIT_OK
+    app.lifeline.say_note()  # where edits that could not be saved went, if any
+    return app.return_code or EXIT_OK
 
 
 def _run_refresh(args: argparse.Namespace) -> int:

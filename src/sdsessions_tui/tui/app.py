@@ -31,9 +31,12 @@ from textual.widgets import Input, OptionList, ProgressBar
 from textual.widgets.option_list import Option
 
 from ..core.db import StoreError
+from ..core.edits import Edit
+from ..core.recovery import RecoveryError, add_edits, recovery_path, remove_edits
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import parse_good_terms
 from ..core.store import Store
+from ..core.text import clean_text
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
@@ -41,6 +44,7 @@ from .edit_actions import MetadataEditing
 from .filter_bar import FilterBar
 from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
+from .lifeline import HANGUP_EXIT, Lifeline
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -68,6 +72,11 @@ PROGRESS_INTERVAL = 0.1
 EXTERNAL_CHECK_INTERVAL = 1.0
 #: Worker groups that write to the database: their commits are not "other programs' changes".
 WRITING_GROUPS = frozenset({"save", "bulk", "recompute", "refresh"})
+#: Seconds a save on the way out (a signal, a hang-up) waits for another program's lock before the
+#: edits stay in the recovery file only.
+FINAL_WRITE_TIMEOUT = 0.25
+#: Exit code when an edit could not be written to the database on the way out (it is in the recovery file).
+EXIT_UNSAVED = 1
 NOTHING_KNOWN = ("No sessions yet. Start with a sessions folder:  sdsessions ~/path/to/results\n"
                  "or open the demo:  sdsessions demo /tmp/sdsessions-demo && sdsessions /tmp/sdsessions-demo")
 
@@ -174,6 +183,11 @@ class SessionsApp(MetadataEditing, App[None]):
         """Set once the watcher sees changes (its OS watches are set up)."""
         self._data_version: int | None = None
         self._on_started = on_started
+        self._final_lock = threading.Lock()
+        self._saved_all = True
+        """No edit of this run was left out of the database on the way out."""
+        self.lifeline = Lifeline(self.final_save, self._call_soon)
+        """Ends the process when its terminal goes away (started once the app runs on one)."""
         if theme:
             self.theme = theme
 
@@ -203,6 +217,8 @@ class SessionsApp(MetadataEditing, App[None]):
             self.set_keymap(self.keymap)
         self.table.metadata_overlay = self.edits.effective
         self._install_signal_handlers()
+        if not self.is_headless:
+            self.lifeline.start()
         self.table.focus()
         self._apply_width(self.size.width)
         if self._first_ids is None:
@@ -418,6 +434,10 @@ class SessionsApp(MetadataEditing, App[None]):
         from ..core.thumbnails import default_cache_dir, prune_cache
 
         prune_cache(self.thumbnail_cache or default_cache_dir(), THUMBNAIL_CACHE_BYTES)
+        try:  # the write engine (SQLAlchemy's import): ready before a save on the way out needs it fast
+            _ = self.store.engine
+        except StoreError:
+            pass  # a read-only database: a save says so when it comes
 
     def _absorb_own_writes(self) -> None:
         """Our own commits are shown already: remember the database's version after them.
@@ -707,14 +727,81 @@ class SessionsApp(MetadataEditing, App[None]):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             try:
-                loop.add_signal_handler(signum, self._exit_on_signal)
+                loop.add_signal_handler(signum, self._exit_on_signal, signum)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), Windows
                 pass
 
-    def _exit_on_signal(self) -> None:
+    def _exit_on_signal(self, signum: int = signal.SIGTERM) -> None:
+        """Save (or keep in the recovery file) and exit: non-zero after a hang-up or when an edit
+        could not reach the database."""
         self._watch_stop.set()
-        self.flush_edits()
-        self.exit()
+        saved = self.final_save()
+        self.exit(return_code=HANGUP_EXIT if signum == signal.SIGHUP else 0 if saved else EXIT_UNSAVED)
+
+    def final_save(self) -> bool:
+        """Write every pending edit now, on the way out (a signal, a hang-up); True when all are in
+        the database.
+
+        They go to the recovery file beside the database first (a process killed meanwhile loses
+        nothing), then to the database if it takes the write within :data:`FINAL_WRITE_TIMEOUT`;
+        those it took leave the file.  Edits that clash with another program's stay in the file
+        too: the next start shows the conflict.  Called on the loop or, when the loop is stuck,
+        from the lifeline's thread (hence the lock; with a bound, so an exit is never held up).
+        """
+        if not self._final_lock.acquire(timeout=FINAL_WRITE_TIMEOUT):
+            return False
+        try:
+            return self._final_save_locked()
+        finally:
+            self._final_lock.release()
+
+    def _final_save_locked(self) -> bool:
+        if self._save_timer is not None and threading.current_thread() is threading.main_thread():
+            self._save_timer.stop()
+        edits = self.edits.take()
+        if not edits:
+            return self._saved_all
+        path = recovery_path(self.store.path)
+        try:
+            add_edits(path, edits)
+        except OSError as error:
+            path, kept = None, f"could not be kept in {recovery_path(self.store.path)}: {error.strerror or error}"
+        try:
+            result = self.store.apply_edits(edits, busy_timeout=FINAL_WRITE_TIMEOUT)
+        except StoreError as error:
+            self.edits.failed()
+            self._saved_all = False
+            where = f"are kept in {path} and saved at the next start" if path is not None else kept
+            self.lifeline.set_note(clean_text(f"sdsessions: {len(edits)} unsaved edits {where} ({error})"))
+            return False
+        self.edits.done(result.saved)
+        clashing = [Edit(conflict.session_key, edit.base_version, {name: edit.base.get(name) for name in conflict.mine},
+                         dict(conflict.mine))
+                    for conflict in result.conflicts for edit in edits if edit.session_key == conflict.session_key]
+        if path is not None:
+            try:
+                remove_edits(path, edits)
+                add_edits(path, clashing)
+            except (OSError, RecoveryError):
+                pass  # the file still holds them: the next start applies them again, harmlessly
+        if clashing:
+            self._saved_all = False
+            self.lifeline.set_note(clean_text(
+                f"sdsessions: {len(clashing)} edits clash with another program's changes: kept in "
+                f"{recovery_path(self.store.path)}, to choose at the next start"))
+        return self._saved_all
+
+    def exit(self, result: None = None, return_code: int = 0, message: Any = None) -> None:
+        """Exit, within :data:`~.lifeline.EXIT_GRACE` whatever holds the process up."""
+        self.lifeline.exiting(return_code)
+        super().exit(result, return_code, message)
+
+    def _call_soon(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the app's loop, from another thread; RuntimeError once it has ended."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the app's loop has ended")
+        loop.call_soon_threadsafe(callback)
 
     async def run_command(self, command: Command) -> None:
         """Run a registry command from the palette, on the widget its scope names."""
