@@ -31,8 +31,8 @@ from textual.widgets import Input, OptionList, ProgressBar
 from textual.widgets.option_list import Option
 
 from ..core.db import StoreError
-from ..core.edits import Edit
-from ..core.recovery import RecoveryError, add_edits, recovery_path, remove_edits
+from ..core.edits import Edit, SaveResult
+from ..core.recovery import RecoveryError, add_edits, read_edits, recovery_path, remove_edits
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import parse_good_terms
 from ..core.store import Store
@@ -40,7 +40,8 @@ from ..core.text import clean_text
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
-from .edit_actions import MetadataEditing
+from .edit_actions import RETRY_DELAYS, MetadataEditing
+from .edit_screens import ConflictScreen
 from .filter_bar import FilterBar
 from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
@@ -71,7 +72,7 @@ PROGRESS_INTERVAL = 0.1
 #: Seconds between checks for changes other programs made to the database.
 EXTERNAL_CHECK_INTERVAL = 1.0
 #: Worker groups that write to the database: their commits are not "other programs' changes".
-WRITING_GROUPS = frozenset({"save", "bulk", "recompute", "refresh"})
+WRITING_GROUPS = frozenset({"save", "bulk", "recompute", "refresh", "recovery"})
 #: Seconds a save on the way out (a signal, a hang-up) waits for another program's lock before the
 #: edits stay in the recovery file only.
 FINAL_WRITE_TIMEOUT = 0.25
@@ -414,6 +415,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self._on_started()
         self.load_models()
         self.prune_thumbnails()
+        self._apply_recovered()
         self._absorb_own_writes()
         self.set_interval(EXTERNAL_CHECK_INTERVAL, self._check_external_changes)
         if self.refresh_on_start and self.roots:
@@ -428,6 +430,37 @@ class SessionsApp(MetadataEditing, App[None]):
         except StoreError:
             return  # the picker stays as it was; the next reload asks again
         self.deliver(lambda: self.filter_bar.set_models(models))
+
+    @work(thread=True, group="recovery")
+    def _apply_recovered(self, attempt: int = 0) -> None:
+        """Edits the last run could not write on its way out (see :mod:`..core.recovery`): into the
+        database now, with the usual conflict rules; the file goes once they are in.  A failure
+        is said and retried with the saves' back-off."""
+        path = recovery_path(self.store.path)
+        try:
+            edits = read_edits(path)
+            if not edits:
+                return
+            result = self.store.apply_edits(edits)
+            remove_edits(path, edits)
+        except RecoveryError as error:  # not ours or damaged: left for the user to look at
+            self.deliver(self.notify, clean_text(str(error)), severity="error", timeout=15, markup=False)
+            return
+        except (StoreError, OSError) as error:
+            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+            self.deliver(self.notify, clean_text(f"Edits kept at the last exit are not saved yet: {error} — "
+                                                 f"retry in {delay:g} s"), severity="error", markup=False)
+            self.deliver(self.set_timer, delay, partial(self._apply_recovered, attempt + 1))
+            return
+        self.deliver(self._recovered, result)
+
+    def _recovered(self, result: SaveResult) -> None:
+        self._absorb_own_writes()
+        self.table.invalidate()
+        self._refresh_details_now()
+        self.notify(f"Saved the edits of {len(result.saved)} sessions kept at the last exit")
+        for conflict in result.conflicts:  # another program changed the same field meanwhile: choose
+            self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
 
     @work(thread=True, group="housekeeping")
     def prune_thumbnails(self) -> None:
@@ -626,7 +659,7 @@ class SessionsApp(MetadataEditing, App[None]):
 
     def _help_scopes(self) -> tuple[str, ...]:
         """The registry scopes whose keys work where the focus is (F1 lists them; "app" keys last)."""
-        from .edit_screens import ApplyMenu, ConflictScreen
+        from .edit_screens import ApplyMenu
         from .metadata_editor import MetadataEditor, TagList
 
         focused = self.focused
