@@ -33,7 +33,7 @@ HANGUP_EXIT = 129
 #: Seconds between two looks at the terminal (each one a blocking ``poll``: no cost meanwhile).
 CHECK_INTERVAL = 0.05
 #: Seconds the app's loop gets to save after a hang-up before this thread saves the edits itself.
-LOOP_WAIT = 0.3
+LOOP_WAIT = 0.15
 #: Seconds a process that started exiting may take to end (its terminal still there).
 EXIT_GRACE = 3.0
 _LOST = select.POLLHUP | select.POLLERR | select.POLLNVAL
