@@ -302,6 +302,8 @@ def _open_app(args: argparse.Namespace) -> int:
     finally:
         store.close()
     app.lifeline.say_note()  # where edits that could not be saved went, if any
+    if app.crash_line is not None:
+        print(app.crash_line, file=sys.stderr)
     return app.return_code or EXIT_OK
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 CHILD = ("import sys\n"
          "from sdsessions_tui.tui import edit_actions\n"
          "edit_actions.FLAG_SAVE_DELAY = 60.0\n"
+         "{prelude}\n"
          "from sdsessions_tui.cli import main\n"
          "sys.exit(main())\n")
 
@@ -33,12 +34,13 @@ class Terminal:
     """A child on a pseudo-terminal; what it writes is read as it comes (it blocks if nobody reads)."""
 
     def __init__(self, db: Path, args: Sequence[str] = (), *, controlling: bool = False,
-                 cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
+                 cwd: Path | None = None, env: dict[str, str] | None = None, prelude: str = "") -> None:
+        """``prelude``: Python run in the child before the CLI (to break something on purpose)."""
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
         environment = {**os.environ, "TERM": "xterm-256color", "SDSESSIONS_DB": str(db), **(env or {})}
         self.child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, "--images", "none", *args], stdin=slave, stdout=slave, stderr=slave,
+            [sys.executable, "-c", CHILD.format(prelude=prelude), "--images", "none", *args], stdin=slave, stdout=slave, stderr=slave,
             env=environment, start_new_session=True, cwd=cwd,
             preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)) if controlling else None)
         os.close(slave)

@@ -82,6 +82,27 @@ NOTHING_KNOWN = ("No sessions yet. Start with a sessions folder:  sdsessions ~/p
                  "or open the demo:  sdsessions demo /tmp/sdsessions-demo && sdsessions /tmp/sdsessions-demo")
 
 
+def crash_report(error: BaseException) -> str:
+    """One line on an unexpected error, its traceback written to ``crash.log`` in the cache folder."""
+    import traceback
+
+    from ..core.config import cache_dir
+
+    from textual.worker import WorkerFailed
+
+    if isinstance(error, WorkerFailed):  # a worker's error, wrapped: name the error itself
+        error = error.error
+    line = clean_text(f"sdsessions: crashed: {type(error).__name__}: {error}".splitlines()[0])
+    log = cache_dir() / "crash.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n"
+                       + "".join(traceback.format_exception(error)), encoding="utf-8")
+    except OSError:
+        return line
+    return f"{line} (traceback in {log})"
+
+
 def stylesheet() -> Path:
     """``screens.tcss``: inside the installed wheel, else at the repository root (editable installs).
 
@@ -183,9 +204,12 @@ class SessionsApp(MetadataEditing, App[None]):
         self.watch_ready = threading.Event()
         """Set once the watcher sees changes (its OS watches are set up)."""
         self._data_version: int | None = None
+        self._poll_error: str | None = None
         self._on_started = on_started
         self._final_lock = threading.Lock()
         self._saved_all = True
+        self.crash_line: str | None = None
+        """What stderr says after an unexpected error ended the app."""
         """No edit of this run was left out of the database on the way out."""
         self.lifeline = Lifeline(self.final_save, self._call_soon)
         """Ends the process when its terminal goes away (started once the app runs on one)."""
@@ -424,11 +448,12 @@ class SessionsApp(MetadataEditing, App[None]):
             self._start_watching()
 
     @work(thread=True, group="models")
-    def load_models(self) -> None:
+    def load_models(self, attempt: int = 0) -> None:
         try:
             models = self.store.distinct_values("model", limit=50)
-        except StoreError:
-            return  # the picker stays as it was; the next reload asks again
+        except StoreError as error:  # the picker stays as it was meanwhile
+            self.deliver(self.retry_later, "The models could not be read", error, attempt, self.load_models)
+            return
         self.deliver(lambda: self.filter_bar.set_models(models))
 
     @work(thread=True, group="recovery")
@@ -447,10 +472,8 @@ class SessionsApp(MetadataEditing, App[None]):
             self.deliver(self.notify, clean_text(str(error)), severity="error", timeout=15, markup=False)
             return
         except (StoreError, OSError) as error:
-            delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
-            self.deliver(self.notify, clean_text(f"Edits kept at the last exit are not saved yet: {error} — "
-                                                 f"retry in {delay:g} s"), severity="error", markup=False)
-            self.deliver(self.set_timer, delay, partial(self._apply_recovered, attempt + 1))
+            self.deliver(self.retry_later, "Edits kept at the last exit are not saved yet", error, attempt,
+                         self._apply_recovered)
             return
         self.deliver(self._recovered, result)
 
@@ -488,8 +511,13 @@ class SessionsApp(MetadataEditing, App[None]):
             return  # our own writes: absorbed when they end
         try:
             version = self.store.data_version()
-        except StoreError:
+        except StoreError as error:  # asked again every second: said once, not every second
+            if str(error) != self._poll_error:
+                self._poll_error = str(error)
+                self.notify(clean_text(f"Changes by other programs are not seen: {error}"), severity="error",
+                            markup=False)
             return
+        self._poll_error = None
         if self._data_version is None or version == self._data_version:
             self._data_version = version
             return
@@ -615,7 +643,7 @@ class SessionsApp(MetadataEditing, App[None]):
                      models=bool(event.batch.new or event.batch.relinked))
 
     def on_sessions_app_watch_notice(self, event: WatchNotice) -> None:
-        self.notify(event.text, severity=event.severity, timeout=10)  # type: ignore[arg-type]
+        self.notify(clean_text(event.text), severity=event.severity, timeout=10, markup=False)  # type: ignore[arg-type]
 
     def action_toggle_watch(self) -> None:
         if not self.roots:
@@ -706,9 +734,10 @@ class SessionsApp(MetadataEditing, App[None]):
         self.refresh_roots(report=True)
 
     @work(thread=True, exclusive=True, group="refresh")
-    def refresh_roots(self, report: bool = False) -> None:
+    def refresh_roots(self, report: bool = False, attempt: int = 0) -> None:
         """Bring the database up to date with the roots; ``report``: asked for (R), so say what it
-        found even when nothing changed."""
+        found even when nothing changed.  A database error (a lock held past the timeout, a
+        read-only or damaged file) is said and the refresh tried again with back-off."""
         from ..core.refresh import refresh  # with SQLAlchemy for the writes: off the first paint
 
         roots = [root for root in self.roots if root.is_dir()]
@@ -726,8 +755,22 @@ class SessionsApp(MetadataEditing, App[None]):
                 shown[0] = now
                 self.deliver(lambda: self.progress_bar.update(progress=done, total=total))
 
-        summary = refresh(self.store, roots, progress=progress)
+        try:
+            summary = refresh(self.store, roots, progress=progress)
+        except StoreError as error:
+            self.deliver(self.progress_bar.remove_class, "-active")
+            self.deliver(self.retry_later, "The folders could not be refreshed", error, attempt,
+                         partial(self.refresh_roots, report))
+            return
         self.deliver(self._after_refresh, summary, report)
+
+    def retry_later(self, what: str, error: Exception, attempt: int, again: Callable[[int], object]) -> None:
+        """Background work the database refused (a lock held past the timeout, a read-only or
+        damaged file): said in one line, then ``again(attempt + 1)`` after the saves' back-off."""
+        delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+        self.notify(clean_text(f"{what}: {error} — retry in {delay:g} s"), severity="error",
+                    timeout=min(delay, 10), markup=False)
+        self.set_timer(delay, partial(again, attempt + 1))
 
     @property
     def progress_bar(self) -> ProgressBar:
@@ -823,6 +866,20 @@ class SessionsApp(MetadataEditing, App[None]):
                 f"sdsessions: {len(clashing)} edits clash with another program's changes: kept in "
                 f"{recovery_path(self.store.path)}, to choose at the next start"))
         return self._saved_all
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error ends the app (exit code 1): the edits are saved first, and the
+        terminal gets one line at exit; the traceback goes to the crash log, not a screenful
+        of it (under Pilot, Textual's own handling, which the tests re-raise)."""
+        try:
+            self.final_save()
+        except Exception:  # noqa: BLE001 - the error being handled is the one to report
+            pass
+        self.lifeline.exiting(1)
+        super()._handle_exception(error)
+        if not self.is_headless:
+            self._exit_renderables.clear()
+            self.crash_line = crash_report(error)
 
     def exit(self, result: None = None, return_code: int = 0, message: Any = None) -> None:
         """Exit, within :data:`~.lifeline.EXIT_GRACE` whatever holds the process up."""
