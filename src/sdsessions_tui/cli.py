@@ -7,8 +7,10 @@ commands must never load Textual.
 
 Exit codes: 0 success (even when some sessions were unreadable: they are
 reported), 1 the database cannot be opened or written, 2 usage errors or a
-missing root, 141 (as SIGPIPE) when the reader of the output went away.  Errors
-are one line on stderr, never a traceback.
+missing root, 141 (as SIGPIPE) when the reader of the output went away.  The app
+also exits 1 after an unexpected error or when an edit had to be kept in the
+recovery file, and 129 (as SIGHUP) when its terminal went away.  Errors are one
+line on stderr, never a traceback.
 """
 
 from __future__ import annotations

@@ -8,13 +8,15 @@ machine); bench/bench_hangup.py measures the real latency.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
 
 from sdsessions_tui.core.recovery import read_edits, recovery_path
-from sdsessions_tui.tui.lifeline import HANGUP_EXIT
+from sdsessions_tui.tui.lifeline import EXIT_GRACE, HANGUP_EXIT
 from tests.tui.terminal import Terminal
+from tests.tui.test_db_errors import changed_tree
 
 EXIT_BOUND = 5.0
 
@@ -68,3 +70,20 @@ def test_hang_up_right_after_quitting_ends_the_app(terminal, app_store, pause):
     terminal.hang_up()
     assert terminal.wait_exit(EXIT_BOUND) is not None
     assert liked_or_kept(app_store, row.id)
+
+
+def test_an_exit_held_up_by_a_worker_waiting_for_a_lock_still_ends_the_process(app_store, tmp_path):
+    """q while the refresh waits (10 s) for another program's lock: the process ends within the
+    exit's grace (3 s), not when the wait gives up."""
+    root = changed_tree(tmp_path)  # the refresh has a session to write
+    locker = sqlite3.connect(app_store.path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    terminal = Terminal(app_store.path, [str(root)], cwd=tmp_path)
+    try:
+        terminal.wait_for(b"hair_test")
+        time.sleep(0.5)  # the refresh is waiting for the lock
+        terminal.write(b"q")
+        assert terminal.wait_exit(EXIT_GRACE + 3) == 0
+    finally:
+        terminal.close()
+        locker.close()

@@ -401,7 +401,7 @@ class Store:
             with write_transaction(self.engine, busy_timeout) as connection:
                 yield connection
         except DBAPIError as error:
-            raise StoreError(describe(error, self.path)) from None
+            raise StoreError(describe(error, self.path, busy_timeout)) from None
 
     # --- refresh side ---------------------------------------------------------------------------
 
