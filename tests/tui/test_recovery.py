@@ -94,3 +94,24 @@ async def test_a_locked_database_at_start_leaves_the_file_and_retries(make_app, 
         await until(pilot, lambda: not path.exists())
         assert len(calls) == 2
         assert app_store.get_metadata(row.id).is_favorite
+
+
+async def test_exiting_with_edits_the_database_refuses_keeps_them_and_exits_non_zero(make_app, app_store,
+                                                                                     monkeypatch):
+    """("q again quits anyway" after a failed save, or any other exit with edits still pending.)"""
+    from sdsessions_tui.core.db import StoreError
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        row = app.table.row_at(app.table.cursor_row)
+        await pilot.press("f")
+
+        def refused(edits, **kwargs):
+            raise StoreError("cannot write the database: the database file x is read-only")
+
+        monkeypatch.setattr(app_store, "apply_edits", refused)
+        app.exit()
+    assert app.return_code == EXIT_UNSAVED
+    assert read_edits(recovery_path(app_store.path)) == [
+        Edit(row.id, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})]

@@ -811,8 +811,7 @@ class SessionsApp(MetadataEditing, App[None]):
         """Save (or keep in the recovery file) and exit: non-zero after a hang-up or when an edit
         could not reach the database."""
         self._watch_stop.set()
-        saved = self.final_save()
-        self.exit(return_code=HANGUP_EXIT if signum == signal.SIGHUP else 0 if saved else EXIT_UNSAVED)
+        self.exit(return_code=HANGUP_EXIT if signum == signal.SIGHUP else 0)
 
     def final_save(self) -> bool:
         """Write every pending edit now, on the way out (a signal, a hang-up); True when all are in
@@ -882,7 +881,13 @@ class SessionsApp(MetadataEditing, App[None]):
             self.crash_line = crash_report(error)
 
     def exit(self, result: None = None, return_code: int = 0, message: Any = None) -> None:
-        """Exit, within :data:`~.lifeline.EXIT_GRACE` whatever holds the process up."""
+        """Exit, within :data:`~.lifeline.EXIT_GRACE` whatever holds the process up.
+
+        Edits still pending (a signal; or "q again quits anyway" after a failed save) are saved or
+        kept in the recovery file first, and then the exit code says so.
+        """
+        if self.edits and not self.final_save() and return_code == 0:
+            return_code = EXIT_UNSAVED
         self.lifeline.exiting(return_code)
         super().exit(result, return_code, message)
 

@@ -106,7 +106,7 @@ class Lifeline:
             if lost:
                 self._hung_up()
             if self._deadline is not None and time.monotonic() >= self._deadline:
-                self._save()
+                self._save_anyway()
                 self._end(self._code)
 
     def _hung_up(self) -> None:
@@ -122,8 +122,16 @@ class Lifeline:
         except RuntimeError:  # the loop has ended: nothing of the app runs any more
             pass
         if not saved.wait(LOOP_WAIT):
-            self._save()
+            self._save_anyway()
         self._end(HANGUP_EXIT)
+
+    def _save_anyway(self) -> None:
+        """Save from this thread; whatever goes wrong, the process still ends (the edits were
+        written to the recovery file first)."""
+        try:
+            self._save()
+        except BaseException:  # noqa: BLE001 - nothing may keep this thread from ending the process
+            pass
 
     def _end(self, code: int) -> None:
         self.say_note()
