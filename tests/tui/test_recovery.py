@@ -115,3 +115,24 @@ async def test_exiting_with_edits_the_database_refuses_keeps_them_and_exits_non_
     assert app.return_code == EXIT_UNSAVED
     assert read_edits(recovery_path(app_store.path)) == [
         Edit(row.id, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})]
+
+
+
+async def test_an_edit_clashing_at_exit_with_another_programs_is_kept_to_choose_at_the_next_start(
+        make_app, app_store, monkeypatch):
+    from sdsessions_tui.tui import edit_actions
+
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 60.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        row = app.table.row_at(app.table.cursor_row)
+        assert row.metadata.user_rating is None
+        await pilot.press("plus")
+        assert app.edits
+        app_store.update_metadata(row.id, {"user_rating": "dislike"})  # another instance, meanwhile
+        app.exit()
+    assert app.return_code == EXIT_UNSAVED
+    assert app_store.get_metadata(row.id).user_rating == "dislike"  # never overwritten unasked
+    assert read_edits(recovery_path(app_store.path)) == [
+        Edit(row.id, row.metadata.version, {"user_rating": None}, {"user_rating": "like"})]

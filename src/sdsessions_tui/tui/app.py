@@ -29,12 +29,13 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, ProgressBar
 from textual.widgets.option_list import Option
+from textual.worker import WorkerFailed
 
 from ..core.db import StoreError
 from ..core.edits import Edit, SaveResult
-from ..core.recovery import RecoveryError, add_edits, read_edits, recovery_path, remove_edits
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import parse_good_terms
+from ..core.recovery import RecoveryError, add_edits, read_edits, recovery_path, remove_edits
 from ..core.store import Store
 from ..core.text import clean_text
 from .commands import Command, bindings, palette_commands
@@ -87,8 +88,6 @@ def crash_report(error: BaseException) -> str:
     import traceback
 
     from ..core.config import cache_dir
-
-    from textual.worker import WorkerFailed
 
     if isinstance(error, WorkerFailed):  # a worker's error, wrapped: name the error itself
         error = error.error
@@ -208,9 +207,9 @@ class SessionsApp(MetadataEditing, App[None]):
         self._on_started = on_started
         self._final_lock = threading.Lock()
         self._saved_all = True
+        """No edit of this run was left out of the database on the way out."""
         self.crash_line: str | None = None
         """What stderr says after an unexpected error ended the app."""
-        """No edit of this run was left out of the database on the way out."""
         self.lifeline = Lifeline(self.final_save, self._call_soon)
         """Ends the process when its terminal goes away (started once the app runs on one)."""
         if theme:
@@ -837,23 +836,24 @@ class SessionsApp(MetadataEditing, App[None]):
         if not edits:
             return self._saved_all
         path = recovery_path(self.store.path)
+        where = f"are kept in {path} and saved at the next start"
         try:
             add_edits(path, edits)
+            kept = True
         except OSError as error:
-            path, kept = None, f"could not be kept in {recovery_path(self.store.path)}: {error.strerror or error}"
+            kept, where = False, f"could not be kept in {path} either: {error.strerror or error}"
         try:
             result = self.store.apply_edits(edits, busy_timeout=FINAL_WRITE_TIMEOUT)
         except StoreError as error:
             self.edits.failed()
             self._saved_all = False
-            where = f"are kept in {path} and saved at the next start" if path is not None else kept
             self.lifeline.set_note(clean_text(f"sdsessions: {len(edits)} unsaved edits {where} ({error})"))
             return False
         self.edits.done(result.saved)
         clashing = [Edit(conflict.session_key, edit.base_version, {name: edit.base.get(name) for name in conflict.mine},
                          dict(conflict.mine))
                     for conflict in result.conflicts for edit in edits if edit.session_key == conflict.session_key]
-        if path is not None:
+        if kept:
             try:
                 remove_edits(path, edits)
                 add_edits(path, clashing)
@@ -863,7 +863,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self._saved_all = False
             self.lifeline.set_note(clean_text(
                 f"sdsessions: {len(clashing)} edits clash with another program's changes: kept in "
-                f"{recovery_path(self.store.path)}, to choose at the next start"))
+                f"{path}, to choose at the next start"))
         return self._saved_all
 
     def _handle_exception(self, error: Exception) -> None:
