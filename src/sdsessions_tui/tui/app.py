@@ -842,6 +842,9 @@ class SessionsApp(MetadataEditing, App[None]):
             kept = True
         except OSError as error:
             kept, where = False, f"could not be kept in {path} either: {error.strerror or error}"
+        if not self._saved_all and kept:  # the database refused already on this way out: no second wait
+            self.edits.failed()
+            return False
         try:
             result = self.store.apply_edits(edits, busy_timeout=FINAL_WRITE_TIMEOUT)
         except StoreError as error:
