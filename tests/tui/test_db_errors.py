@@ -103,3 +103,25 @@ def test_an_unexpected_error_exits_non_zero_with_one_line_and_the_edit_saved(app
     assert b"sdsessions: crashed: RuntimeError: boom [bold]x (traceback in " in terminal.output
     assert b"Traceback" not in terminal.output
     assert app_store.get_metadata(row.id).is_favorite
+
+
+async def test_a_watcher_that_fails_is_said_and_started_again(app_store, tmp_path, short_waits, monkeypatch):
+    from sdsessions_tui.core import watch as watch_module
+
+    original, calls = watch_module.watch, []
+
+    def failing_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise OSError("no inotify instance left [bold]")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(watch_module, "watch", failing_once)
+    app = SessionsApp(app_store, [tmp_path / "sessions"], thumbnail_cache=tmp_path / "thumbs",
+                      refresh_on_start=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: any(text.startswith("Watching stopped: no inotify instance left [bold] — retry in")
+                                       for text in messages(app)))
+        await until(pilot, lambda: len(calls) == 2)
+        await until(pilot, app.watch_ready.is_set)

@@ -572,7 +572,7 @@ class SessionsApp(MetadataEditing, App[None]):
         try:
             found = self.store.get_session(key) if key is not None else None
         except StoreError as error:
-            self.notify(f"This session could not be read: {error}", severity="error")
+            self.notify(clean_text(f"This session could not be read: {error}"), severity="error", markup=False)
             return
         if found is None:
             panel.show(None, None)
@@ -611,17 +611,19 @@ class SessionsApp(MetadataEditing, App[None]):
             super().__init__()
             self.text, self.severity = text, severity
 
-    def _start_watching(self) -> None:
+    def _start_watching(self, attempt: int = 0) -> None:
         roots = [str(root) for root in self.roots if root.is_dir()]
-        if roots:
+        if roots and self.watching:
             # A batch of 1 000 sessions is ~1 s of Python on the watcher's thread: a key must not
             # wait the default 5 ms for the GIL at every switch (measured: worst key 153 → ~40 ms).
             sys.setswitchinterval(0.001)
             self._watch_stop, self.watch_ready = threading.Event(), threading.Event()
-            self._watch_worker(roots, self._watch_stop, self.watch_ready)
+            self._watch_worker(roots, self._watch_stop, self.watch_ready, attempt)
 
     @work(thread=True, group="watch")
-    def _watch_worker(self, roots: list[str], stop: threading.Event, ready: threading.Event) -> None:
+    def _watch_worker(self, roots: list[str], stop: threading.Event, ready: threading.Event, attempt: int) -> None:
+        """Keep the database current with the roots; a watcher that fails (the database, the OS's
+        watches) is started again with back-off (a batch the database refuses is retried inside)."""
         from ..core.watch import watch
 
         try:
@@ -629,7 +631,8 @@ class SessionsApp(MetadataEditing, App[None]):
                   on_batch=lambda batch: self.post_message(self.WatchBatchDone(batch)),
                   notice=lambda text: self.post_message(self.WatchNotice(text)))
         except (StoreError, OSError) as error:
-            self.post_message(self.WatchNotice(f"Watching stopped: {error}", "error"))
+            if not stop.is_set():  # (paused meanwhile, or quitting: not started again)
+                self.deliver(self.retry_later, "Watching stopped", error, attempt, self._start_watching)
 
     def on_sessions_app_watch_batch_done(self, event: WatchBatchDone) -> None:
         """New sessions appear where the sort puts them; the cursor, filter, scroll and edits stay."""
@@ -716,7 +719,8 @@ class SessionsApp(MetadataEditing, App[None]):
         try:
             self.store.recompute(key)
         except StoreError as error:
-            self.deliver(self.notify, f"The session could not be re-read: {error}", severity="error")
+            self.deliver(self.notify, clean_text(f"The session could not be re-read: {error}"), severity="error",
+                         markup=False)
             return
         self.deliver(self._after_recompute, key)
 
