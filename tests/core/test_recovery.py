@@ -45,3 +45,11 @@ def test_a_damaged_file_is_an_error_naming_it(tmp_path):
     path.write_text("{not json")
     with pytest.raises(RecoveryError, match="x.db.recovery.json"):
         read_edits(path)
+
+
+def test_new_edits_never_overwrite_a_damaged_file_they_move_it_aside(tmp_path):
+    path = recovery_path(tmp_path / "x.db")
+    path.write_text("{not json")
+    add_edits(path, [FLAG])
+    assert read_edits(path) == [FLAG]
+    assert (tmp_path / "x.db.recovery.json.damaged").read_text() == "{not json"

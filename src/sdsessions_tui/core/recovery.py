@@ -84,10 +84,11 @@ def write_edits(path: Path, edits: Sequence[Edit]) -> None:
 
 def add_edits(path: Path, edits: Sequence[Edit]) -> None:
     """Keep ``edits`` in ``path`` beside those already waiting there (a file that cannot be read is
-    replaced: the edits in hand come first)."""
+    moved aside to ``….damaged``, for the user to look at: the edits in hand come first)."""
     try:
         waiting = read_edits(path)
     except RecoveryError:
+        os.replace(path, path.with_name(path.name + ".damaged"))
         waiting = []
     write_edits(path, [*waiting, *(edit for edit in edits if not _holds(waiting, edit))])
 
