@@ -7,8 +7,10 @@ commands must never load Textual.
 
 Exit codes: 0 success (even when some sessions were unreadable: they are
 reported), 1 the database cannot be opened or written, 2 usage errors or a
-missing root, 141 (as SIGPIPE) when the reader of the output went away.  Errors
-are one line on stderr, never a traceback.
+missing root, 141 (as SIGPIPE) when the reader of the output went away.  The app
+also exits 1 after an unexpected error or when an edit had to be kept in the
+recovery file, and 129 (as SIGHUP) when its terminal went away.  Errors are one
+line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -295,12 +297,16 @@ def _open_app(args: argparse.Namespace) -> int:
             configure_images(config.images)  # before App.run: an `auto` probe must not race the app
             from .tui.app import SessionsApp
 
-            SessionsApp(store, roots, keymap=config.keymap, theme=config.theme, first_ids=first_ids,
-                        advance_after_rating=config.advance_after_rating, poll=args.poll,
-                        on_started=tune_gc_after_start_up).run()
+            app = SessionsApp(store, roots, keymap=config.keymap, theme=config.theme, first_ids=first_ids,
+                              advance_after_rating=config.advance_after_rating, poll=args.poll,
+                              on_started=tune_gc_after_start_up)
+            app.run()
     finally:
         store.close()
-    return EXIT_OK
+    app.lifeline.say_note()  # where edits that could not be saved went, if any
+    if app.crash_line is not None:
+        print(app.crash_line, file=sys.stderr)
+    return app.return_code or EXIT_OK
 
 
 def _run_refresh(args: argparse.Namespace) -> int:

@@ -97,3 +97,20 @@ def test_two_stores_on_one_file_see_each_others_edits(store, sample, tmp_path):
         assert store.get_metadata(sample["20251117_111757-donmain"]).tags == ("from-other",)
     finally:
         other.close()
+
+
+def test_a_save_on_the_way_out_waits_only_its_own_short_time_for_a_lock(store, sample):
+    import sqlite3
+
+    from sdsessions_tui.core.db import StoreError
+
+    name = sample["20251117_111757-donmain"]
+    mine = _edit(store, name, is_favorite=True)
+    locker = sqlite3.connect(store.path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError, match=r"locked by another program \(waited 0.2 s\)"):
+            store.apply_edits([mine], busy_timeout=0.2)
+    finally:
+        locker.close()
+    assert store.apply_edits([mine]).saved[name].is_favorite  # the usual wait again afterwards

@@ -143,13 +143,15 @@ def connect_reader(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def describe(error: BaseException, path: Path) -> str:
-    """A one-line reason for an SQLite failure on ``path``, naming the file at fault when it can."""
+def describe(error: BaseException, path: Path, waited: float | None = None) -> str:
+    """A one-line reason for an SQLite failure on ``path``, naming the file at fault when it can
+    (``waited``: the seconds the busy timeout was, when not the usual one)."""
     original = getattr(error, "orig", error)
     message = str(original).strip() or type(original).__name__
     lowered = message.lower()
     if "locked" in lowered or "busy" in lowered:
-        return f"the database {path} is locked by another program (waited {BUSY_TIMEOUT_MS // 1000} s); try again"
+        seconds = BUSY_TIMEOUT_MS / 1000 if waited is None else waited
+        return f"the database {path} is locked by another program (waited {seconds:g} s); try again"
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return f"{path} is not a usable sdsessions database ({message}); it was left untouched"
     if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:

@@ -48,10 +48,22 @@ def make_engine(path: Path) -> Engine:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A short ``BEGIN IMMEDIATE`` transaction: commit on success, roll back on error."""
-    with engine.connect().execution_options(write=True) as connection, connection.begin():
-        yield connection
+def write_transaction(engine: Engine, busy_timeout: float | None = None) -> Iterator[Connection]:
+    """A short ``BEGIN IMMEDIATE`` transaction: commit on success, roll back on error.
+
+    ``busy_timeout``: seconds to wait for another program's lock instead of the usual
+    :data:`~.db.BUSY_TIMEOUT_MS` (a save on the way out must not wait ten seconds).
+    """
+    with engine.connect().execution_options(write=True) as connection:
+        raw = connection.connection.dbapi_connection
+        if busy_timeout is not None:  # on the sqlite3 connection: SQLAlchemy would begin a transaction
+            raw.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            if busy_timeout is not None:
+                raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # type: ignore[union-attr]
 
 
 def prepare_schema(path: Path, version: int, backup_dir: Path,

@@ -398,17 +398,17 @@ class Store:
             self._release(connection)
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, busy_timeout: float | None = None) -> Iterator[Connection]:
         """A short ``BEGIN IMMEDIATE`` transaction; SQLite errors become StoreError."""
         from sqlalchemy.exc import DBAPIError
 
         from .engine import write_transaction
 
         try:
-            with write_transaction(self.engine) as connection:
+            with write_transaction(self.engine, busy_timeout) as connection:
                 yield connection
         except DBAPIError as error:
-            raise StoreError(describe(error, self.path)) from None
+            raise StoreError(describe(error, self.path, busy_timeout)) from None
 
     # --- refresh side ---------------------------------------------------------------------------
 
@@ -689,16 +689,17 @@ class Store:
             self._index_search(connection, [dict(text) for text in texts])
         return _metadata_of(_metadata_mapping(connection, session_key), session_key)
 
-    def apply_edits(self, edits: Sequence[Edit]) -> SaveResult:
+    def apply_edits(self, edits: Sequence[Edit], *, busy_timeout: float | None = None) -> SaveResult:
         """Save a burst of edits in one short transaction, each touching only its changed fields.
 
         An edit made against an older version still lands when the fields it
         changes were left alone since (another instance changed others); a field
         changed on both sides is not written but returned as a :class:`Conflict`.
+        ``busy_timeout``: seconds to wait for another program's lock (default: the usual 10 s).
         """
         result = SaveResult()
         stamp = _now()
-        with self._write() as connection:
+        with self._write(busy_timeout) as connection:
             for edit in edits:
                 current = _metadata_mapping(connection, edit.session_key)
                 stored = _metadata_of(current, edit.session_key)

@@ -29,18 +29,24 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, ProgressBar
 from textual.widgets.option_list import Option
+from textual.worker import WorkerFailed
 
 from ..core.db import StoreError
+from ..core.edits import Edit, SaveResult
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import parse_good_terms
+from ..core.recovery import RecoveryError, add_edits, read_edits, recovery_path, remove_edits
 from ..core.store import Store
+from ..core.text import clean_text
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
-from .edit_actions import MetadataEditing
+from .edit_actions import RETRY_DELAYS, MetadataEditing
+from .edit_screens import ConflictScreen
 from .filter_bar import FilterBar
 from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
+from .lifeline import HANGUP_EXIT, Lifeline
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -67,9 +73,33 @@ PROGRESS_INTERVAL = 0.1
 #: Seconds between checks for changes other programs made to the database.
 EXTERNAL_CHECK_INTERVAL = 1.0
 #: Worker groups that write to the database: their commits are not "other programs' changes".
-WRITING_GROUPS = frozenset({"save", "bulk", "recompute", "refresh"})
+WRITING_GROUPS = frozenset({"save", "bulk", "recompute", "refresh", "recovery"})
+#: Seconds a save on the way out (a signal, a hang-up) waits for another program's lock before the
+#: edits stay in the recovery file only.
+FINAL_WRITE_TIMEOUT = 0.25
+#: Exit code when an edit could not be written to the database on the way out (it is in the recovery file).
+EXIT_UNSAVED = 1
 NOTHING_KNOWN = ("No sessions yet. Start with a sessions folder:  sdsessions ~/path/to/results\n"
                  "or open the demo:  sdsessions demo /tmp/sdsessions-demo && sdsessions /tmp/sdsessions-demo")
+
+
+def crash_report(error: BaseException) -> str:
+    """One line on an unexpected error, its traceback written to ``crash.log`` in the cache folder."""
+    import traceback
+
+    from ..core.config import cache_dir
+
+    if isinstance(error, WorkerFailed):  # a worker's error, wrapped: name the error itself
+        error = error.error
+    line = clean_text(f"sdsessions: crashed: {type(error).__name__}: {error}".splitlines()[0])
+    log = cache_dir() / "crash.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n"
+                       + "".join(traceback.format_exception(error)), encoding="utf-8")
+    except OSError:
+        return line
+    return f"{line} (traceback in {log})"
 
 
 def stylesheet() -> Path:
@@ -173,7 +203,15 @@ class SessionsApp(MetadataEditing, App[None]):
         self.watch_ready = threading.Event()
         """Set once the watcher sees changes (its OS watches are set up)."""
         self._data_version: int | None = None
+        self._poll_error: str | None = None
         self._on_started = on_started
+        self._final_lock = threading.Lock()
+        self._saved_all = True
+        """No edit of this run was left out of the database on the way out."""
+        self.crash_line: str | None = None
+        """What stderr says after an unexpected error ended the app."""
+        self.lifeline = Lifeline(self.final_save, self._call_soon)
+        """Ends the process when its terminal goes away (started once the app runs on one)."""
         if theme:
             self.theme = theme
 
@@ -203,6 +241,8 @@ class SessionsApp(MetadataEditing, App[None]):
             self.set_keymap(self.keymap)
         self.table.metadata_overlay = self.edits.effective
         self._install_signal_handlers()
+        if not self.is_headless:
+            self.lifeline.start()
         self.table.focus()
         self._apply_width(self.size.width)
         if self._first_ids is None:
@@ -398,6 +438,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self._on_started()
         self.load_models()
         self.prune_thumbnails()
+        self._apply_recovered()
         self._absorb_own_writes()
         self.set_interval(EXTERNAL_CHECK_INTERVAL, self._check_external_changes)
         if self.refresh_on_start and self.roots:
@@ -406,18 +447,52 @@ class SessionsApp(MetadataEditing, App[None]):
             self._start_watching()
 
     @work(thread=True, group="models")
-    def load_models(self) -> None:
+    def load_models(self, attempt: int = 0) -> None:
         try:
             models = self.store.distinct_values("model", limit=50)
-        except StoreError:
-            return  # the picker stays as it was; the next reload asks again
+        except StoreError as error:  # the picker stays as it was meanwhile
+            self.deliver(self.retry_later, "The models could not be read", error, attempt, self.load_models)
+            return
         self.deliver(lambda: self.filter_bar.set_models(models))
+
+    @work(thread=True, group="recovery")
+    def _apply_recovered(self, attempt: int = 0) -> None:
+        """Edits the last run could not write on its way out (see :mod:`..core.recovery`): into the
+        database now, with the usual conflict rules; the file goes once they are in.  A failure
+        is said and retried with the saves' back-off."""
+        path = recovery_path(self.store.path)
+        try:
+            edits = read_edits(path)
+            if not edits:
+                return
+            result = self.store.apply_edits(edits)
+            remove_edits(path, edits)
+        except RecoveryError as error:  # not ours or damaged: left for the user to look at
+            self.deliver(self.notify, clean_text(str(error)), severity="error", timeout=15, markup=False)
+            return
+        except (StoreError, OSError) as error:
+            self.deliver(self.retry_later, "Edits kept at the last exit are not saved yet", error, attempt,
+                         self._apply_recovered)
+            return
+        self.deliver(self._recovered, result)
+
+    def _recovered(self, result: SaveResult) -> None:
+        self._absorb_own_writes()
+        self.table.invalidate()
+        self._refresh_details_now()
+        self.notify(f"Saved the edits of {len(result.saved)} sessions kept at the last exit")
+        for conflict in result.conflicts:  # another program changed the same field meanwhile: choose
+            self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
 
     @work(thread=True, group="housekeeping")
     def prune_thumbnails(self) -> None:
         from ..core.thumbnails import default_cache_dir, prune_cache
 
         prune_cache(self.thumbnail_cache or default_cache_dir(), THUMBNAIL_CACHE_BYTES)
+        try:  # the write engine (SQLAlchemy's import): ready before a save on the way out needs it fast
+            _ = self.store.engine
+        except StoreError:
+            pass  # a read-only database: a save says so when it comes
 
     def _absorb_own_writes(self) -> None:
         """Our own commits are shown already: remember the database's version after them.
@@ -435,8 +510,13 @@ class SessionsApp(MetadataEditing, App[None]):
             return  # our own writes: absorbed when they end
         try:
             version = self.store.data_version()
-        except StoreError:
+        except StoreError as error:  # asked again every second: said once, not every second
+            if str(error) != self._poll_error:
+                self._poll_error = str(error)
+                self.notify(clean_text(f"Changes by other programs are not seen: {error}"), severity="error",
+                            markup=False)
             return
+        self._poll_error = None
         if self._data_version is None or version == self._data_version:
             self._data_version = version
             return
@@ -492,7 +572,7 @@ class SessionsApp(MetadataEditing, App[None]):
         try:
             found = self.store.get_session(key) if key is not None else None
         except StoreError as error:
-            self.notify(f"This session could not be read: {error}", severity="error")
+            self.notify(clean_text(f"This session could not be read: {error}"), severity="error", markup=False)
             return
         if found is None:
             panel.show(None, None)
@@ -531,17 +611,19 @@ class SessionsApp(MetadataEditing, App[None]):
             super().__init__()
             self.text, self.severity = text, severity
 
-    def _start_watching(self) -> None:
+    def _start_watching(self, attempt: int = 0) -> None:
         roots = [str(root) for root in self.roots if root.is_dir()]
-        if roots:
+        if roots and self.watching:
             # A batch of 1 000 sessions is ~1 s of Python on the watcher's thread: a key must not
             # wait the default 5 ms for the GIL at every switch (measured: worst key 153 → ~40 ms).
             sys.setswitchinterval(0.001)
             self._watch_stop, self.watch_ready = threading.Event(), threading.Event()
-            self._watch_worker(roots, self._watch_stop, self.watch_ready)
+            self._watch_worker(roots, self._watch_stop, self.watch_ready, attempt)
 
     @work(thread=True, group="watch")
-    def _watch_worker(self, roots: list[str], stop: threading.Event, ready: threading.Event) -> None:
+    def _watch_worker(self, roots: list[str], stop: threading.Event, ready: threading.Event, attempt: int) -> None:
+        """Keep the database current with the roots; a watcher that fails (the database, the OS's
+        watches) is started again with back-off (a batch the database refuses is retried inside)."""
         from ..core.watch import watch
 
         try:
@@ -549,7 +631,8 @@ class SessionsApp(MetadataEditing, App[None]):
                   on_batch=lambda batch: self.post_message(self.WatchBatchDone(batch)),
                   notice=lambda text: self.post_message(self.WatchNotice(text)))
         except (StoreError, OSError) as error:
-            self.post_message(self.WatchNotice(f"Watching stopped: {error}", "error"))
+            if not stop.is_set():  # (paused meanwhile, or quitting: not started again)
+                self.deliver(self.retry_later, "Watching stopped", error, attempt, self._start_watching)
 
     def on_sessions_app_watch_batch_done(self, event: WatchBatchDone) -> None:
         """New sessions appear where the sort puts them; the cursor, filter, scroll and edits stay."""
@@ -562,7 +645,7 @@ class SessionsApp(MetadataEditing, App[None]):
                      models=bool(event.batch.new or event.batch.relinked))
 
     def on_sessions_app_watch_notice(self, event: WatchNotice) -> None:
-        self.notify(event.text, severity=event.severity, timeout=10)  # type: ignore[arg-type]
+        self.notify(clean_text(event.text), severity=event.severity, timeout=10, markup=False)  # type: ignore[arg-type]
 
     def action_toggle_watch(self) -> None:
         if not self.roots:
@@ -606,7 +689,7 @@ class SessionsApp(MetadataEditing, App[None]):
 
     def _help_scopes(self) -> tuple[str, ...]:
         """The registry scopes whose keys work where the focus is (F1 lists them; "app" keys last)."""
-        from .edit_screens import ApplyMenu, ConflictScreen
+        from .edit_screens import ApplyMenu
         from .metadata_editor import MetadataEditor, TagList
 
         focused = self.focused
@@ -636,7 +719,8 @@ class SessionsApp(MetadataEditing, App[None]):
         try:
             self.store.recompute(key)
         except StoreError as error:
-            self.deliver(self.notify, f"The session could not be re-read: {error}", severity="error")
+            self.deliver(self.notify, clean_text(f"The session could not be re-read: {error}"), severity="error",
+                         markup=False)
             return
         self.deliver(self._after_recompute, key)
 
@@ -653,9 +737,10 @@ class SessionsApp(MetadataEditing, App[None]):
         self.refresh_roots(report=True)
 
     @work(thread=True, exclusive=True, group="refresh")
-    def refresh_roots(self, report: bool = False) -> None:
+    def refresh_roots(self, report: bool = False, attempt: int = 0) -> None:
         """Bring the database up to date with the roots; ``report``: asked for (R), so say what it
-        found even when nothing changed."""
+        found even when nothing changed.  A database error (a lock held past the timeout, a
+        read-only or damaged file) is said and the refresh tried again with back-off."""
         from ..core.refresh import refresh  # with SQLAlchemy for the writes: off the first paint
 
         roots = [root for root in self.roots if root.is_dir()]
@@ -673,8 +758,22 @@ class SessionsApp(MetadataEditing, App[None]):
                 shown[0] = now
                 self.deliver(lambda: self.progress_bar.update(progress=done, total=total))
 
-        summary = refresh(self.store, roots, progress=progress)
+        try:
+            summary = refresh(self.store, roots, progress=progress)
+        except StoreError as error:
+            self.deliver(self.progress_bar.remove_class, "-active")
+            self.deliver(self.retry_later, "The folders could not be refreshed", error, attempt,
+                         partial(self.refresh_roots, report))
+            return
         self.deliver(self._after_refresh, summary, report)
+
+    def retry_later(self, what: str, error: Exception, attempt: int, again: Callable[[int], object]) -> None:
+        """Background work the database refused (a lock held past the timeout, a read-only or
+        damaged file): said in one line, then ``again(attempt + 1)`` after the saves' back-off."""
+        delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+        self.notify(clean_text(f"{what}: {error} — retry in {delay:g} s"), severity="error",
+                    timeout=min(delay, 10), markup=False)
+        self.set_timer(delay, partial(again, attempt + 1))
 
     @property
     def progress_bar(self) -> ProgressBar:
@@ -707,14 +806,104 @@ class SessionsApp(MetadataEditing, App[None]):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             try:
-                loop.add_signal_handler(signum, self._exit_on_signal)
+                loop.add_signal_handler(signum, self._exit_on_signal, signum)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), Windows
                 pass
 
-    def _exit_on_signal(self) -> None:
+    def _exit_on_signal(self, signum: int = signal.SIGTERM) -> None:
+        """Save (or keep in the recovery file) and exit: non-zero after a hang-up or when an edit
+        could not reach the database."""
         self._watch_stop.set()
-        self.flush_edits()
-        self.exit()
+        self.exit(return_code=HANGUP_EXIT if signum == signal.SIGHUP else 0)
+
+    def final_save(self) -> bool:
+        """Write every pending edit now, on the way out (a signal, a hang-up); True when all are in
+        the database.
+
+        They go to the recovery file beside the database first (a process killed meanwhile loses
+        nothing), then to the database if it takes the write within :data:`FINAL_WRITE_TIMEOUT`;
+        those it took leave the file.  Edits that clash with another program's stay in the file
+        too: the next start shows the conflict.  Called on the loop or, when the loop is stuck,
+        from the lifeline's thread (hence the lock; with a bound, so an exit is never held up).
+        """
+        if not self._final_lock.acquire(timeout=FINAL_WRITE_TIMEOUT):
+            return False
+        try:
+            return self._final_save_locked()
+        finally:
+            self._final_lock.release()
+
+    def _final_save_locked(self) -> bool:
+        if self._save_timer is not None and threading.current_thread() is threading.main_thread():
+            self._save_timer.stop()
+        edits = self.edits.take()
+        if not edits:
+            return self._saved_all
+        path = recovery_path(self.store.path)
+        where = f"are kept in {path} and saved at the next start"
+        try:
+            add_edits(path, edits)
+            kept = True
+        except OSError as error:
+            kept, where = False, f"could not be kept in {path} either: {error.strerror or error}"
+        if not self._saved_all and kept:  # the database refused already on this way out: no second wait
+            self.edits.failed()
+            return False
+        try:
+            result = self.store.apply_edits(edits, busy_timeout=FINAL_WRITE_TIMEOUT)
+        except StoreError as error:
+            self.edits.failed()
+            self._saved_all = False
+            self.lifeline.set_note(clean_text(f"sdsessions: {len(edits)} unsaved edits {where} ({error})"))
+            return False
+        self.edits.done(result.saved)
+        clashing = [Edit(conflict.session_key, edit.base_version, {name: edit.base.get(name) for name in conflict.mine},
+                         dict(conflict.mine))
+                    for conflict in result.conflicts for edit in edits if edit.session_key == conflict.session_key]
+        if kept:
+            try:
+                remove_edits(path, edits)
+                add_edits(path, clashing)
+            except (OSError, RecoveryError):
+                pass  # the file still holds them: the next start applies them again, harmlessly
+        if clashing:
+            self._saved_all = False
+            self.lifeline.set_note(clean_text(
+                f"sdsessions: {len(clashing)} edits clash with another program's changes: kept in "
+                f"{path}, to choose at the next start"))
+        return self._saved_all
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error ends the app (exit code 1): the edits are saved first, and the
+        terminal gets one line at exit; the traceback goes to the crash log, not a screenful
+        of it (under Pilot, Textual's own handling, which the tests re-raise)."""
+        try:
+            self.final_save()
+        except Exception:  # noqa: BLE001 - the error being handled is the one to report
+            pass
+        self.lifeline.exiting(1)
+        super()._handle_exception(error)
+        if not self.is_headless:
+            self._exit_renderables.clear()
+            self.crash_line = crash_report(error)
+
+    def exit(self, result: None = None, return_code: int = 0, message: Any = None) -> None:
+        """Exit, within :data:`~.lifeline.EXIT_GRACE` whatever holds the process up.
+
+        Edits still pending (a signal; or "q again quits anyway" after a failed save) are saved or
+        kept in the recovery file first, and then the exit code says so.
+        """
+        if self.edits and not self.final_save() and return_code == 0:
+            return_code = EXIT_UNSAVED
+        self.lifeline.exiting(return_code)
+        super().exit(result, return_code, message)
+
+    def _call_soon(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the app's loop, from another thread; RuntimeError once it has ended."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the app's loop has ended")
+        loop.call_soon_threadsafe(callback)
 
     async def run_command(self, command: Command) -> None:
         """Run a registry command from the palette, on the widget its scope names."""
