@@ -24,7 +24,9 @@ from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, ProgressBar
@@ -34,7 +36,8 @@ from ..core.db import StoreError
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
 from ..core.query import parse_good_terms
 from ..core.store import Store
-from .commands import Command, bindings, palette_commands
+from ..core.text import clean_text
+from .commands import Command, bindings, command, palette_commands
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
 from .edit_actions import MetadataEditing
@@ -90,7 +93,7 @@ class RegistryCommands(Provider):
     def _help(self, command: Command) -> str:
         keymap: dict[str, str] = getattr(self.app, "keymap", {})
         where = "" if command.scope == "app" else f"  ·  {SCOPE_TITLES.get(command.scope, command.scope)}"
-        return f"{key_label(keymap.get(command.id) or command.key)}{where}"
+        return escape(f"{key_label(keymap.get(command.id) or command.key)}{where}")  # (drawn as markup)
 
     async def discover(self) -> Hits:
         for command in palette_commands():
@@ -357,6 +360,18 @@ class SessionsApp(MetadataEditing, App[None]):
             self.call_from_thread(guarded)
         except RuntimeError:  # the app's loop has ended
             pass
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Textual's toast, as plain text unless asked: messages carry folder names, paths and
+        errors, where ``[/]`` read as markup would crash the app (and escapes recolour it)."""
+        super().notify(clean_text(message), title=clean_text(title), severity=severity, timeout=timeout,
+                       markup=markup)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (a reflex, which does not quit): say which key does, in plain words."""
+        self.notify(f"Press {key_label(self.keymap.get('app.quit') or command('app.quit').key)} to quit the app",
+                    title="Do you want to quit?")
 
     def _show_head(self, parsed: ParsedQuery, sort: SessionSort, head: list[int], anchor: int | None,
                    generation: int, painted: threading.Event) -> None:
