@@ -93,8 +93,8 @@ async def test_u_puts_a_flag_back_and_saves_it(make_app, app_store, quick_saves)
         await pilot.press("f")
         await until(pilot, lambda: app_store.get_metadata(key).is_favorite)
         await pilot.press("u")
-        assert not app.edits.effective(app_store.get_metadata(key)).is_favorite  # on screen at once
         assert "Undid: liked on 1 session" in await until_toast(pilot, "Undid")
+        assert not app.edits.effective(app_store.get_metadata(key)).is_favorite  # on screen before it is saved
         await until(pilot, lambda: not app_store.get_metadata(key).is_favorite)  # and saved
         await until(pilot, lambda: "✓ saved" in save_text(app))
 

@@ -89,6 +89,7 @@ class MetadataEditing(_Base):
         self._edit_details_timer: Timer | None = None
         self.undo = UndoStack()
         """What ``u`` takes back; see :mod:`.undo`."""
+        self._undoing = False
 
     def _targets(self) -> list[SessionRow]:
         """The marked rows if any, else the highlighted session (or the one full-screen)."""
@@ -120,7 +121,9 @@ class MetadataEditing(_Base):
 
         Returns how many sessions changed.
         """
-        changed, before, after = [], {}, {}
+        changed: list[int] = []
+        before: dict[int, object] = {}
+        after: dict[int, object] = {}
         for row in rows:
             shown = self.edits.effective(row.metadata)
             value = value_for(shown)
@@ -192,15 +195,32 @@ class MetadataEditing(_Base):
     def action_undo(self) -> None:
         """Put back the values the last edit action changed, as edits of their own (saved like any
         edit: a session another instance changed since is a conflict, shown to the user)."""
+        if self._undoing:  # one at a time: two undos of one field must land in their order
+            self.notify("Still undoing the last edit")
+            return
         entry = self.undo.pop()
         if entry is None:
             self.notify("Nothing to undo")
             return
+        self._undoing = True
+        self._undo_worker(entry)
+
+    @work(thread=True, group="undo")
+    def _undo_worker(self, entry: UndoEntry) -> None:
+        """The sessions' rows as stored now (off the UI thread: an undone ``A`` can hold 100 000)."""
         try:
             rows = self.store.fetch_rows(list(entry.before))
         except StoreError as error:
-            self.notify(f"Not undone: {error}", severity="error")
+            self.deliver(self._undo_failed, error)
             return
+        self.deliver(self._undo_with, entry, rows)
+
+    def _undo_failed(self, error: StoreError) -> None:
+        self._undoing = False
+        self.notify(f"Not undone: {error}", severity="error", timeout=10)
+
+    def _undo_with(self, entry: UndoEntry, rows: dict[int, SessionRow]) -> None:
+        self._undoing = False
         self._edit_each([_as_left(row, entry, self.edits.effective(row.metadata)) for row in rows.values()],
                         entry.name, lambda meta: entry.before[meta.session_key], FLAG_SAVE_DELAY, undoable=False)
         sessions = len(entry.before)
