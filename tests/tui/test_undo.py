@@ -165,9 +165,31 @@ async def test_undoing_over_another_instances_change_asks_instead_of_overwriting
         await until(pilot, lambda: app_store.get_metadata(key).user_rating == "like")
         app_store.update_metadata(key, {"user_rating": "dislike"})  # another instance, since
         await pilot.press("u")
-        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen) and app.screen.query("#conflict Static"))
         text = str(app.screen.query_one("#conflict Static").render())
         assert "theirs: dislike" in text
         assert app_store.get_metadata(key).user_rating == "dislike"  # not silently overwritten
         await pilot.press("m")
         await until(pilot, lambda: app_store.get_metadata(key).user_rating is None)
+
+
+async def test_undo_is_in_the_palette_and_f1(make_app):
+    from textual.command import CommandList, CommandPalette
+
+    from sdsessions_tui.tui.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert any(command.id == "edit.undo" for _scope, _title, rows in app.screen.sections for _key, command in rows)
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"undo")
+        commands = app.screen.query_one(CommandList)
+        await until(pilot, lambda: any("Undo" in str(option.prompt) for option in commands.options))
+        await pilot.press("enter")
+        await until_toast(pilot, "Nothing to undo")
