@@ -150,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     from .core.config import ConfigError
     from .core.db import StoreError
+    from .core.text import clean_text
 
     try:
         if args[:1] and args[0] in commands:
@@ -160,10 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a reader gone meanwhile shows here, not as an error at the interpreter's exit
         return code
     except (UsageError, ConfigError) as error:
-        print(f"sdsessions: {error}", file=sys.stderr)
+        print(clean_text(f"sdsessions: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except StoreError as error:
-        print(f"sdsessions: {error}", file=sys.stderr)
+        print(clean_text(f"sdsessions: {error}"), file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("sdsessions: interrupted; what was written so far is kept", file=sys.stderr)
@@ -181,6 +182,7 @@ def _open_store(path: Path | None, *, create: bool = True, writes: bool = False)
     """
     from .core import db
     from .core.store import Store
+    from .core.text import clean_text
 
     resolved = path.expanduser() if path is not None else db.default_db_path()
     version = db.check_database(resolved, create=create)
@@ -191,8 +193,8 @@ def _open_store(path: Path | None, *, create: bool = True, writes: bool = False)
 
         with progress_reporter("Upgrading the database") as report:
             store = Store(resolved, progress=report)
-        print(f"sdsessions: upgraded {resolved} to schema {db.SCHEMA_VERSION}; the old file is kept as "
-              f"{store.backup}", file=sys.stderr)
+        print(clean_text(f"sdsessions: upgraded {resolved} to schema {db.SCHEMA_VERSION}; the old file is kept "
+                         f"as {store.backup}"), file=sys.stderr)
         return store
     return Store(resolved)
 
@@ -423,6 +425,7 @@ def _run_import(args: argparse.Namespace) -> int:
 
 def _run_demo(args: argparse.Namespace) -> int:
     from .core.demo import write_demo_tree
+    from .core.text import clean_text
     from .progress import progress_reporter
 
     if args.sessions < 1:
@@ -433,7 +436,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         except (FileExistsError, NotADirectoryError, PermissionError) as error:
             raise UsageError(f"demo: {error}") from None
         except OSError as error:
-            print(f"sdsessions demo: cannot write {args.directory}: {error.strerror or error}", file=sys.stderr)
+            print(clean_text(f"sdsessions demo: cannot write {args.directory}: {error.strerror or error}"),
+                  file=sys.stderr)
             return EXIT_FAILURE
-    print(f"Wrote {summary.sessions} sessions ({summary.images} images) to {summary.root}")
+    print(clean_text(f"Wrote {summary.sessions} sessions ({summary.images} images) to {summary.root}"))
     return EXIT_OK

@@ -90,6 +90,17 @@ def test_bulk_flags_over_a_filter(store, sample):
         store.set_metadata_many(ids, {"tags": ["x"]})
 
 
+def test_bulk_gives_each_sessions_previous_values_for_an_undo(store, sample):
+    teasing, hair = sample["20251112_181502-Teasing"], sample["20251114_093010-hair_test"]
+    store.update_metadata(teasing, {"is_favorite": True, "user_rating": "like"})
+    ids = store.list_ids()
+    previous: dict = {}
+    store.set_metadata_many(ids, {"is_favorite": False, "user_rating": "dislike"}, previous=previous)
+    assert set(previous) == set(ids)
+    assert previous[teasing] == {"is_favorite": True, "user_rating": "like"}
+    assert previous[hair] == {"is_favorite": False, "user_rating": None}  # no metadata row before
+
+
 def test_two_stores_on_one_file_see_each_others_edits(store, sample, tmp_path):
     other = Store(store.path)
     try:

@@ -523,7 +523,6 @@ async def test_a_chip_takes_its_value_out_of_a_list_term(make_app):
 
 
 async def test_a_chip_or_picker_on_an_unclosed_quote_says_so(make_app):
-    from textual.widgets import Select
 
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:

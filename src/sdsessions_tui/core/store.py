@@ -717,11 +717,14 @@ class Store:
                 result.saved[edit.session_key] = stored
         return result
 
-    def set_metadata_many(self, session_keys: Sequence[int], changes: dict[str, Any]) -> int:
+    def set_metadata_many(self, session_keys: Sequence[int], changes: dict[str, Any], *,
+                          previous: dict[int, dict[str, Any]] | None = None) -> int:
         """Set flags or the rating of many sessions (by stats id) at once: "apply to all filtered".
 
         Two statements over a JSON list of ids, in one transaction: rows are
         created where missing, then only the given fields change.  Returns how many sessions.
+        ``previous``, when given, receives each session's values of these fields just before
+        (read in the same transaction: what an undo puts back).
         """
         if not changes or set(changes) - {*FLAGS, "user_rating"}:
             raise ValueError(f"only flags and the rating can be set in bulk, not {sorted(changes)}")
@@ -729,6 +732,14 @@ class Store:
         ids = orjson.dumps(list(session_keys)).decode()
         stamp = _now()
         with self._write() as connection:
+            if previous is not None:
+                rows = connection.exec_driver_sql(
+                    f"SELECT s.id, {', '.join(f'm.{name}' for name in changes)} FROM session_stats AS s "
+                    f"LEFT JOIN session_metadata AS m ON m.session_key = s.id "
+                    f"WHERE s.id IN (SELECT value FROM json_each(?))", (ids,))
+                for key, *stored in rows:  # (no row yet: the defaults, flags off and no rating)
+                    previous[key] = {name: bool(value) if name in FLAGS else value
+                                     for name, value in zip(changes, stored, strict=True)}
             connection.exec_driver_sql(
                 "INSERT INTO session_metadata (session_key, session_id, session_path, is_test, is_complete, "
                 "is_favorite, tags, created_at, updated_at, version) SELECT id, session_id, session_path, 0, 0, 0, "

@@ -24,7 +24,9 @@ from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, ProgressBar
@@ -38,6 +40,7 @@ from ..core.query import parse_good_terms
 from ..core.recovery import RecoveryError, add_edits, read_edits, recovery_path, remove_edits
 from ..core.store import Store
 from ..core.text import clean_text
+from . import commands as registry
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
@@ -120,7 +123,7 @@ class RegistryCommands(Provider):
     def _help(self, command: Command) -> str:
         keymap: dict[str, str] = getattr(self.app, "keymap", {})
         where = "" if command.scope == "app" else f"  ·  {SCOPE_TITLES.get(command.scope, command.scope)}"
-        return f"{key_label(keymap.get(command.id) or command.key)}{where}"
+        return escape(f"{key_label(keymap.get(command.id) or command.key)}{where}")  # (drawn as markup)
 
     async def discover(self) -> Hits:
         for command in palette_commands():
@@ -398,6 +401,19 @@ class SessionsApp(MetadataEditing, App[None]):
         except RuntimeError:  # the app's loop has ended
             pass
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Textual's toast, as plain text unless asked: messages carry folder names, paths and
+        errors, where ``[/]`` read as markup would crash the app (and escapes recolour it)."""
+        super().notify(clean_text(message), title=clean_text(title), severity=severity, timeout=timeout,
+                       markup=markup)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C (a reflex, which does not quit): say which key does, in plain words."""
+        key = self.keymap.get("app.quit") or registry.command("app.quit").key
+        self.notify(f"Press {key_label(key)} to quit the app",
+                    title="Do you want to quit?")
+
     def _show_head(self, parsed: ParsedQuery, sort: SessionSort, head: list[int], anchor: int | None,
                    generation: int, painted: threading.Event) -> None:
         """A result's first rows; the count says "N+" until the whole list arrives."""
@@ -468,7 +484,7 @@ class SessionsApp(MetadataEditing, App[None]):
             result = self.store.apply_edits(edits)
             remove_edits(path, edits)
         except RecoveryError as error:  # not ours or damaged: left for the user to look at
-            self.deliver(self.notify, clean_text(str(error)), severity="error", timeout=15, markup=False)
+            self.deliver(self.notify, str(error), severity="error", timeout=15)
             return
         except (StoreError, OSError) as error:
             self.deliver(self.retry_later, "Edits kept at the last exit are not saved yet", error, attempt,
@@ -513,8 +529,7 @@ class SessionsApp(MetadataEditing, App[None]):
         except StoreError as error:  # asked again every second: said once, not every second
             if str(error) != self._poll_error:
                 self._poll_error = str(error)
-                self.notify(clean_text(f"Changes by other programs are not seen: {error}"), severity="error",
-                            markup=False)
+                self.notify(f"Changes by other programs are not seen: {error}", severity="error")
             return
         self._poll_error = None
         if self._data_version is None or version == self._data_version:
@@ -572,7 +587,7 @@ class SessionsApp(MetadataEditing, App[None]):
         try:
             found = self.store.get_session(key) if key is not None else None
         except StoreError as error:
-            self.notify(clean_text(f"This session could not be read: {error}"), severity="error", markup=False)
+            self.notify(f"This session could not be read: {error}", severity="error")
             return
         if found is None:
             panel.show(None, None)
@@ -645,7 +660,7 @@ class SessionsApp(MetadataEditing, App[None]):
                      models=bool(event.batch.new or event.batch.relinked))
 
     def on_sessions_app_watch_notice(self, event: WatchNotice) -> None:
-        self.notify(clean_text(event.text), severity=event.severity, timeout=10, markup=False)  # type: ignore[arg-type]
+        self.notify(event.text, severity=event.severity, timeout=10)  # type: ignore[arg-type]
 
     def action_toggle_watch(self) -> None:
         if not self.roots:
@@ -719,8 +734,7 @@ class SessionsApp(MetadataEditing, App[None]):
         try:
             self.store.recompute(key)
         except StoreError as error:
-            self.deliver(self.notify, clean_text(f"The session could not be re-read: {error}"), severity="error",
-                         markup=False)
+            self.deliver(self.notify, f"The session could not be re-read: {error}", severity="error")
             return
         self.deliver(self._after_recompute, key)
 
@@ -771,8 +785,7 @@ class SessionsApp(MetadataEditing, App[None]):
         """Background work the database refused (a lock held past the timeout, a read-only or
         damaged file): said in one line, then ``again(attempt + 1)`` after the saves' back-off."""
         delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
-        self.notify(clean_text(f"{what}: {error} — retry in {delay:g} s"), severity="error",
-                    timeout=min(delay, 10), markup=False)
+        self.notify(f"{what}: {error} — retry in {delay:g} s", severity="error", timeout=min(delay, 10))
         self.set_timer(delay, partial(again, attempt + 1))
 
     @property

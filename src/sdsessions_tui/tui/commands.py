@@ -68,6 +68,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("edit.clear_rating", "0", "Clear rating", "app.rate(None)", "edit", show=False),
     Command("edit.tags", "e", "Tags", "app.edit_tags", "edit"),
     Command("edit.note", "n", "Note", "app.edit_note", "edit"),
+    Command("edit.undo", "u", "Undo", "app.undo", "edit"),
     # the tag and note editor (above the details panel)
     Command("editor.close", "escape", "Done", "app.close_editor", "editor", palette=False),
     Command("tags.remove", "delete,backspace", "Remove tag", "remove_tag", "tags", key_display="Del",

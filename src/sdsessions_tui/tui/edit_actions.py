@@ -11,7 +11,9 @@ flush what is pending.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +30,10 @@ from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
-from .edit_screens import ApplyMenu, ConflictScreen
+from .edit_screens import FIELD_LABELS, ApplyMenu, ConflictScreen
 from .editing import PendingEdits, SaveState
 from .filter_bar import SaveIndicator
+from .undo import UndoEntry, UndoStack, settled
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -84,6 +87,9 @@ class MetadataEditing(_Base):
         self.advance_after_rating = advance_after_rating
         self._focus_before_edit: Widget | None = None
         self._edit_details_timer: Timer | None = None
+        self.undo = UndoStack()
+        """What ``u`` takes back; see :mod:`.undo`."""
+        self._undoing = False
 
     def _targets(self) -> list[SessionRow]:
         """The marked rows if any, else the highlighted session (or the one full-screen)."""
@@ -109,18 +115,24 @@ class MetadataEditing(_Base):
             self.table.action_cursor_down()
 
     def _edit_each(self, rows: list[SessionRow], name: str, value_for: Callable[[SessionMetadata], object],
-                   delay: float) -> int:
-        """Set ``name`` to ``value_for(metadata on screen)`` on each row it changes; show it, schedule the save.
+                   delay: float, *, undoable: bool = True) -> int:
+        """Set ``name`` to ``value_for(metadata on screen)`` on each row it changes; show it, schedule the save
+        (``undoable``: and remember the values shown before, for ``u``).
 
         Returns how many sessions changed.
         """
-        changed = []
+        changed: list[int] = []
+        before: dict[int, object] = {}
+        after: dict[int, object] = {}
         for row in rows:
             shown = self.edits.effective(row.metadata)
             value = value_for(shown)
             if value != getattr(shown, name):
                 self.edits.change(row.metadata, name, value)
                 changed.append(row.id)
+                before[row.id], after[row.id] = getattr(shown, name), value
+        if changed and undoable:
+            self.undo.record(name, before, after, now=time.monotonic(), window=delay)
         if changed:
             self.table.redraw(changed)
             if self.table.cursor_key in changed or isinstance(self.screen, DetailsScreen):
@@ -164,18 +176,62 @@ class MetadataEditing(_Base):
 
     @work(thread=True, group="bulk")
     def _bulk_worker(self, ids: list[int], name: str, value: object) -> None:
+        previous: dict[int, dict[str, Any]] = {}  # each session's value before: what undoing puts back
         try:
-            changed = self.store.set_metadata_many(ids, {name: value})
+            changed = self.store.set_metadata_many(ids, {name: value}, previous=previous)
         except StoreError as error:
             self.deliver(self.notify, f"Not applied: {error}", severity="error", timeout=10)
             return
-        self.deliver(self._after_bulk, changed)
+        self.deliver(self._after_bulk, changed, name, value, previous)
 
-    def _after_bulk(self, changed: int) -> None:
+    def _after_bulk(self, changed: int, name: str, value: object, previous: dict[int, dict[str, Any]]) -> None:
+        self.undo.record(name, {key: values[name] for key, values in previous.items()},
+                         dict.fromkeys(previous, value), now=time.monotonic())
         self._absorb_own_writes()
         self.table.invalidate()
         self._refresh_details_now()
         self.notify(f"Applied to {changed:,} sessions".replace(",", " "))
+
+    def action_undo(self) -> None:
+        """Put back the values the last edit action changed, as edits of their own (saved like any
+        edit: a session another instance changed since is a conflict, shown to the user)."""
+        if self._undoing:  # one at a time: two undos of one field must land in their order
+            self.notify("Still undoing the last edit")
+            return
+        entry = self.undo.pop()
+        if entry is None:
+            self.notify("Nothing to undo")
+            return
+        self._undoing = True
+        self._undo_worker(entry)
+
+    @work(thread=True, group="undo")
+    def _undo_worker(self, entry: UndoEntry) -> None:
+        """The sessions' rows as stored now (off the UI thread: an undone ``A`` can hold 100 000)."""
+        try:
+            rows = self.store.fetch_rows(list(entry.before))
+        except StoreError as error:
+            self.deliver(self._undo_failed, error)
+            return
+        self.deliver(self._undo_with, entry, rows)
+
+    def _undo_failed(self, error: StoreError) -> None:
+        self._undoing = False
+        self.notify(f"Not undone: {error}", severity="error", timeout=10)
+
+    def _undo_with(self, entry: UndoEntry, rows: dict[int, SessionRow]) -> None:
+        self._undoing = False
+        self._edit_each([_as_left(row, entry, self.edits.effective(row.metadata)) for row in rows.values()],
+                        entry.name, lambda meta: entry.before[meta.session_key], FLAG_SAVE_DELAY, undoable=False)
+        sessions = len(entry.before)
+        self.notify(f"Undid: {FIELD_LABELS.get(entry.name, entry.name)} on {sessions:,} "
+                    f"session{'s' if sessions > 1 else ''}".replace(",", " "))
+        editor: Any = next(iter(self.screen.query("MetadataEditor")), None)
+        if editor is not None and editor.is_open and set(editor.keys) & set(entry.before):
+            focused = self.focused  # the editor shows the values put back; the focus stays
+            self.open_editor(editor, "note" if entry.name == "user_note" else "tags", self._editor_rows(editor))
+            if focused is not None:
+                focused.focus()
 
     # --- the tag and note editor ------------------------------------------------------------------
 
@@ -426,3 +482,21 @@ class MetadataEditing(_Base):
             return False
         self.edits.done(result.saved)  # conflicts at exit: the other instance's values stay
         return True
+
+
+#: A version no stored row has: a save made against it compares each field with its base.
+_ANY_VERSION = -1
+
+
+def _as_left(row: SessionRow, entry: UndoEntry, shown: SessionMetadata) -> SessionRow:
+    """``row`` with the metadata the undone action left, for the undo to be made against.
+
+    While the session still shows what the action set, that is its metadata now.  When it
+    shows something else (another instance changed the field since), the undo is made against
+    the action's value at no particular version: the save then sees the other value and asks
+    the user, as for any conflicting edit, instead of overwriting it.
+    """
+    left = entry.after[row.id]
+    if settled(entry.name, getattr(shown, entry.name)) == left:
+        return row
+    return replace(row, metadata=replace(row.metadata, version=_ANY_VERSION, **{entry.name: left}))

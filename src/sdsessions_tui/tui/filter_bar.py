@@ -73,7 +73,7 @@ class SaveIndicator(Label):
             return  # every edit key says "unsaved": repainting the same words costs its frame a screen's width
         self._shown = (state, text)
         # a fixed width but for an error (long, rare): no layout pass of the screen per key press
-        self.update(text, layout=state == "error")
+        self.update(Text(text), layout=state == "error")  # (a failure names a path: never markup)
         self.set_class(bool(text), "-shown")  # hidden while there is nothing to say: the input keeps the room
         for name in ("unsaved", "saving", "saved", "error"):
             self.set_class(name == state, f"-{name}")
