@@ -105,12 +105,12 @@ async def test_completion_offers_existing_tags_with_counts(make_app, app_store):
         completion = app.screen.query_one(TagAutoComplete)
         await pilot.press("k")
         assert not completion.display  # "keep" is on this session already: not offered
-        await pilot.press("escape", "escape", "down", "e")  # another session
+        await pilot.press("backspace", "escape", "down", "e")  # another session
         await until(pilot, lambda: editor_of(app).known_tags)
         await pilot.press("k")
         await until(pilot, lambda: completion.display)
         assert "1  keep" in str(completion.option_list.get_option_at_index(0).prompt)
-        await pilot.press("enter")  # takes the suggestion and adds it
+        await pilot.press("down", "enter")  # takes the suggestion and adds it
         assert tag_list(app) == ["keep"]
         assert app.screen.query_one("#tag-input").value == ""
 
@@ -240,3 +240,50 @@ async def test_a_note_with_control_characters_is_shown_escaped_and_not_rewritten
         await pilot.pause(0.3)
         await pilot.press("escape", "q")
     assert not writes and app_store.get_metadata(hair_key(app_store)).user_note == "line one\n\x1b[31mred\x07"
+
+
+async def open_tags_with_known(pilot, app, table, known: list[tuple[str, int]]):
+    """The tag editor on a session with no tags, offering ``known`` for completion."""
+    await cursor_to(pilot, table, "20251117_111757-donmain_test_nightclub")
+    await pilot.press("e")
+    await until(pilot, lambda: editor_of(app).known_tags)
+    editor_of(app).set_known_tags(known)
+    return app.screen.query_one(TagAutoComplete)
+
+
+async def test_enter_adds_what_was_typed_not_the_closest_suggestion(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        completion = await open_tags_with_known(pilot, app, table, [("keeper", 3), ("bo-4", 2)])
+        await pilot.press(*"keep")
+        await until(pilot, lambda: completion.display)  # "keeper" is suggested...
+        await pilot.press("enter")
+        assert tag_list(app) == ["keep"]  # ...but what was typed is added
+        await pilot.press("b", "minus", "4", "enter")
+        assert tag_list(app) == ["keep", "b-4"]
+        await pilot.press(*"kee", "down", "enter")  # moving onto the suggestion takes it
+        assert tag_list(app) == ["keep", "b-4", "keeper"]
+        await pilot.press(*"bo", "down", *"x", "enter")  # typing again drops the choice
+        assert tag_list(app)[-1] == "box"
+
+
+async def test_escape_closes_the_suggestions_first_and_closing_adds_the_typed_tag(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(table.cursor_row).id
+        completion = await open_tags_with_known(pilot, app, table, [("keeper", 3)])
+        key = table.row_at(table.cursor_row).id
+        await pilot.press(*"keep")
+        await until(pilot, lambda: completion.display)
+        await pilot.press("escape")  # the suggestions close, the editor and the text stay
+        assert not completion.display and editor_of(app).is_open
+        assert app.screen.query_one("#tag-input").value == "keep"
+        await pilot.press("escape")  # Done: the typed tag is added, not lost
+        assert not editor_of(app).is_open and app.focused is table
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(key).tags == ("keep",))
+        await pilot.press("e", *"a,b", "escape")  # a refused tag keeps the editor open, with the reason
+        assert editor_of(app).is_open and "comma" in message(app)
+        assert app.screen.query_one("#tag-input").value == "a,b"

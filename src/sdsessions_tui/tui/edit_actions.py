@@ -260,18 +260,22 @@ class MetadataEditing(_Base):
         return changed, len(rows)
 
     def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
-        editor = event.editor
+        self._add_tag(event.editor, event.text)
+
+    def _add_tag(self, editor: MetadataEditor, text: str) -> bool:
+        """Add the tag typed in ``editor`` to its sessions; False if it is refused (the reason is shown)."""
         try:
-            tag = normalize_tag(event.text)
+            tag = normalize_tag(text)
         except EditError as error:
             editor.show_message(f"Not added: {error}", error=True)  # the text stays, to be corrected
-            return
+            return False
         changed, sessions = self._edit_in_editor(editor, "tags", lambda meta: add_tag(meta.tags, tag))
         editor.tag_added()
         if not changed:
             editor.show_message(f"“{tag}” is already there")
         else:
             editor.show_message(f"Added “{tag}”" + (f" to {changed} sessions" if sessions > 1 else ""))
+        return True
 
     def on_metadata_editor_tag_removed(self, event: MetadataEditor.TagRemoved) -> None:
         editor = event.editor
@@ -288,7 +292,13 @@ class MetadataEditing(_Base):
             self._schedule_save(TEXT_SAVE_DELAY)
 
     def action_close_editor(self) -> None:
-        self.screen.query_one("MetadataEditor").close()  # type: ignore[attr-defined]
+        """Esc ("Done"): a tag typed but not added yet is added first, as Enter would; one that
+        is refused (a comma...) keeps the editor open with the reason, the text in place."""
+        editor: MetadataEditor = self.screen.query_one("MetadataEditor")  # type: ignore[assignment]
+        if editor.typed_tag.strip() and not self._add_tag(editor, editor.typed_tag):
+            editor.focus_part("tags")
+            return
+        editor.close()
         if isinstance(self.screen, DetailsScreen) and self.screen.edit is not None:
             self.pop_screen()  # opened for editing from the table: back to the table
             return

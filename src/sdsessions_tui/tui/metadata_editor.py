@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -29,10 +30,27 @@ from .commands import bindings
 
 
 class TagAutoComplete(AutoComplete):
-    """Existing tags, most used first, with their session counts; Enter on one adds it at once."""
+    """Existing tags, most used first, with their session counts.
+
+    The list only suggests: Enter adds exactly what was typed (``b-4`` stays ``b-4`` though
+    ``bo-4`` exists) unless the user moved onto a suggestion with ↓ or ↑, and then Enter (or
+    Tab) adds that one.  Typing again drops the choice; Esc closes the list, the text stays.
+    """
 
     def __init__(self, target: Input, items: Callable[[], list[DropdownItem]]) -> None:
         super().__init__(target, candidates=lambda _state: items(), id="tag-complete")
+        self.chosen = False
+        """The user moved onto a suggestion (↓ or ↑) since the last change of the text."""
+
+    def _listen_to_messages(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and event.key in ("enter", "tab") and not self.chosen:
+            self.action_hide()  # the input's own Enter (add the text) or Tab (next field) goes ahead
+            return
+        super()._listen_to_messages(event)
+        if isinstance(event, events.Key) and event.key in ("down", "up") and self.display:
+            self.chosen = True
+        elif isinstance(event, Input.Changed) or (isinstance(event, events.Key) and event.key == "escape"):
+            self.chosen = False
 
     def post_completion(self) -> None:
         """Enter (or Tab) on a suggestion: the tag is added, the input is ready for the next."""
@@ -173,6 +191,11 @@ class MetadataEditor(VerticalScroll, can_focus=False):
     def _build_completions(self) -> None:
         self._completions = [DropdownItem(main=clean_text(tag), prefix=f"{count:>5}  ")
                              for tag, count in self.known_tags if tag.casefold() not in self._everywhere]
+
+    @property
+    def typed_tag(self) -> str:
+        """What is in the tag input, not added yet (closing the editor adds it: see the app's close)."""
+        return self.query_one("#tag-input", Input).value
 
     def tag_added(self) -> None:
         """The submitted tag was taken: the input is ready for the next one."""
