@@ -287,3 +287,45 @@ async def test_escape_closes_the_suggestions_first_and_closing_adds_the_typed_ta
         await pilot.press("e", *"a,b", "escape")  # a refused tag keeps the editor open, with the reason
         assert editor_of(app).is_open and "comma" in message(app)
         assert app.screen.query_one("#tag-input").value == "a,b"
+
+
+def keys_read_from(data: str) -> list[events.Key]:
+    """The key events Textual's parser makes of these bytes from the terminal (then a pause)."""
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser()
+    return [*parser.feed(data), *parser.feed("")]
+
+
+async def test_escape_and_a_key_read_together_close_the_note_then_act(make_app, app_store, monkeypatch):
+    """Esc then "-" in one packet (a slow link) is not an en dash typed in the note: Esc closes the
+    editor, and "-" rates the session dislike, as it would have with a pause between the two."""
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # (no save starting as the test ends)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        row = table.row_at(0)
+        await pilot.press("n", *"ok")
+        area = app.screen.query_one(NoteArea)
+        for key in keys_read_from("\x1b-"):
+            app.post_message(key)
+        await until(pilot, lambda: not editor_of(app).is_open and app.focused is table)
+        await until(pilot, lambda: app.edits.effective(row.metadata).user_rating == "dislike")
+        assert area.text == "ok" and app.edits.effective(row.metadata).user_note == "ok"
+
+
+async def test_escape_and_a_letter_read_as_alt_close_the_tag_editor_then_act(make_app, app_store, monkeypatch):
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        row = table.row_at(0)
+        monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+        await pilot.press("e", *"wip")
+        (alt_t,) = keys_read_from("\x1bt")
+        assert alt_t.key == "alt+t" and alt_t.character == "t"  # what Textual makes of it
+        app.post_message(alt_t)
+        await until(pilot, lambda: not editor_of(app).is_open and app.focused is table)
+        await until(pilot, lambda: app.edits.effective(row.metadata).is_test)  # "t": test
+        assert app.edits.effective(row.metadata).tags == ("wip",)  # the typed tag, without a "t"

@@ -30,6 +30,7 @@ from .details import DetailsPanel
 from .details_screen import DetailsScreen
 from .edit_screens import ApplyMenu, ConflictScreen
 from .editing import PendingEdits, SaveState
+from .escape_keys import split_escape_pairs
 from .filter_bar import SaveIndicator
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class MetadataEditing(_Base):
         def narrow(self) -> bool: ...
 
     def _init_editing(self, advance_after_rating: bool) -> None:
+        split_escape_pairs()  # Esc then "-" over a slow link: Esc, then "-" (see escape_keys)
         self.save_state: SaveState = "idle"
         self._save_text = ""
         self.edits = PendingEdits()
@@ -303,7 +305,9 @@ class MetadataEditing(_Base):
             self.pop_screen()  # opened for editing from the table: back to the table
             return
         previous = self._focus_before_edit
-        (previous if previous is not None and previous.is_attached else self.table).focus()
+        # at once, not after the queued keys (focus() waits): Esc and the next key in one packet
+        # from a slow link, the key goes to the list
+        self.screen.set_focus(previous if previous is not None and previous.is_attached else self.table)
 
     def _schedule_details_refresh(self, *, typing: bool) -> None:
         """Show an edit in the details too: after the row's frame for a key, once typing pauses for text.

@@ -19,6 +19,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 from textual.widgets.text_area import Edit, EditResult
@@ -26,7 +27,8 @@ from textual_autocomplete import AutoComplete, DropdownItem
 
 from ..core.edits import MAX_NOTE_LENGTH, MAX_TAG_LENGTH
 from ..core.text import clean_text
-from .commands import bindings
+from .commands import bindings, command
+from .escape_keys import plain_key
 
 
 class TagAutoComplete(AutoComplete):
@@ -59,6 +61,27 @@ class TagAutoComplete(AutoComplete):
         target.post_message(Input.Submitted(target, target.value))
 
 
+async def _split_escape_pair(field: Widget, event: events.Key) -> None:
+    """An Esc and a key read as one Alt+key (a slow link): Esc closes the editor, then the key
+    goes to where the focus is back (the list), as it would have with a pause between the two.
+
+    (Textual runs each class's ``_on_key`` in turn: preventing the default skips the field's own.)
+    """
+    key = plain_key(event)
+    if key is not None:
+        event.stop()
+        event.prevent_default()
+        await field.run_action(command("editor.close").action)  # the focus moves at once
+        field.app.post_message(key)  # as the driver sends keys
+
+
+class TagInput(Input):
+    """The tag input; Alt+key (an Esc read together with the next key) is Esc, then the key."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        await _split_escape_pair(self, event)
+
+
 class TagList(OptionList):
     """The targets' tags; Delete or Backspace removes the highlighted one (from every target)."""
 
@@ -83,6 +106,10 @@ class NoteArea(TextArea):
         def __init__(self, dropped: int) -> None:
             super().__init__()
             self.dropped = dropped
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Alt+key (an Esc read together with the next key) is Esc, then the key: not typed here."""
+        await _split_escape_pair(self, event)
 
     def edit(self, edit: Edit) -> EditResult:
         removed = len(self.get_text_range(edit.top, edit.bottom))
@@ -133,7 +160,7 @@ class MetadataEditor(VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Label("", id="editor-title")
-        tag_input = Input(placeholder="add a tag (Enter; ↓ for existing tags)", max_length=MAX_TAG_LENGTH * 2,
+        tag_input = TagInput(placeholder="add a tag (Enter; ↓ for existing tags)", max_length=MAX_TAG_LENGTH * 2,
                           id="tag-input")
         yield tag_input
         yield TagAutoComplete(tag_input, lambda: self._completions)
