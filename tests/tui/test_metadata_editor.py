@@ -329,3 +329,58 @@ async def test_escape_and_a_letter_read_as_alt_close_the_tag_editor_then_act(mak
         await until(pilot, lambda: not editor_of(app).is_open and app.focused is table)
         await until(pilot, lambda: app.edits.effective(row.metadata).is_test)  # "t": test
         assert app.edits.effective(row.metadata).tags == ("wip",)  # the typed tag, without a "t"
+
+
+async def test_a_note_saved_by_another_instance_while_editing_is_a_conflict_not_overwritten(
+        make_app, app_store, monkeypatch):
+    """Instance B saves the note while A's editor is open (before A's check for outside changes
+    sees it): what A types then is a conflict, both texts shown, neither lost."""
+    monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 60.0)
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)  # saved by ctrl+s
+    app_store.update_metadata(hair_key(app_store), {"user_note": "seen"})
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        from sdsessions_tui.tui.edit_screens import ConflictScreen
+
+        table = await ready(pilot)
+        await cursor_to(pilot, table, HAIR)
+        await pilot.press("n", "end", "!")  # A's first edit is saved: the next rests on it
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(hair_key(app_store)).user_note == "seen!")
+        await until(pilot, lambda: "✓ saved" in save_text(app))
+        with Store(app_store.path) as other:  # instance B
+            other.update_metadata(hair_key(app_store), {"user_note": "from B"})
+        await pilot.press("?", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        text = str(app.screen.query_one("#conflict Static").render())
+        assert "yours:  seen!?" in text and "theirs: from B" in text
+        assert app_store.get_metadata(hair_key(app_store)).user_note == "from B"  # not overwritten
+        await pilot.press("m")
+        await until(pilot, lambda: app_store.get_metadata(hair_key(app_store)).user_note == "seen!?")
+
+
+async def test_the_open_note_editor_shows_another_instances_change_until_the_user_types(
+        make_app, app_store, monkeypatch):
+    from sdsessions_tui.tui.edit_screens import ConflictScreen
+
+    monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 0.1)
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(0).id
+        await until(pilot, lambda: app._data_version is not None)
+        await pilot.press("n")
+        area = app.screen.query_one(NoteArea)
+        with Store(app_store.path) as other:
+            other.update_metadata(key, {"user_note": "from B"})
+        await until(pilot, lambda: area.text == "from B")  # nothing typed yet: the editor follows
+        await pilot.press("end", *" and A")
+        with Store(app_store.path) as other:
+            other.update_metadata(key, {"user_note": "B again"})
+        await pilot.pause(0.5)  # several checks for outside changes
+        assert area.text == "from B and A"  # typed: the user's text stays
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        text = str(app.screen.query_one("#conflict Static").render())
+        assert "yours:  from B and A" in text and "theirs: B again" in text

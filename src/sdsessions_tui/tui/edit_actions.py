@@ -12,6 +12,7 @@ flush what is pending.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -219,6 +220,7 @@ class MetadataEditing(_Base):
         shown = [self.edits.effective(row.metadata) for row in rows]
         notes = {meta.user_note or "" for meta in shown}
         title = f"Editing {len(rows)} marked sessions" if len(rows) > 1 else f"Editing {rows[0].display_name}"
+        editor.seen = {row.id: row.metadata for row in rows}
         if len(notes) == 1:
             editor.open([row.id for row in rows], title, notes.pop())
         else:
@@ -254,8 +256,12 @@ class MetadataEditing(_Base):
 
     def _edit_in_editor(self, editor: MetadataEditor, name: str,
                         value_for: Callable[[SessionMetadata], object]) -> tuple[int, int]:
-        """Apply an editor change to its sessions; (changed, sessions)."""
-        rows = self._editor_rows(editor)
+        """Apply an editor change to its sessions; (changed, sessions).
+
+        The change is made against the metadata the user saw (``editor.seen``), not the one
+        stored now: another instance's change meanwhile is a conflict, never overwritten.
+        """
+        rows = [replace(row, metadata=editor.seen.get(row.id, row.metadata)) for row in self._editor_rows(editor)]
         changed = self._edit_each(rows, name, value_for, TEXT_SAVE_DELAY)
         if name == "tags":
             self._show_editor_tags(editor, [self.edits.effective(row.metadata) for row in rows])
@@ -348,6 +354,32 @@ class MetadataEditing(_Base):
             self.show_details_in(self.screen.query_one(DetailsPanel), self.screen.key)
         else:
             self._show_details(self.table.cursor_key)
+        self._editor_follows_store()
+
+    def _open_editor_here(self) -> MetadataEditor | None:
+        """The open tag and note editor, if any (under a dialog too)."""
+        for screen in reversed(self.screen_stack):
+            for editor in screen.query("MetadataEditor"):
+                if editor.is_open:  # type: ignore[attr-defined]
+                    return editor  # type: ignore[return-value]
+        return None
+
+    def _editor_follows_store(self) -> None:
+        """The sessions being edited changed in the database (another instance): while the user
+        has no edit of them pending, the editor shows the new values, and its edits rest on them.
+
+        With an edit pending, the user's text stays as typed; its save shows both (a conflict).
+        """
+        editor = self._open_editor_here()
+        if editor is None or self.edits.touches(editor.keys):
+            return
+        rows = self._editor_rows(editor)
+        if rows and any(row.metadata.version != getattr(editor.seen.get(row.id), "version", None) for row in rows):
+            self._reopen_editor(editor, rows)
+
+    def _reopen_editor(self, editor: MetadataEditor, rows: list[SessionRow]) -> None:
+        """The editor again on these rows' stored metadata, the focus in the same part."""
+        self.open_editor(editor, "note" if self.focused is editor.query_one("#note-input") else "tags", rows)
 
     def _schedule_save(self, delay: float) -> None:
         if self._save_timer is not None:
@@ -384,6 +416,10 @@ class MetadataEditing(_Base):
         self._absorb_own_writes()
         self._save_failures = 0
         self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
+        if (editor := self._open_editor_here()) is not None:  # the user's own save: seen now
+            clashed = {conflict.session_key for conflict in result.conflicts}
+            editor.seen.update({key: meta for key, meta in result.saved.items() if key in editor.seen
+                                and key not in clashed})
         self.table.invalidate()
         for conflict in result.conflicts:
             self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
@@ -399,12 +435,11 @@ class MetadataEditing(_Base):
             self.call_later(self._start_save)
         self.table.invalidate()
         self._refresh_details_now()
-        editor = next(iter(self.screen.query("MetadataEditor")), None)
-        if editor is not None and editor.is_open and not keep_mine:  # type: ignore[attr-defined]  # theirs: show the stored values
+        editor = self._open_editor_here()
+        if editor is not None and not keep_mine:  # theirs: show the stored values
             rows = self._editor_rows(editor)
             if rows:
-                self.open_editor(editor, "note" if self.focused is editor.query_one("#note-input") else "tags",
-                                 rows)
+                self._reopen_editor(editor, rows)
 
     def _save_failed(self, error: BaseException | None) -> None:
         self.edits.failed()

@@ -35,6 +35,10 @@ class PendingEdits:
     def __bool__(self) -> bool:
         return bool(self._pending or self._in_flight)
 
+    def touches(self, session_keys: list[int]) -> bool:
+        """Some of these sessions have edits not saved yet (or being saved)."""
+        return any(key in self._pending or key in self._in_flight for key in session_keys)
+
     def change(self, meta: SessionMetadata, name: str, value: Any) -> None:
         """Record ``name = value`` for a session whose stored metadata is ``meta``."""
         pending = self._pending.get(meta.session_key)

@@ -26,6 +26,7 @@ from textual.widgets.text_area import Edit, EditResult
 from textual_autocomplete import AutoComplete, DropdownItem
 
 from ..core.edits import MAX_NOTE_LENGTH, MAX_TAG_LENGTH
+from ..core.store import SessionMetadata
 from ..core.text import clean_text
 from .commands import bindings, command
 from .escape_keys import plain_key
@@ -157,6 +158,10 @@ class MetadataEditor(VerticalScroll, can_focus=False):
         """The dropdown's candidates, built when the tags change (the dropdown asks at every keystroke)."""
         self._note = ""
         """The note as last loaded or reported: a Changed event with the same text is not an edit."""
+        self.seen: dict[int, SessionMetadata] = {}
+        """Each edited session's stored metadata as the user saw it (when the editor opened, or
+        their own save): what their edits are made against, so that another instance's change
+        meanwhile shows as a conflict instead of being overwritten by the next keystroke."""
 
     def compose(self) -> ComposeResult:
         yield Label("", id="editor-title")
@@ -183,7 +188,8 @@ class MetadataEditor(VerticalScroll, can_focus=False):
         area.read_only = note_reason is not None
         # control characters from the data are shown escaped (``\x1b``), never sent to the terminal
         self._note = clean_text(note or "", keep_newlines=True)
-        area.load_text(self._note)  # its Changed event carries the same text: not reported
+        if area.text != self._note:  # (the same text again: the cursor stays where it is)
+            area.load_text(self._note)  # its Changed event carries the same text: not reported
         if note_reason:
             self.show_message(note_reason)
         self._show_counter()
