@@ -152,6 +152,10 @@ async def test_a_conflicting_edit_shows_both_values(make_app, app_store, monkeyp
         text = str(app.screen.query_one("#conflict Static").render())
         assert "yours:  like" in text and "theirs: dislike" in text
         assert app_store.get_metadata(key).user_rating == "dislike"  # not silently applied
+        await pilot.press("escape")  # drops neither side: the dialog stays and says how to choose
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConflictScreen)
+        assert "m keeps yours, o keeps theirs" in str(app.screen.query_one("#conflict-hint").render())
         await pilot.press("m")
         await until(pilot, lambda: app_store.get_metadata(key).user_rating == "like")
 

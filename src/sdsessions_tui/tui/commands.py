@@ -75,8 +75,9 @@ COMMANDS: tuple[Command, ...] = (
     # dialogs of editing
     Command("apply.cancel", "escape", "Cancel", "cancel", "apply", palette=False),
     Command("conflict.mine", "m", "Keep mine", "keep_mine", "conflict", palette=False),
-    Command("conflict.theirs", "o,escape", "Keep theirs", "keep_theirs", "conflict", key_display="o",
-            palette=False),
+    Command("conflict.theirs", "o", "Keep theirs", "keep_theirs", "conflict", palette=False),
+    # (Esc discards neither side: it says which keys choose)
+    Command("conflict.choose", "escape", "Choose first", "remind", "conflict", show=False, palette=False),
     # the filter input
     Command("filter.done", "escape", "Back to list", "app.focus_table", "filter"),
     Command("filter.apply", "enter", "Apply", "app.focus_table", "filter", show=False, palette=False),

@@ -72,7 +72,10 @@ def _shown(name: str, value: Any) -> str:
 
 
 class ConflictScreen(ModalScreen[bool]):
-    """Another instance changed the same fields: show both values, keep mine or theirs."""
+    """Another instance changed the same fields: show both values, keep mine (m) or theirs (o).
+
+    Only those two keys close it: Esc would have to mean one side, and so drop the other.
+    """
 
     BINDINGS = bindings("conflict")
 
@@ -91,7 +94,16 @@ class ConflictScreen(ModalScreen[bool]):
             text.append(clean_text(_shown(name, self.conflict.theirs[name])) + "\n", style="yellow")
         with Vertical(id="conflict"):
             yield Static(text)
+            hint = Static("", id="conflict-hint")
+            hint.display = False  # until Esc
+            yield hint
         yield KeyBar()
+
+    def action_remind(self) -> None:
+        """Esc: the dialog stays, neither value is dropped by a key meant to get out of the way."""
+        hint = self.query_one("#conflict-hint", Static)
+        hint.update(Text("Choose first: m keeps yours, o keeps theirs (Esc discards neither)", style="bold"))
+        hint.display = True
 
     def action_keep_mine(self) -> None:
         self.dismiss(True)
