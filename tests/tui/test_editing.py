@@ -246,3 +246,46 @@ async def test_a_same_named_copy_in_another_root_is_edited_on_its_own(make_app, 
         await until(pilot, lambda: app_store.get_metadata(copy.id).is_test)
         assert not app_store.get_metadata(original.id).is_test
         assert app_store.get_metadata(original.id).tags == ("keep", "[red]x[/]")
+
+
+async def test_quitting_with_an_open_conflict_asks_and_keeps_the_chosen_side(make_app, app_store, monkeypatch):
+    from sdsessions_tui.tui.edit_screens import QuitConflictsScreen
+
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(0).id
+        await pilot.press("plus")
+        app_store.update_metadata(key, {"user_rating": "dislike"})  # another instance, meanwhile
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitConflictsScreen))
+        assert app.is_running
+        await pilot.press("m")
+        await until(pilot, lambda: not app.is_running)
+    assert app_store.get_metadata(key).user_rating == "like"
+
+
+async def test_a_conflict_found_by_the_save_at_quit_is_asked_about_not_dropped(make_app, app_store, monkeypatch):
+    from sdsessions_tui.tui.edit_screens import QuitConflictsScreen
+
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # pending until q
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(0).id
+        await pilot.press("plus")
+        app_store.update_metadata(key, {"user_rating": "dislike"})
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitConflictsScreen))
+        assert "1 edit conflict" in str(app.screen.query_one("#conflict Static").render())
+        await pilot.press("escape")  # cancel: back, with the conflict's own dialog
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        assert app.is_running and app_store.get_metadata(key).user_rating == "dislike"
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitConflictsScreen))
+        await pilot.press("o")  # theirs: the other instance's value stays, said and chosen
+        await until(pilot, lambda: not app.is_running)
+    assert app_store.get_metadata(key).user_rating == "dislike"

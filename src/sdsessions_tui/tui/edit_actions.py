@@ -29,7 +29,7 @@ from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
-from .edit_screens import ApplyMenu, ConflictScreen
+from .edit_screens import ApplyMenu, ConflictScreen, QuitConflictsScreen
 from .editing import PendingEdits, SaveState
 from .escape_keys import split_escape_pairs
 from .filter_bar import SaveIndicator
@@ -87,6 +87,9 @@ class MetadataEditing(_Base):
         self.advance_after_rating = advance_after_rating
         self._focus_before_edit: Widget | None = None
         self._edit_details_timer: Timer | None = None
+        self.conflicts: list[Conflict] = []
+        """Save conflicts the user has not resolved yet (their dialogs open or queued, or found
+        by the flush at quit): quitting asks about them."""
 
     def _targets(self) -> list[SessionRow]:
         """The marked rows if any, else the highlighted session (or the one full-screen)."""
@@ -421,14 +424,20 @@ class MetadataEditing(_Base):
             editor.seen.update({key: meta for key, meta in result.saved.items() if key in editor.seen
                                 and key not in clashed})
         self.table.invalidate()
+        self.conflicts.extend(result.conflicts)
         for conflict in result.conflicts:
-            self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
+            self._ask(conflict)
         if self.edits:
             self._start_save()
         else:
             self.show_save_state("saved")
 
+    def _ask(self, conflict: Conflict) -> None:
+        self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
+
     def _resolve(self, conflict: Conflict, keep_mine: bool | None) -> None:
+        if conflict in self.conflicts:
+            self.conflicts.remove(conflict)
         if keep_mine:
             self.edits.keep_mine(conflict)
             self.show_save_state("unsaved")
@@ -473,5 +482,28 @@ class MetadataEditing(_Base):
             self.edits.failed()
             self.show_save_state("error", f"✗ not saved: {clean_text(str(error))} — q again quits anyway")
             return False
-        self.edits.done(result.saved)  # conflicts at exit: the other instance's values stay
+        self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
+        self.conflicts.extend(result.conflicts)  # q asks about them (a signal cannot: theirs stay)
         return True
+
+    def ask_about_conflicts_at_quit(self, then: Callable[[], object]) -> None:
+        """Quitting with conflicts not resolved: keep mine or theirs for all of them, then ``then``
+        (the quit again); or cancel, and each conflict has its dialog (those found at quit too)."""
+        conflicts = list(self.conflicts)
+        shown = {id(screen.conflict) for screen in self.screen_stack if isinstance(screen, ConflictScreen)}
+
+        def chosen(keep_mine: bool | None) -> None:
+            if keep_mine is None:
+                for conflict in conflicts:
+                    if id(conflict) not in shown:
+                        self._ask(conflict)
+                return
+            for conflict in conflicts:
+                if keep_mine:
+                    self.edits.keep_mine(conflict)
+                self.conflicts.remove(conflict)
+            while isinstance(self.screen, ConflictScreen):  # answered for all of them
+                self.pop_screen()
+            then()
+
+        self.push_screen(QuitConflictsScreen(conflicts), chosen)

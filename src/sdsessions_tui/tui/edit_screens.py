@@ -1,7 +1,7 @@
-"""Dialogs of metadata editing: "apply to all filtered" and a save conflict.
+"""Dialogs of metadata editing: "apply to all filtered", a save conflict, quitting with conflicts.
 
-Both are modal and keyboard-only; their keys come from the command registry
-(scopes ``apply`` and ``conflict``), so F1 and the footer list them.
+All are modal and keyboard-only; their keys come from the command registry
+(scopes ``apply``, ``conflict`` and ``quit``), so F1 and the footer list them.
 """
 
 from __future__ import annotations
@@ -110,3 +110,34 @@ class ConflictScreen(ModalScreen[bool]):
 
     def action_keep_theirs(self) -> None:
         self.dismiss(False)
+
+
+class QuitConflictsScreen(ModalScreen[bool | None]):
+    """Quitting with save conflicts not resolved yet: keep mine (True) or theirs (False) for all
+    of them, or cancel (None) and resolve them one by one.  Never a silent choice."""
+
+    BINDINGS = bindings("quit")
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        super().__init__()
+        self.conflicts = conflicts
+
+    def compose(self) -> ComposeResult:
+        count = len(self.conflicts)
+        text = Text(f"{count} edit{'s' if count > 1 else ''} conflict with another instance's changes:\n\n")
+        for conflict in self.conflicts:
+            fields = ", ".join(FIELD_LABELS.get(name, name) for name in conflict.mine)
+            text.append(f"  {clean_text(conflict.session_id)}: {fields}\n")
+        text.append("\nm keeps yours, o keeps theirs (for all of them), then quits; Esc goes back to choose one by one.")
+        with Vertical(id="conflict"):
+            yield Static(text)
+        yield KeyBar()
+
+    def action_keep_mine(self) -> None:
+        self.dismiss(True)
+
+    def action_keep_theirs(self) -> None:
+        self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
