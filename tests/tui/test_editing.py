@@ -289,3 +289,26 @@ async def test_a_conflict_found_by_the_save_at_quit_is_asked_about_not_dropped(m
         await pilot.press("o")  # theirs: the other instance's value stays, said and chosen
         await until(pilot, lambda: not app.is_running)
     assert app_store.get_metadata(key).user_rating == "dislike"
+
+
+def test_typing_on_while_a_conflicting_save_runs_waits_for_the_users_choice():
+    """The note typed on during a save that conflicts is never saved over the other instance's
+    note before the user chooses; keeping mine saves the last text, keeping theirs drops it."""
+    from sdsessions_tui.core.edits import Conflict
+
+    meta = SessionMetadata(7, "s", user_note="seen", version=1)
+    for keep_mine in (True, False):
+        edits = PendingEdits()
+        edits.change(meta, "user_note", "seen!")
+        edits.take()
+        edits.change(meta, "user_note", "seen!?")  # typed while saving
+        conflict = Conflict(7, "s", {"user_note": "seen!"}, {"user_note": "from B"}, 2)
+        edits.done({7: SessionMetadata(7, "s", user_note="from B", version=2)}, {7: ["user_note"]})
+        assert edits.take() == [] and edits.touches([7])  # nothing saved over theirs meanwhile
+        assert edits.effective(meta).user_note == "seen!?"  # still what the user sees
+        if keep_mine:
+            edits.keep_mine(conflict)
+            assert edits.take() == [Edit(7, 2, {"user_note": "from B"}, {"user_note": "seen!?"})]
+        else:
+            edits.keep_theirs(conflict)
+            assert not edits and not edits.touches([7]) and edits.take() == []

@@ -442,6 +442,8 @@ class MetadataEditing(_Base):
             self.edits.keep_mine(conflict)
             self.show_save_state("unsaved")
             self.call_later(self._start_save)
+        else:
+            self.edits.keep_theirs(conflict)
         self.table.invalidate()
         self._refresh_details_now()
         editor = self._open_editor_here()
@@ -499,8 +501,7 @@ class MetadataEditing(_Base):
                         self._ask(conflict)
                 return
             for conflict in conflicts:
-                if keep_mine:
-                    self.edits.keep_mine(conflict)
+                (self.edits.keep_mine if keep_mine else self.edits.keep_theirs)(conflict)
                 self.conflicts.remove(conflict)
             while isinstance(self.screen, ConflictScreen):  # answered for all of them
                 self.pop_screen()
