@@ -28,6 +28,8 @@ BULK_ACTIONS: tuple[tuple[str, str, object], ...] = (
     ("Rate like", "user_rating", "like"), ("Rate dislike", "user_rating", "dislike"),
     ("Clear rating", "user_rating", None),
 )
+#: Conflicts named in the quit dialog (the rest are counted).
+QUIT_LISTED = 8
 FIELD_LABELS = {"is_favorite": "liked", "is_test": "test", "is_complete": "complete", "user_rating": "rating",
                 "tags": "tags", "user_note": "note"}
 
@@ -125,10 +127,13 @@ class QuitConflictsScreen(ModalScreen[bool | None]):
     def compose(self) -> ComposeResult:
         count = len(self.conflicts)
         text = Text(f"{count} edit{'s' if count > 1 else ''} conflict with another instance's changes:\n\n")
-        for conflict in self.conflicts:
+        for conflict in self.conflicts[:QUIT_LISTED]:
             fields = ", ".join(FIELD_LABELS.get(name, name) for name in conflict.mine)
             text.append(f"  {clean_text(conflict.session_id)}: {fields}\n")
-        text.append("\nm keeps yours, o keeps theirs (for all of them), then quits; Esc goes back to choose one by one.")
+        if count > QUIT_LISTED:
+            text.append(f"  and {_count(count - QUIT_LISTED)} more\n")
+        text.append("\nm keeps yours, o keeps theirs (for all of them), then quits; "
+                    "Esc goes back to choose one by one.")
         with Vertical(id="conflict"):
             yield Static(text)
         yield KeyBar()
