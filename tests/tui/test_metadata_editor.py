@@ -266,6 +266,9 @@ async def test_enter_adds_what_was_typed_not_the_closest_suggestion(make_app):
         assert tag_list(app) == ["keep", "b-4", "keeper"]
         await pilot.press(*"bo", "down", *"x", "enter")  # typing again drops the choice
         assert tag_list(app)[-1] == "box"
+        await pilot.press(*"kee", "tab")  # Tab without a choice: the next field, the text stays
+        assert isinstance(app.focused, TagList) and tag_list(app)[-1] == "box"
+        assert app.screen.query_one("#tag-input").value == "kee"
 
 
 async def test_escape_closes_the_suggestions_first_and_closing_adds_the_typed_tag(make_app, app_store):
