@@ -216,8 +216,9 @@ class MetadataEditing(_Base):
         await panel.parent.mount(editor, before=panel)  # type: ignore[union-attr]
         return editor
 
-    def open_editor(self, editor: MetadataEditor, part: str, rows: list[SessionRow]) -> None:
-        """Edit the tags (``part`` "tags") or the note ("note") of these sessions in ``editor``."""
+    def open_editor(self, editor: MetadataEditor, part: str | None, rows: list[SessionRow]) -> None:
+        """Edit the tags (``part`` "tags") or the note ("note") of these sessions in ``editor``
+        (``part`` None: the focus stays where it is)."""
         if not editor.is_open:
             self._focus_before_edit = self.focused
         shown = [self.edits.effective(row.metadata) for row in rows]
@@ -231,7 +232,8 @@ class MetadataEditing(_Base):
                         note_reason="These sessions have different notes: edit those one at a time")
         self._show_editor_tags(editor, shown)
         self._load_known_tags(editor)
-        editor.focus_part(part)
+        if part is not None:
+            editor.focus_part(part)
 
     @work(thread=True, group="tags")
     def _load_known_tags(self, editor: MetadataEditor) -> None:
@@ -381,8 +383,8 @@ class MetadataEditing(_Base):
             self._reopen_editor(editor, rows)
 
     def _reopen_editor(self, editor: MetadataEditor, rows: list[SessionRow]) -> None:
-        """The editor again on these rows' stored metadata, the focus in the same part."""
-        self.open_editor(editor, "note" if self.focused is editor.query_one("#note-input") else "tags", rows)
+        """The editor again on these rows' stored metadata, the focus where it was."""
+        self.open_editor(editor, None, rows)
 
     def _schedule_save(self, delay: float) -> None:
         if self._save_timer is not None:
