@@ -426,9 +426,10 @@ class MetadataEditing(_Base):
             editor.seen.update({key: meta for key, meta in result.saved.items() if key in editor.seen
                                 and key not in clashed})
         self.table.invalidate()
-        self.conflicts.extend(result.conflicts)
         for conflict in result.conflicts:
-            self._ask(conflict)
+            if conflict not in self.conflicts:  # (already found by the save at a cancelled quit)
+                self.conflicts.append(conflict)
+                self._ask(conflict)
         if self.edits:
             self._start_save()
         else:
