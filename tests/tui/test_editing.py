@@ -152,6 +152,10 @@ async def test_a_conflicting_edit_shows_both_values(make_app, app_store, monkeyp
         text = str(app.screen.query_one("#conflict Static").render())
         assert "yours:  like" in text and "theirs: dislike" in text
         assert app_store.get_metadata(key).user_rating == "dislike"  # not silently applied
+        await pilot.press("escape")  # drops neither side: the dialog stays and says how to choose
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConflictScreen)
+        assert "m keeps yours, o keeps theirs" in str(app.screen.query_one("#conflict-hint").render())
         await pilot.press("m")
         await until(pilot, lambda: app_store.get_metadata(key).user_rating == "like")
 
@@ -242,3 +246,69 @@ async def test_a_same_named_copy_in_another_root_is_edited_on_its_own(make_app, 
         await until(pilot, lambda: app_store.get_metadata(copy.id).is_test)
         assert not app_store.get_metadata(original.id).is_test
         assert app_store.get_metadata(original.id).tags == ("keep", "[red]x[/]")
+
+
+async def test_quitting_with_an_open_conflict_asks_and_keeps_the_chosen_side(make_app, app_store, monkeypatch):
+    from sdsessions_tui.tui.edit_screens import QuitConflictsScreen
+
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(0).id
+        await pilot.press("plus")
+        app_store.update_metadata(key, {"user_rating": "dislike"})  # another instance, meanwhile
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitConflictsScreen))
+        assert app.is_running
+        await pilot.press("m")
+        await until(pilot, lambda: not app.is_running)
+    assert app_store.get_metadata(key).user_rating == "like"
+
+
+async def test_a_conflict_found_by_the_save_at_quit_is_asked_about_not_dropped(make_app, app_store, monkeypatch):
+    from sdsessions_tui.tui.edit_screens import QuitConflictsScreen
+
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # pending until q
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(0).id
+        await pilot.press("plus")
+        app_store.update_metadata(key, {"user_rating": "dislike"})
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitConflictsScreen))
+        assert "1 edit conflict" in str(app.screen.query_one("#conflict Static").render())
+        await pilot.press("escape")  # cancel: back, with the conflict's own dialog
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        assert app.is_running and app_store.get_metadata(key).user_rating == "dislike"
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitConflictsScreen))
+        await pilot.press("o")  # theirs: the other instance's value stays, said and chosen
+        await until(pilot, lambda: not app.is_running)
+    assert app_store.get_metadata(key).user_rating == "dislike"
+
+
+def test_typing_on_while_a_conflicting_save_runs_waits_for_the_users_choice():
+    """The note typed on during a save that conflicts is never saved over the other instance's
+    note before the user chooses; keeping mine saves the last text, keeping theirs drops it."""
+    from sdsessions_tui.core.edits import Conflict
+
+    meta = SessionMetadata(7, "s", user_note="seen", version=1)
+    for keep_mine in (True, False):
+        edits = PendingEdits()
+        edits.change(meta, "user_note", "seen!")
+        edits.take()
+        edits.change(meta, "user_note", "seen!?")  # typed while saving
+        conflict = Conflict(7, "s", {"user_note": "seen!"}, {"user_note": "from B"}, 2)
+        edits.done({7: SessionMetadata(7, "s", user_note="from B", version=2)}, {7: ["user_note"]})
+        assert edits.take() == [] and edits.touches([7])  # nothing saved over theirs meanwhile
+        assert edits.effective(meta).user_note == "seen!?"  # still what the user sees
+        if keep_mine:
+            edits.keep_mine(conflict)
+            assert edits.take() == [Edit(7, 2, {"user_note": "from B"}, {"user_note": "seen!?"})]
+        else:
+            edits.keep_theirs(conflict)
+            assert not edits and not edits.touches([7]) and edits.take() == []

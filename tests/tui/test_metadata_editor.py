@@ -105,12 +105,12 @@ async def test_completion_offers_existing_tags_with_counts(make_app, app_store):
         completion = app.screen.query_one(TagAutoComplete)
         await pilot.press("k")
         assert not completion.display  # "keep" is on this session already: not offered
-        await pilot.press("escape", "escape", "down", "e")  # another session
+        await pilot.press("backspace", "escape", "down", "e")  # another session
         await until(pilot, lambda: editor_of(app).known_tags)
         await pilot.press("k")
         await until(pilot, lambda: completion.display)
         assert "1  keep" in str(completion.option_list.get_option_at_index(0).prompt)
-        await pilot.press("enter")  # takes the suggestion and adds it
+        await pilot.press("down", "enter")  # takes the suggestion and adds it
         assert tag_list(app) == ["keep"]
         assert app.screen.query_one("#tag-input").value == ""
 
@@ -240,3 +240,150 @@ async def test_a_note_with_control_characters_is_shown_escaped_and_not_rewritten
         await pilot.pause(0.3)
         await pilot.press("escape", "q")
     assert not writes and app_store.get_metadata(hair_key(app_store)).user_note == "line one\n\x1b[31mred\x07"
+
+
+async def open_tags_with_known(pilot, app, table, known: list[tuple[str, int]]):
+    """The tag editor on a session with no tags, offering ``known`` for completion."""
+    await cursor_to(pilot, table, "20251117_111757-donmain_test_nightclub")
+    await pilot.press("e")
+    await until(pilot, lambda: editor_of(app).known_tags)
+    editor_of(app).set_known_tags(known)
+    return app.screen.query_one(TagAutoComplete)
+
+
+async def test_enter_adds_what_was_typed_not_the_closest_suggestion(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        completion = await open_tags_with_known(pilot, app, table, [("keeper", 3), ("bo-4", 2)])
+        await pilot.press(*"keep")
+        await until(pilot, lambda: completion.display)  # "keeper" is suggested...
+        await pilot.press("enter")
+        assert tag_list(app) == ["keep"]  # ...but what was typed is added
+        await pilot.press("b", "minus", "4", "enter")
+        assert tag_list(app) == ["keep", "b-4"]
+        await pilot.press(*"kee", "down", "enter")  # moving onto the suggestion takes it
+        assert tag_list(app) == ["keep", "b-4", "keeper"]
+        await pilot.press(*"bo", "down", *"x", "enter")  # typing again drops the choice
+        assert tag_list(app)[-1] == "box"
+        await pilot.press(*"kee", "tab")  # Tab without a choice: the next field, the text stays
+        assert isinstance(app.focused, TagList) and tag_list(app)[-1] == "box"
+        assert app.screen.query_one("#tag-input").value == "kee"
+
+
+async def test_escape_closes_the_suggestions_first_and_closing_adds_the_typed_tag(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(table.cursor_row).id
+        completion = await open_tags_with_known(pilot, app, table, [("keeper", 3)])
+        key = table.row_at(table.cursor_row).id
+        await pilot.press(*"keep")
+        await until(pilot, lambda: completion.display)
+        await pilot.press("escape")  # the suggestions close, the editor and the text stay
+        assert not completion.display and editor_of(app).is_open
+        assert app.screen.query_one("#tag-input").value == "keep"
+        await pilot.press("escape")  # Done: the typed tag is added, not lost
+        assert not editor_of(app).is_open and app.focused is table
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(key).tags == ("keep",))
+        await pilot.press("e", *"a,b", "escape")  # a refused tag keeps the editor open, with the reason
+        assert editor_of(app).is_open and "comma" in message(app)
+        assert app.screen.query_one("#tag-input").value == "a,b"
+
+
+def keys_read_from(data: str) -> list[events.Key]:
+    """The key events Textual's parser makes of these bytes from the terminal (then a pause)."""
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser()
+    return [*parser.feed(data), *parser.feed("")]
+
+
+async def test_escape_and_a_key_read_together_close_the_note_then_act(make_app, app_store, monkeypatch):
+    """Esc then "-" in one packet (a slow link) is not an en dash typed in the note: Esc closes the
+    editor, and "-" rates the session dislike, as it would have with a pause between the two."""
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # (no save starting as the test ends)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        row = table.row_at(0)
+        await pilot.press("n", *"ok")
+        area = app.screen.query_one(NoteArea)
+        for key in keys_read_from("\x1b-"):
+            app.post_message(key)
+        await until(pilot, lambda: not editor_of(app).is_open and app.focused is table)
+        await until(pilot, lambda: app.edits.effective(row.metadata).user_rating == "dislike")
+        assert area.text == "ok" and app.edits.effective(row.metadata).user_note == "ok"
+
+
+async def test_escape_and_a_letter_read_as_alt_close_the_tag_editor_then_act(make_app, app_store, monkeypatch):
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        row = table.row_at(0)
+        monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+        await pilot.press("e", *"wip")
+        (alt_t,) = keys_read_from("\x1bt")
+        assert alt_t.key == "alt+t" and alt_t.character == "t"  # what Textual makes of it
+        app.post_message(alt_t)
+        await until(pilot, lambda: not editor_of(app).is_open and app.focused is table)
+        await until(pilot, lambda: app.edits.effective(row.metadata).is_test)  # "t": test
+        assert app.edits.effective(row.metadata).tags == ("wip",)  # the typed tag, without a "t"
+
+
+async def test_a_note_saved_by_another_instance_while_editing_is_a_conflict_not_overwritten(
+        make_app, app_store, monkeypatch):
+    """Instance B saves the note while A's editor is open (before A's check for outside changes
+    sees it): what A types then is a conflict, both texts shown, neither lost."""
+    monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 60.0)
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)  # saved by ctrl+s
+    app_store.update_metadata(hair_key(app_store), {"user_note": "seen"})
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        from sdsessions_tui.tui.edit_screens import ConflictScreen
+
+        table = await ready(pilot)
+        await cursor_to(pilot, table, HAIR)
+        await pilot.press("n", "end", "!")  # A's first edit is saved: the next rests on it
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app_store.get_metadata(hair_key(app_store)).user_note == "seen!")
+        await until(pilot, lambda: "✓ saved" in save_text(app))
+        with Store(app_store.path) as other:  # instance B
+            other.update_metadata(hair_key(app_store), {"user_note": "from B"})
+        await pilot.press("?", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        text = str(app.screen.query_one("#conflict Static").render())
+        assert "yours:  seen!?" in text and "theirs: from B" in text
+        assert app_store.get_metadata(hair_key(app_store)).user_note == "from B"  # not overwritten
+        await pilot.press("m")
+        await until(pilot, lambda: app_store.get_metadata(hair_key(app_store)).user_note == "seen!?")
+
+
+async def test_the_open_note_editor_shows_another_instances_change_until_the_user_types(
+        make_app, app_store, monkeypatch):
+    from sdsessions_tui.tui.edit_screens import ConflictScreen
+
+    monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 0.1)
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(0).id
+        await until(pilot, lambda: app._data_version is not None)
+        await pilot.press("n")
+        area = app.screen.query_one(NoteArea)
+        with Store(app_store.path) as other:
+            other.update_metadata(key, {"user_note": "from B"})
+        await until(pilot, lambda: area.text == "from B")  # nothing typed yet: the editor follows
+        await pilot.press("end", *" and A")
+        with Store(app_store.path) as other:
+            other.update_metadata(key, {"user_note": "B again"})
+        await pilot.pause(0.5)  # several checks for outside changes
+        assert area.text == "from B and A"  # typed: the user's text stays
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        text = str(app.screen.query_one("#conflict Static").render())
+        assert "yours:  from B and A" in text and "theirs: B again" in text

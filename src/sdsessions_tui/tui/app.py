@@ -45,7 +45,7 @@ from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
 from .edit_actions import RETRY_DELAYS, MetadataEditing
-from .edit_screens import ConflictScreen
+from .edit_screens import ConflictScreen, QuitConflictsScreen
 from .filter_bar import FilterBar
 from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
@@ -712,6 +712,8 @@ class SessionsApp(MetadataEditing, App[None]):
             return ("apply", "app")
         if isinstance(self.screen, ConflictScreen):
             return ("conflict", "app")
+        if isinstance(self.screen, QuitConflictsScreen):
+            return ("quit", "app")
         if isinstance(focused, TagList):
             return ("tags", "editor", "app")
         if focused is not None and any(isinstance(node, MetadataEditor) for node in focused.ancestors):
@@ -809,7 +811,14 @@ class SessionsApp(MetadataEditing, App[None]):
             self.notify(f"Up to date: {summary.found} sessions, nothing new")
 
     async def action_quit(self) -> None:
-        if self.flush_edits() or self._quit_anyway:
+        """Save what is pending and exit; save conflicts not resolved yet (open, queued, or found
+        by this last save) are asked about first, never dropped; a failed save says so, q again quits."""
+        saved = self.flush_edits()
+        if self.conflicts:
+            if not isinstance(self.screen, QuitConflictsScreen):
+                self.ask_about_conflicts_at_quit(lambda: self.call_later(self.action_quit))
+            return
+        if saved or self._quit_anyway:
             self._watch_stop.set()
             self.exit()
         self._quit_anyway = True

@@ -25,7 +25,7 @@ class Command:
     """The Textual action run on the widget (or app) whose scope this is."""
     scope: str
     """``app``, ``table``, ``filter``, ``details``, ``edit`` (table and details), ``editor``, ``tags``,
-    ``apply``, ``conflict`` or ``help``: where the key works."""
+    ``apply``, ``conflict``, ``quit`` or ``help``: where the key works."""
     show: bool = True
     """Shown in the footer (navigation keys are not, to keep it readable at 80 columns)."""
     palette: bool = True
@@ -76,8 +76,14 @@ COMMANDS: tuple[Command, ...] = (
     # dialogs of editing
     Command("apply.cancel", "escape", "Cancel", "cancel", "apply", palette=False),
     Command("conflict.mine", "m", "Keep mine", "keep_mine", "conflict", palette=False),
-    Command("conflict.theirs", "o,escape", "Keep theirs", "keep_theirs", "conflict", key_display="o",
-            palette=False),
+    Command("conflict.theirs", "o", "Keep theirs", "keep_theirs", "conflict", palette=False),
+    # (q there asks about every conflict left, as everywhere; Esc discards neither side)
+    Command("conflict.quit", "q", "Quit", "app.quit", "conflict", palette=False),
+    Command("conflict.choose", "escape", "Choose first", "remind", "conflict", show=False, palette=False),
+    # quitting with conflicts not resolved yet
+    Command("quit.mine", "m", "Keep mine, quit", "keep_mine", "quit", palette=False),
+    Command("quit.theirs", "o", "Keep theirs, quit", "keep_theirs", "quit", palette=False),
+    Command("quit.cancel", "escape", "Cancel", "cancel", "quit", palette=False),
     # the filter input
     Command("filter.done", "escape", "Back to list", "app.focus_table", "filter"),
     Command("filter.apply", "enter", "Apply", "app.focus_table", "filter", show=False, palette=False),

@@ -30,8 +30,9 @@ from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
-from .edit_screens import FIELD_LABELS, ApplyMenu, ConflictScreen
+from .edit_screens import FIELD_LABELS, ApplyMenu, ConflictScreen, QuitConflictsScreen
 from .editing import PendingEdits, SaveState
+from .escape_keys import split_escape_pairs
 from .filter_bar import SaveIndicator
 from .undo import UndoEntry, UndoStack, settled
 
@@ -77,6 +78,7 @@ class MetadataEditing(_Base):
         def narrow(self) -> bool: ...
 
     def _init_editing(self, advance_after_rating: bool) -> None:
+        split_escape_pairs()  # Esc then "-" over a slow link: Esc, then "-" (see escape_keys)
         self.save_state: SaveState = "idle"
         self._save_text = ""
         self.edits = PendingEdits()
@@ -90,6 +92,9 @@ class MetadataEditing(_Base):
         self.undo = UndoStack()
         """What ``u`` takes back; see :mod:`.undo`."""
         self._undoing = False
+        self.conflicts: list[Conflict] = []
+        """Save conflicts the user has not resolved yet (their dialogs open or queued, or found
+        by the flush at quit): quitting asks about them."""
 
     def _targets(self) -> list[SessionRow]:
         """The marked rows if any, else the highlighted session (or the one full-screen)."""
@@ -266,13 +271,15 @@ class MetadataEditing(_Base):
         await panel.parent.mount(editor, before=panel)  # type: ignore[union-attr]
         return editor
 
-    def open_editor(self, editor: MetadataEditor, part: str, rows: list[SessionRow]) -> None:
-        """Edit the tags (``part`` "tags") or the note ("note") of these sessions in ``editor``."""
+    def open_editor(self, editor: MetadataEditor, part: str | None, rows: list[SessionRow]) -> None:
+        """Edit the tags (``part`` "tags") or the note ("note") of these sessions in ``editor``
+        (``part`` None: the focus stays where it is)."""
         if not editor.is_open:
             self._focus_before_edit = self.focused
         shown = [self.edits.effective(row.metadata) for row in rows]
         notes = {meta.user_note or "" for meta in shown}
         title = f"Editing {len(rows)} marked sessions" if len(rows) > 1 else f"Editing {rows[0].display_name}"
+        editor.seen = {row.id: row.metadata for row in rows}
         if len(notes) == 1:
             editor.open([row.id for row in rows], title, notes.pop())
         else:
@@ -280,7 +287,8 @@ class MetadataEditing(_Base):
                         note_reason="These sessions have different notes: edit those one at a time")
         self._show_editor_tags(editor, shown)
         self._load_known_tags(editor)
-        editor.focus_part(part)
+        if part is not None:
+            editor.focus_part(part)
 
     @work(thread=True, group="tags")
     def _load_known_tags(self, editor: MetadataEditor) -> None:
@@ -308,26 +316,34 @@ class MetadataEditing(_Base):
 
     def _edit_in_editor(self, editor: MetadataEditor, name: str,
                         value_for: Callable[[SessionMetadata], object]) -> tuple[int, int]:
-        """Apply an editor change to its sessions; (changed, sessions)."""
-        rows = self._editor_rows(editor)
+        """Apply an editor change to its sessions; (changed, sessions).
+
+        The change is made against the metadata the user saw (``editor.seen``), not the one
+        stored now: another instance's change meanwhile is a conflict, never overwritten.
+        """
+        rows = [replace(row, metadata=editor.seen.get(row.id, row.metadata)) for row in self._editor_rows(editor)]
         changed = self._edit_each(rows, name, value_for, TEXT_SAVE_DELAY)
         if name == "tags":
             self._show_editor_tags(editor, [self.edits.effective(row.metadata) for row in rows])
         return changed, len(rows)
 
     def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
-        editor = event.editor
+        self._add_tag(event.editor, event.text)
+
+    def _add_tag(self, editor: MetadataEditor, text: str) -> bool:
+        """Add the tag typed in ``editor`` to its sessions; False if it is refused (the reason is shown)."""
         try:
-            tag = normalize_tag(event.text)
+            tag = normalize_tag(text)
         except EditError as error:
             editor.show_message(f"Not added: {error}", error=True)  # the text stays, to be corrected
-            return
+            return False
         changed, sessions = self._edit_in_editor(editor, "tags", lambda meta: add_tag(meta.tags, tag))
         editor.tag_added()
         if not changed:
             editor.show_message(f"“{tag}” is already there")
         else:
             editor.show_message(f"Added “{tag}”" + (f" to {changed} sessions" if sessions > 1 else ""))
+        return True
 
     def on_metadata_editor_tag_removed(self, event: MetadataEditor.TagRemoved) -> None:
         editor = event.editor
@@ -344,12 +360,20 @@ class MetadataEditing(_Base):
             self._schedule_save(TEXT_SAVE_DELAY)
 
     def action_close_editor(self) -> None:
-        self.screen.query_one("MetadataEditor").close()  # type: ignore[attr-defined]
+        """Esc ("Done"): a tag typed but not added yet is added first, as Enter would; one that
+        is refused (a comma...) keeps the editor open with the reason, the text in place."""
+        editor: MetadataEditor = self.screen.query_one("MetadataEditor")  # type: ignore[assignment]
+        if editor.typed_tag.strip() and not self._add_tag(editor, editor.typed_tag):
+            editor.focus_part("tags")
+            return
+        editor.close()
         if isinstance(self.screen, DetailsScreen) and self.screen.edit is not None:
             self.pop_screen()  # opened for editing from the table: back to the table
             return
         previous = self._focus_before_edit
-        (previous if previous is not None and previous.is_attached else self.table).focus()
+        # at once, not after the queued keys (focus() waits): Esc and the next key in one packet
+        # from a slow link, the key goes to the list
+        self.screen.set_focus(previous if previous is not None and previous.is_attached else self.table)
 
     def _schedule_details_refresh(self, *, typing: bool) -> None:
         """Show an edit in the details too: after the row's frame for a key, once typing pauses for text.
@@ -390,6 +414,32 @@ class MetadataEditing(_Base):
             self.show_details_in(self.screen.query_one(DetailsPanel), self.screen.key)
         else:
             self._show_details(self.table.cursor_key)
+        self._editor_follows_store()
+
+    def _open_editor_here(self) -> MetadataEditor | None:
+        """The open tag and note editor, if any (under a dialog too)."""
+        for screen in reversed(self.screen_stack):
+            for editor in screen.query("MetadataEditor"):
+                if editor.is_open:  # type: ignore[attr-defined]
+                    return editor  # type: ignore[return-value]
+        return None
+
+    def _editor_follows_store(self) -> None:
+        """The sessions being edited changed in the database (another instance): while the user
+        has no edit of them pending, the editor shows the new values, and its edits rest on them.
+
+        With an edit pending, the user's text stays as typed; its save shows both (a conflict).
+        """
+        editor = self._open_editor_here()
+        if editor is None or self.edits.touches(editor.keys):
+            return
+        rows = self._editor_rows(editor)
+        if rows and any(row.metadata.version != getattr(editor.seen.get(row.id), "version", None) for row in rows):
+            self._reopen_editor(editor, rows)
+
+    def _reopen_editor(self, editor: MetadataEditor, rows: list[SessionRow]) -> None:
+        """The editor again on these rows' stored metadata, the focus where it was."""
+        self.open_editor(editor, None, rows)
 
     def _schedule_save(self, delay: float) -> None:
         if self._save_timer is not None:
@@ -426,27 +476,39 @@ class MetadataEditing(_Base):
         self._absorb_own_writes()
         self._save_failures = 0
         self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
+        if (editor := self._open_editor_here()) is not None:  # the user's own save: seen now
+            clashed = {conflict.session_key for conflict in result.conflicts}
+            editor.seen.update({key: meta for key, meta in result.saved.items() if key in editor.seen
+                                and key not in clashed})
         self.table.invalidate()
         for conflict in result.conflicts:
-            self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
+            if conflict not in self.conflicts:  # (already found by the save at a cancelled quit)
+                self.conflicts.append(conflict)
+                self._ask(conflict)
         if self.edits:
             self._start_save()
         else:
             self.show_save_state("saved")
 
+    def _ask(self, conflict: Conflict) -> None:
+        self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
+
     def _resolve(self, conflict: Conflict, keep_mine: bool | None) -> None:
+        if conflict in self.conflicts:
+            self.conflicts.remove(conflict)
         if keep_mine:
             self.edits.keep_mine(conflict)
             self.show_save_state("unsaved")
             self.call_later(self._start_save)
+        else:
+            self.edits.keep_theirs(conflict)
         self.table.invalidate()
         self._refresh_details_now()
-        editor = next(iter(self.screen.query("MetadataEditor")), None)
-        if editor is not None and editor.is_open and not keep_mine:  # type: ignore[attr-defined]  # theirs: show the stored values
+        editor = self._open_editor_here()
+        if editor is not None and not keep_mine:  # theirs: show the stored values
             rows = self._editor_rows(editor)
             if rows:
-                self.open_editor(editor, "note" if self.focused is editor.query_one("#note-input") else "tags",
-                                 rows)
+                self._reopen_editor(editor, rows)
 
     def _save_failed(self, error: BaseException | None) -> None:
         self.edits.failed()
@@ -480,8 +542,30 @@ class MetadataEditing(_Base):
             self.edits.failed()
             self.show_save_state("error", f"✗ not saved: {clean_text(str(error))} — q again quits anyway")
             return False
-        self.edits.done(result.saved)  # conflicts at exit: the other instance's values stay
+        self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
+        self.conflicts.extend(result.conflicts)  # q asks about them (a signal cannot: theirs stay)
         return True
+
+    def ask_about_conflicts_at_quit(self, then: Callable[[], object]) -> None:
+        """Quitting with conflicts not resolved: keep mine or theirs for all of them, then ``then``
+        (the quit again); or cancel, and each conflict has its dialog (those found at quit too)."""
+        conflicts = list(self.conflicts)
+        shown = {id(screen.conflict) for screen in self.screen_stack if isinstance(screen, ConflictScreen)}
+
+        def chosen(keep_mine: bool | None) -> None:
+            if keep_mine is None:
+                for conflict in conflicts:
+                    if id(conflict) not in shown:
+                        self._ask(conflict)
+                return
+            for conflict in conflicts:
+                (self.edits.keep_mine if keep_mine else self.edits.keep_theirs)(conflict)
+                self.conflicts.remove(conflict)
+            while isinstance(self.screen, ConflictScreen):  # answered for all of them
+                self.pop_screen()
+            then()
+
+        self.push_screen(QuitConflictsScreen(conflicts), chosen)
 
 
 #: A version no stored row has: a save made against it compares each field with its base.

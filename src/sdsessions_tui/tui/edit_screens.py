@@ -1,7 +1,7 @@
-"""Dialogs of metadata editing: "apply to all filtered" and a save conflict.
+"""Dialogs of metadata editing: "apply to all filtered", a save conflict, quitting with conflicts.
 
-Both are modal and keyboard-only; their keys come from the command registry
-(scopes ``apply`` and ``conflict``), so F1 and the footer list them.
+All are modal and keyboard-only; their keys come from the command registry
+(scopes ``apply``, ``conflict`` and ``quit``), so F1 and the footer list them.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ BULK_ACTIONS: tuple[tuple[str, str, object], ...] = (
     ("Rate like", "user_rating", "like"), ("Rate dislike", "user_rating", "dislike"),
     ("Clear rating", "user_rating", None),
 )
+#: Conflicts named in the quit dialog (the rest are counted).
+QUIT_LISTED = 8
 FIELD_LABELS = {"is_favorite": "liked", "is_test": "test", "is_complete": "complete", "user_rating": "rating",
                 "tags": "tags", "user_note": "note"}
 
@@ -72,7 +74,10 @@ def _shown(name: str, value: Any) -> str:
 
 
 class ConflictScreen(ModalScreen[bool]):
-    """Another instance changed the same fields: show both values, keep mine or theirs."""
+    """Another instance changed the same fields: show both values, keep mine (m) or theirs (o).
+
+    Only those two keys close it: Esc would have to mean one side, and so drop the other.
+    """
 
     BINDINGS = bindings("conflict")
 
@@ -91,6 +96,46 @@ class ConflictScreen(ModalScreen[bool]):
             text.append(clean_text(_shown(name, self.conflict.theirs[name])) + "\n", style="yellow")
         with Vertical(id="conflict"):
             yield Static(text)
+            hint = Static("", id="conflict-hint")
+            hint.display = False  # until Esc
+            yield hint
+        yield KeyBar()
+
+    def action_remind(self) -> None:
+        """Esc: the dialog stays, neither value is dropped by a key meant to get out of the way."""
+        hint = self.query_one("#conflict-hint", Static)
+        hint.update(Text("Choose first: m keeps yours, o keeps theirs (Esc discards neither)", style="bold"))
+        hint.display = True
+
+    def action_keep_mine(self) -> None:
+        self.dismiss(True)
+
+    def action_keep_theirs(self) -> None:
+        self.dismiss(False)
+
+
+class QuitConflictsScreen(ModalScreen[bool | None]):
+    """Quitting with save conflicts not resolved yet: keep mine (True) or theirs (False) for all
+    of them, or cancel (None) and resolve them one by one.  Never a silent choice."""
+
+    BINDINGS = bindings("quit")
+
+    def __init__(self, conflicts: list[Conflict]) -> None:
+        super().__init__()
+        self.conflicts = conflicts
+
+    def compose(self) -> ComposeResult:
+        count = len(self.conflicts)
+        text = Text(f"{count} edit{'s' if count > 1 else ''} conflict with another instance's changes:\n\n")
+        for conflict in self.conflicts[:QUIT_LISTED]:
+            fields = ", ".join(FIELD_LABELS.get(name, name) for name in conflict.mine)
+            text.append(f"  {clean_text(conflict.session_id)}: {fields}\n")
+        if count > QUIT_LISTED:
+            text.append(f"  and {_count(count - QUIT_LISTED)} more\n")
+        text.append("\nm keeps yours, o keeps theirs (for all of them), then quits; "
+                    "Esc goes back to choose one by one.")
+        with Vertical(id="conflict"):
+            yield Static(text)
         yield KeyBar()
 
     def action_keep_mine(self) -> None:
@@ -98,3 +143,6 @@ class ConflictScreen(ModalScreen[bool]):
 
     def action_keep_theirs(self) -> None:
         self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -31,9 +31,17 @@ class PendingEdits:
     def __init__(self) -> None:
         self._pending: dict[int, _Pending] = {}
         self._in_flight: dict[int, _Pending] = {}
+        self._held: dict[int, dict[str, Any]] = {}
+        """Changes of fields in conflict made while their save ran: they wait for the user's
+        choice (:meth:`keep_mine` saves them, :meth:`keep_theirs` drops them), never saved over
+        the other instance's value meanwhile."""
 
     def __bool__(self) -> bool:
         return bool(self._pending or self._in_flight)
+
+    def touches(self, session_keys: list[int]) -> bool:
+        """Some of these sessions have edits not saved yet (being saved, or waiting for a choice)."""
+        return any(key in self._pending or key in self._in_flight or key in self._held for key in session_keys)
 
     def change(self, meta: SessionMetadata, name: str, value: Any) -> None:
         """Record ``name = value`` for a session whose stored metadata is ``meta``."""
@@ -49,7 +57,8 @@ class PendingEdits:
 
     def effective(self, meta: SessionMetadata) -> SessionMetadata:
         """``meta`` with this session's unsaved (and saving) changes applied: what the user sees."""
-        changes = {**_changes(self._in_flight.get(meta.session_key)), **_changes(self._pending.get(meta.session_key))}
+        key = meta.session_key
+        changes = {**_changes(self._in_flight.get(key)), **self._held.get(key, {}), **_changes(self._pending.get(key))}
         if not changes:
             return meta
         return replace(meta, **{name: tuple(value) if name == "tags" else value for name, value in changes.items()})
@@ -73,22 +82,34 @@ class PendingEdits:
         Later edits of the same sessions (made while saving) now rest on the new
         versions; ``dropped`` fields (conflicts sent to the user) leave the burst.
         """
+        dropped = dropped or {}
         for session_key, meta in saved.items():
             self._in_flight.pop(session_key, None)
             later = self._pending.get(session_key)
-            if later is not None:
-                later.base_version = meta.version
-                later.base = {name: getattr(meta, name) for name in later.changes}
-        for session_key in dropped or {}:
+            if later is None:
+                continue
+            held = {name: later.changes.pop(name) for name in dropped.get(session_key, ()) if name in later.changes}
+            if held:  # typed on after the conflicting value: it waits for the user's choice too
+                self._held.setdefault(session_key, {}).update(held)
+            if not later.changes:
+                del self._pending[session_key]
+            later.base_version = meta.version
+            later.base = {name: getattr(meta, name) for name in later.changes}
+        for session_key in dropped:
             self._in_flight.pop(session_key, None)
 
     def keep_mine(self, conflict: Conflict) -> None:
         """The user chose their values over the other instance's: save them against its version."""
         pending = self._pending.setdefault(conflict.session_key, _Pending(conflict.version))
         pending.base_version = conflict.version
+        held = self._held.pop(conflict.session_key, {})
         for name, value in conflict.mine.items():
             pending.base[name] = conflict.theirs[name]
-            pending.changes.setdefault(name, value)
+            pending.changes.setdefault(name, held.get(name, value))  # (the last typed value wins)
+
+    def keep_theirs(self, conflict: Conflict) -> None:
+        """The user chose the other instance's values: what they typed on after theirs goes too."""
+        self._held.pop(conflict.session_key, None)
 
     def failed(self) -> None:
         """The save did not happen: the burst waits for the next attempt (nothing is lost)."""

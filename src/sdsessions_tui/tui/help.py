@@ -37,6 +37,7 @@ SCOPE_TITLES: dict[str, str] = {
     "tags": "Tag list",
     "apply": "Apply to all filtered",
     "conflict": "Save conflict",
+    "quit": "Quitting with save conflicts",
     "help": "Help",
     "app": "Everywhere",
 }

@@ -15,30 +15,72 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 from textual.widgets.text_area import Edit, EditResult
 from textual_autocomplete import AutoComplete, DropdownItem
 
 from ..core.edits import MAX_NOTE_LENGTH, MAX_TAG_LENGTH
+from ..core.store import SessionMetadata
 from ..core.text import clean_text
-from .commands import bindings
+from .commands import bindings, command
+from .escape_keys import plain_key
 
 
 class TagAutoComplete(AutoComplete):
-    """Existing tags, most used first, with their session counts; Enter on one adds it at once."""
+    """Existing tags, most used first, with their session counts.
+
+    The list only suggests: Enter adds exactly what was typed (``b-4`` stays ``b-4`` though
+    ``bo-4`` exists) unless the user moved onto a suggestion with ↓ or ↑, and then Enter (or
+    Tab) adds that one.  Typing again drops the choice; Esc closes the list, the text stays.
+    """
 
     def __init__(self, target: Input, items: Callable[[], list[DropdownItem]]) -> None:
         super().__init__(target, candidates=lambda _state: items(), id="tag-complete")
+        self.chosen = False
+        """The user moved onto a suggestion (↓ or ↑) since the last change of the text."""
+
+    def _listen_to_messages(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and event.key in ("enter", "tab") and not self.chosen:
+            self.action_hide()  # the input's own Enter (add the text) or Tab (next field) goes ahead
+            return
+        super()._listen_to_messages(event)
+        if isinstance(event, events.Key) and event.key in ("down", "up") and self.display:
+            self.chosen = True
+        elif isinstance(event, Input.Changed) or (isinstance(event, events.Key) and event.key == "escape"):
+            self.chosen = False
 
     def post_completion(self) -> None:
         """Enter (or Tab) on a suggestion: the tag is added, the input is ready for the next."""
         super().post_completion()
         target = self.target
         target.post_message(Input.Submitted(target, target.value))
+
+
+async def _split_escape_pair(field: Widget, event: events.Key) -> None:
+    """An Esc and a key read as one Alt+key (a slow link): Esc closes the editor, then the key
+    goes to where the focus is back (the list), as it would have with a pause between the two.
+
+    (Textual runs each class's ``_on_key`` in turn: preventing the default skips the field's own.)
+    """
+    key = plain_key(event)
+    if key is not None:
+        event.stop()
+        event.prevent_default()
+        await field.run_action(command("editor.close").action)  # the focus moves at once
+        field.app.post_message(key)  # as the driver sends keys
+
+
+class TagInput(Input):
+    """The tag input; Alt+key (an Esc read together with the next key) is Esc, then the key."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        await _split_escape_pair(self, event)
 
 
 class TagList(OptionList):
@@ -65,6 +107,10 @@ class NoteArea(TextArea):
         def __init__(self, dropped: int) -> None:
             super().__init__()
             self.dropped = dropped
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Alt+key (an Esc read together with the next key) is Esc, then the key: not typed here."""
+        await _split_escape_pair(self, event)
 
     def edit(self, edit: Edit) -> EditResult:
         removed = len(self.get_text_range(edit.top, edit.bottom))
@@ -112,10 +158,14 @@ class MetadataEditor(VerticalScroll, can_focus=False):
         """The dropdown's candidates, built when the tags change (the dropdown asks at every keystroke)."""
         self._note = ""
         """The note as last loaded or reported: a Changed event with the same text is not an edit."""
+        self.seen: dict[int, SessionMetadata] = {}
+        """Each edited session's stored metadata as the user saw it (when the editor opened, or
+        their own save): what their edits are made against, so that another instance's change
+        meanwhile shows as a conflict instead of being overwritten by the next keystroke."""
 
     def compose(self) -> ComposeResult:
         yield Label("", id="editor-title")
-        tag_input = Input(placeholder="add a tag (Enter; ↓ for existing tags)", max_length=MAX_TAG_LENGTH * 2,
+        tag_input = TagInput(placeholder="add a tag (Enter; ↓ for existing tags)", max_length=MAX_TAG_LENGTH * 2,
                           id="tag-input")
         yield tag_input
         yield TagAutoComplete(tag_input, lambda: self._completions)
@@ -138,7 +188,8 @@ class MetadataEditor(VerticalScroll, can_focus=False):
         area.read_only = note_reason is not None
         # control characters from the data are shown escaped (``\x1b``), never sent to the terminal
         self._note = clean_text(note or "", keep_newlines=True)
-        area.load_text(self._note)  # its Changed event carries the same text: not reported
+        if area.text != self._note:  # (the same text again: the cursor stays where it is)
+            area.load_text(self._note)  # its Changed event carries the same text: not reported
         if note_reason:
             self.show_message(note_reason)
         self._show_counter()
@@ -173,6 +224,11 @@ class MetadataEditor(VerticalScroll, can_focus=False):
     def _build_completions(self) -> None:
         self._completions = [DropdownItem(main=clean_text(tag), prefix=f"{count:>5}  ")
                              for tag, count in self.known_tags if tag.casefold() not in self._everywhere]
+
+    @property
+    def typed_tag(self) -> str:
+        """What is in the tag input, not added yet (closing the editor adds it: see the app's close)."""
+        return self.query_one("#tag-input", Input).value
 
     def tag_added(self) -> None:
         """The submitted tag was taken: the input is ready for the next one."""
