@@ -136,3 +136,34 @@ async def test_an_edit_clashing_at_exit_with_another_programs_is_kept_to_choose_
     assert app_store.get_metadata(row.id).user_rating == "dislike"  # never overwritten unasked
     assert read_edits(recovery_path(app_store.path)) == [
         Edit(row.id, row.metadata.version, {"user_rating": None}, {"user_rating": "like"})]
+
+
+async def test_an_exit_past_an_open_conflict_dialog_keeps_mine_to_ask_again_at_the_next_start(
+        make_app, app_store, monkeypatch):
+    """A signal or hang-up cannot ask: the user's side of an unresolved conflict goes to the
+    recovery file, still clashing, and the next start shows the same choice (nothing dropped)."""
+    from sdsessions_tui.tui import edit_actions
+
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 60.0)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        row = app.table.row_at(app.table.cursor_row)
+        await pilot.press("plus")
+        app_store.update_metadata(row.id, {"user_rating": "dislike"})  # another instance, meanwhile
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+        app.exit()  # what SIGTERM and the hang-up path do
+    assert app.return_code == EXIT_UNSAVED
+    assert app_store.get_metadata(row.id).user_rating == "dislike"
+    (kept,) = read_edits(recovery_path(app_store.path))
+    assert kept.changes == {"user_rating": "like"}
+
+    again = make_app()
+    async with again.run_test(size=(160, 50)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: isinstance(again.screen, ConflictScreen))
+        text = str(again.screen.query_one("#conflict Static").render())
+        assert "yours:  like" in text and "theirs: dislike" in text
+        await pilot.press("m")
+        await until(pilot, lambda: app_store.get_metadata(row.id).user_rating == "like")

@@ -55,6 +55,10 @@ def remove_tag(tags: tuple[str, ...], tag: str) -> tuple[str, ...]:
     return tuple(existing for existing in tags if existing.casefold() != tag.casefold())
 
 
+#: A version no stored row has: an edit made against it is compared field by field with its base.
+ANY_VERSION = -1
+
+
 @dataclass(frozen=True, slots=True)
 class Edit:
     """Changed fields of one session, and the field values they were made against."""

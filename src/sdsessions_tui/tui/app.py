@@ -913,8 +913,13 @@ class SessionsApp(MetadataEditing, App[None]):
         """Exit, within :data:`~.lifeline.EXIT_GRACE` whatever holds the process up.
 
         Edits still pending (a signal; or "q again quits anyway" after a failed save) are saved or
-        kept in the recovery file first, and then the exit code says so.
+        kept in the recovery file first, and then the exit code says so.  Conflicts still waiting
+        for the user's choice (only a signal or a hang-up exits past them; ``q`` asks) go with
+        them, still clashing, so the next start asks again.
         """
+        for conflict in self.conflicts:
+            self.edits.keep_undecided(conflict)
+        self.conflicts.clear()
         if self.edits and not self.final_save() and return_code == 0:
             return_code = EXIT_UNSAVED
         self.lifeline.exiting(return_code)

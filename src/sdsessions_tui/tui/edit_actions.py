@@ -25,7 +25,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from ..core.db import StoreError
-from ..core.edits import Conflict, EditError, SaveResult, add_tag, normalize_tag, remove_tag
+from ..core.edits import ANY_VERSION, Conflict, EditError, SaveResult, add_tag, normalize_tag, remove_tag
 from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text
 from .details import DetailsPanel
@@ -543,7 +543,7 @@ class MetadataEditing(_Base):
             self.show_save_state("error", f"✗ not saved: {clean_text(str(error))} — q again quits anyway")
             return False
         self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
-        self.conflicts.extend(result.conflicts)  # q asks about them (a signal cannot: theirs stay)
+        self.conflicts.extend(result.conflicts)  # q asks about them (a signal cannot: exit keeps mine to ask again)
         return True
 
     def ask_about_conflicts_at_quit(self, then: Callable[[], object]) -> None:
@@ -568,10 +568,6 @@ class MetadataEditing(_Base):
         self.push_screen(QuitConflictsScreen(conflicts), chosen)
 
 
-#: A version no stored row has: a save made against it compares each field with its base.
-_ANY_VERSION = -1
-
-
 def _as_left(row: SessionRow, entry: UndoEntry, shown: SessionMetadata) -> SessionRow:
     """``row`` with the metadata the undone action left, for the undo to be made against.
 
@@ -583,4 +579,4 @@ def _as_left(row: SessionRow, entry: UndoEntry, shown: SessionMetadata) -> Sessi
     left = entry.after[row.id]
     if settled(entry.name, getattr(shown, entry.name)) == left:
         return row
-    return replace(row, metadata=replace(row.metadata, version=_ANY_VERSION, **{entry.name: left}))
+    return replace(row, metadata=replace(row.metadata, version=ANY_VERSION, **{entry.name: left}))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from ..core.edits import Conflict, Edit
+from ..core.edits import ANY_VERSION, Conflict, Edit
 from ..core.store import SessionMetadata
 
 SaveState = Literal["idle", "unsaved", "saving", "saved", "error"]
@@ -107,6 +107,16 @@ class PendingEdits:
             pending.base[name] = conflict.theirs[name]
             pending.changes.setdefault(name, held.get(name, value))  # (the last typed value wins)
 
+    def keep_undecided(self, conflict: Conflict) -> None:
+        """The app must end before the user chose (a signal, a hang-up): keep their values as an
+        edit that clashes with the other instance's again, so the next start asks once more."""
+        pending = self._pending.setdefault(conflict.session_key, _Pending(ANY_VERSION))
+        pending.base_version = ANY_VERSION
+        held = self._held.pop(conflict.session_key, {})
+        for name, value in conflict.mine.items():
+            pending.base[name] = _unlike(conflict.theirs[name])
+            pending.changes.setdefault(name, held.get(name, value))
+
     def keep_theirs(self, conflict: Conflict) -> None:
         """The user chose the other instance's values: what they typed on after theirs goes too."""
         self._held.pop(conflict.session_key, None)
@@ -120,6 +130,19 @@ class PendingEdits:
                 for name, value in later.base.items():
                     flying.base.setdefault(name, value)
         self._pending, self._in_flight = self._in_flight, {}
+
+
+def _unlike(value: Any) -> Any:
+    """A base no stored value equals, of the field's kind (JSON-safe, for the recovery file)."""
+    if isinstance(value, (tuple, list)):
+        return (*value, _UNSEEN)
+    if isinstance(value, str):
+        return value + _UNSEEN
+    return _UNSEEN if value is None else None
+
+
+#: Never a stored value: tags and notes refuse control characters.
+_UNSEEN = "\0unseen"
 
 
 def _changes(pending: _Pending | None) -> dict[str, Any]:
