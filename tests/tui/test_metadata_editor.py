@@ -387,3 +387,30 @@ async def test_the_open_note_editor_shows_another_instances_change_until_the_use
         await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
         text = str(app.screen.query_one("#conflict Static").render())
         assert "yours:  from B and A" in text and "theirs: B again" in text
+
+
+async def test_a_click_on_another_session_adds_the_typed_tag_before_the_editor_closes(make_app, app_store):
+    from sdsessions_tui.tui.session_table import SessionTable
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(table.cursor_row).id
+        await pilot.press("e", *"keepme")
+        await pilot.click(SessionTable, offset=(10, 4))  # another row
+        await until(pilot, lambda: table.cursor_key != key)
+        await until(pilot, lambda: not editor_of(app).is_open)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "keepme" in app_store.get_metadata(key).tags)
+
+
+async def test_narrowing_with_a_tag_typed_adds_it_before_the_editor_goes_full_screen(make_app, app_store):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = await ready(pilot)
+        key = table.row_at(table.cursor_row).id
+        await pilot.press("e", *"keepme")
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "keepme" in app_store.get_metadata(key).tags)

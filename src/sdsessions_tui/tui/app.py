@@ -300,6 +300,8 @@ class SessionsApp(MetadataEditing, App[None]):
         if self.screen is not main or key is None:
             main.set_focus(self.table)
         elif editor is not None and editor.is_open:  # the editor goes full-screen with its sessions
+            if not self.add_typed_tag(editor):
+                return  # a refused tag stays typed, its reason shown, where it is
             part = "note" if focused.id == "note-input" else "tags"
             rows = self._editor_rows(editor)
             editor.close()
@@ -579,8 +581,10 @@ class SessionsApp(MetadataEditing, App[None]):
         panel = self.details_panel
         if panel is not None and not self.narrow:
             for editor in self.query("MetadataEditor"):
+                # another session under the cursor (a click): the typed tag is added first
                 if editor.is_open and editor.keys != [key] and not self.table.marked:  # type: ignore[attr-defined]
-                    editor.close()  # type: ignore[attr-defined]  (another session under the cursor: a click)
+                    if self.add_typed_tag(editor):  # type: ignore[arg-type]
+                        editor.close()  # type: ignore[attr-defined]
             self.show_details_in(panel, key)
 
     def show_details_in(self, panel: DetailsPanel, key: int | None) -> None:

@@ -330,6 +330,15 @@ class MetadataEditing(_Base):
     def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
         self._add_tag(event.editor, event.text)
 
+    def add_typed_tag(self, editor: MetadataEditor) -> bool:
+        """Before the editor closes (Esc, a click on another session, a narrowing resize): a tag
+        typed but not added yet is added, as Enter would; False (the editor keeps the text, the
+        reason shown) when it is refused."""
+        if editor.typed_tag.strip() and not self._add_tag(editor, editor.typed_tag):
+            editor.focus_part("tags")
+            return False
+        return True
+
     def _add_tag(self, editor: MetadataEditor, text: str) -> bool:
         """Add the tag typed in ``editor`` to its sessions; False if it is refused (the reason is shown)."""
         try:
@@ -363,8 +372,7 @@ class MetadataEditing(_Base):
         """Esc ("Done"): a tag typed but not added yet is added first, as Enter would; one that
         is refused (a comma...) keeps the editor open with the reason, the text in place."""
         editor: MetadataEditor = self.screen.query_one("MetadataEditor")  # type: ignore[assignment]
-        if editor.typed_tag.strip() and not self._add_tag(editor, editor.typed_tag):
-            editor.focus_part("tags")
+        if not self.add_typed_tag(editor):
             return
         editor.close()
         if isinstance(self.screen, DetailsScreen) and self.screen.edit is not None:
