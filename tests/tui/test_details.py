@@ -485,17 +485,19 @@ async def test_holding_down_decodes_only_the_last_image(tmp_path: Path, halfcell
     app = DetailsApp(tmp_path / "cache")
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(DetailsPanel)
-        panel.thumbnail.delay = 0.5  # well above a slow test machine's pause, still a debounce
+        # well above the 20 pauses below even on a loaded machine (0.5 s was not: the first of
+        # them was decoded once), still a debounce
+        panel.thumbnail.delay = 3.0
         for index, folder in enumerate(folders):
             panel.show(make_stats(folder, session_id=f"s{index}", image_files=["portrait_001.png"]), None)
             await pilot.pause(0.01)  # faster than the delay, like a held key
-        await wait_for(pilot, lambda: panel.thumbnail.state != "loading")
+        await wait_for(pilot, lambda: panel.thumbnail.state != "loading", timeout=15.0)
         await app.workers.wait_for_complete()
         assert calls == [folders[-1] / "portrait_001.png"]
         assert panel.thumbnail.state == "shown" and panel.thumbnail.source == folders[-1] / "portrait_001.png"
 
         panel.show(make_stats(folders[-1], session_id="s19", image_files=["portrait_001.png"]), None)
-        await pilot.pause(0.6)
+        await pilot.pause(3.2)
         assert len(calls) == 1 and panel.thumbnail.state == "shown"  # a refresh of the same session: kept
 
 
