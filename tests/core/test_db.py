@@ -17,8 +17,8 @@ import pytest
 
 from sdsessions_tui.core import db
 from sdsessions_tui.core.db import StoreError
-from sdsessions_tui.core.store import Store, stats_to_row
 from sdsessions_tui.core.stats import read_session
+from sdsessions_tui.core.store import Store, stats_to_row
 from tests.conftest import write_session
 from tests.core import spec_examples as ex
 

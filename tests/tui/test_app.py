@@ -6,14 +6,13 @@ import asyncio
 import threading
 
 import pytest
-
 from textual.widgets import Input, Label
 
 from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.tui import app as app_module
 from sdsessions_tui.tui.app import SessionsApp, SortMenu
-from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.details import DetailsPanel
+from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.help import HelpScreen
 from sdsessions_tui.tui.session_table import SessionTable
 

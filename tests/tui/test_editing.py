@@ -10,10 +10,9 @@ from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import SessionMetadata
 from sdsessions_tui.tui import edit_actions
 from sdsessions_tui.tui.app import SessionsApp
-from sdsessions_tui.tui.edit_screens import ConflictScreen
-from sdsessions_tui.tui.edit_screens import ApplyMenu
-from sdsessions_tui.tui.editing import PendingEdits
 from sdsessions_tui.tui.details import DetailsPanel
+from sdsessions_tui.tui.edit_screens import ApplyMenu, ConflictScreen
+from sdsessions_tui.tui.editing import PendingEdits
 from tests.tui.test_app import ready, until
 from tests.tui.test_details import lines_of
 

@@ -35,8 +35,8 @@ from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
 from .fsnames import NAME_COLUMNS, from_db, to_db
 from .metadata_merge import MergeConflict, merge_changes, normalize_tags
-from .sql_filters import LIKE_SAMPLE, Driver, Where, driven_query, filter_where, order_by, source
 from .session_stats import SessionStats
+from .sql_filters import LIKE_SAMPLE, Driver, Where, driven_query, filter_where, order_by, source
 from .storable import column_value, json_text, json_value
 from .text import escape_undecodable
 
