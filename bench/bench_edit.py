@@ -142,7 +142,8 @@ def report(out: Figures, query: str, batch_size: int) -> None:
         print(f"    {label:34s} {m[key]:6.0f} ms = {delay:.0f} + {m[key] - delay:5.1f}  "
               f"{verdict(m[key], delay + COMMIT_MARGIN_MS)}")
     print(f"  batch \"Mark liked\" over {batch_size:,} filtered sessions ({query}):".replace(",", " "))
-    print(f"    Enter → table repainted            {m['batch_total']:6.0f} ms  {verdict(m['batch_total'], BATCH_TARGET_MS)}"
+    print(f"    Enter → table repainted            {m['batch_total']:6.0f} ms  "
+          f"{verdict(m['batch_total'], BATCH_TARGET_MS)}"
           f"  (runs: {', '.join(f'{v:.0f}' for v in out['batch_total'])})")
     print(f"    Store.set_metadata_many alone      {m['batch_sql']:6.0f} ms")
 

@@ -60,7 +60,8 @@ PHASES: dict[str, Callable[[Terminal, Path], None]] = {
 def edit_kept(store: Store, key: int) -> bool:
     """The ``f`` edit is in the database or in the recovery file (the next start saves it)."""
     return store.get_metadata(key).is_favorite or any(
-        edit.session_key == key and edit.changes == {"is_favorite": True} for edit in read_edits(recovery_path(store.path)))
+        edit.session_key == key and edit.changes == {"is_favorite": True}
+        for edit in read_edits(recovery_path(store.path)))
 
 
 def one(store: Store, phase: str, controlling: bool, workdir: Path) -> tuple[float, int | None, bool]:

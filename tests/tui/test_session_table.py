@@ -145,7 +145,8 @@ async def test_enter_posts_selected() -> None:
 
 
 def test_bindings_come_from_the_registry() -> None:
-    assert [binding.id for binding in SessionTable.BINDINGS] == [binding.id for binding in [*bindings("table"), *bindings("edit")]]
+    assert [binding.id for binding in SessionTable.BINDINGS] == [
+        binding.id for binding in [*bindings("table"), *bindings("edit")]]
 
 
 # --- fetching -------------------------------------------------------------------------------------

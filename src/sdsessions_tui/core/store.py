@@ -536,8 +536,9 @@ class Store:
         documents = []
         for path, row in by_path.items():
             tags, note = metadata.get(ids[path], (None, None))
-            parts = (_text(from_db(row["session_id"])), row["display_name"], row["resolved_prompt"], row["negative_prompt"],
-                     _placeholder_text(row["placeholders"]), " ".join(orjson.loads(tags or "[]")), note)
+            parts = (_text(from_db(row["session_id"])), row["display_name"], row["resolved_prompt"],
+                     row["negative_prompt"], _placeholder_text(row["placeholders"]),
+                     " ".join(orjson.loads(tags or "[]")), note)
             documents.append((ids[path], "\n".join(part for part in parts if part)))
         old: dict[int, str] = {}
         for start in range(0, len(documents), PAGE_SIZE):
@@ -705,8 +706,8 @@ class Store:
                 stored = _metadata_of(current, edit.session_key)
                 changes = dict(edit.changes)
                 if stored.version != edit.base_version:
-                    clashing = {name for name in changes
-                                if getattr(stored, name) != edit.base.get(name) and getattr(stored, name) != changes[name]}
+                    clashing = {name for name in changes if getattr(stored, name) != edit.base.get(name)
+                                and getattr(stored, name) != changes[name]}
                     if clashing:
                         result.conflicts.append(Conflict(
                             edit.session_key, stored.session_id, {name: changes.pop(name) for name in sorted(clashing)},
