@@ -73,7 +73,7 @@ async def run(db: Path, cache: Path, out: Figures) -> tuple[str, int]:
         commits = stamp(store, "apply_edits", end=True)
         await asyncio.sleep(0.3)
         # flag and rating keys: one frame each; the burst committed after the 500 ms debounce
-        for burst in range(5):
+        for _burst in range(5):
             line = (table.cursor_row or 0) - int(table.scroll_y) + 1  # under the header
             for key in FLAG_KEYS:
                 before = table.render_line(line).text

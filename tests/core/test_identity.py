@@ -139,7 +139,7 @@ def test_a_rename_of_one_copy_seen_by_half_relinks_that_copy(store, roots, renam
     the one whose folder is gone was renamed, whichever the store lists first."""
     apply(store, roots, "refresh")
     keys = [by_path(store)[str(root / X)].id for root in roots]
-    for root, key in zip(roots, keys):
+    for root, key in zip(roots, keys, strict=True):
         store.update_metadata(key, {"tags": [root.name]})
     (roots[renamed] / X).rename(roots[renamed] / W)
     apply(store, roots, "watch", roots[renamed] / W)

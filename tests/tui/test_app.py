@@ -573,7 +573,7 @@ async def test_f1_has_the_query_language_the_status_marks_and_ctrl_p(make_app):
         assert "Ctrl+p Command palette" in text
         for badge in BADGES.values():
             assert " ".join(badge.meaning.split()) in text
-        for term, meaning in query_terms.TERMS:
+        for term, _meaning in query_terms.TERMS:
             assert " ".join(term.replace("`", "").split())[:30] in text
         for note in query_terms.NOTES:
             assert " ".join(note.replace("`", "").split())[:40] in text

@@ -379,7 +379,7 @@ async def test_header_click_requests_a_sort_and_row_click_moves_the_cursor() -> 
         placed = {cell.column.key: cell for cell in layout_columns(table.scrollable_content_region.width)}
         for key, column in (("name", "name"), ("flags", "liked")):
             await pilot.click(SessionTable, offset=(placed[key].x + 1, 0))
-            await wait_for(pilot, lambda: app.messages[-1] == ("sort", column))
+            await wait_for(pilot, lambda: app.messages[-1] == ("sort", column))  # noqa: B023  (awaited in this pass)
         assert table.cursor_row == 0
         await pilot.click(SessionTable, offset=(20, 6))
         assert table.cursor_row == 5
@@ -536,7 +536,8 @@ async def test_header_and_cells_line_up_and_keep_their_place_between_results(siz
         assert _spans(header, "+/-")[0] + 1 == _spans(cells[0], "+")[0]  # the rating under the "/"
         done_end = cell_len(header[:header.index("Done") + 4])
         images_end = cell_len(header[:header.index("Images") + 6])
-        for line, images, percent in zip(cells, ("6/6", "6/10004", "6/6", "4/6"), ("100%", "0%", "100%", "66%")):
+        for line, images, percent in zip(cells, ("6/6", "6/10004", "6/6", "4/6"), ("100%", "0%", "100%", "66%"),
+                                         strict=True):
             assert cell_len(line[:line.index(f" {images} ") + 1 + len(images)]) == images_end  # right-aligned
             at = line.index(percent, images_end)
             assert cell_len(line[:at + len(percent)]) == done_end  # right-aligned under "Done"

@@ -267,7 +267,7 @@ def _mappings(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
     names = [description[0] for description in cursor.description]
     flags = [name for name in names if name.removeprefix("m_") in BOOLEAN_COLUMNS]
     for values in cursor:
-        row = dict(zip(names, values))
+        row = dict(zip(names, values, strict=True))
         for name in flags:
             if row[name] is not None:
                 row[name] = bool(row[name])
