@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' tree 
 from sdsessions_tui.core.recovery import read_edits, recovery_path  # noqa: E402
 from sdsessions_tui.core.refresh import refresh  # noqa: E402
 from sdsessions_tui.core.store import Store  # noqa: E402
-from tests.tui.conftest import build_tree  # noqa: E402
 from tests.tui.terminal import Terminal  # noqa: E402
+from tests.tui.tree import build_tree  # noqa: E402
 
 TARGET_S = 1.0
 #: Longest wait for an exit; a process still alive then is counted as this and killed.
