@@ -145,7 +145,7 @@ def test_a_template_that_cannot_be_rebuilt_says_it_is_the_first_prompt(tmp_path:
 
 
 def test_v0_session_takes_the_model_from_the_images(tmp_path: Path) -> None:
-    from tests.core.test_legacy_v0 import METADATA, v0_images
+    from tests.core.legacy_v0_examples import METADATA, v0_images
 
     folder = write_session(tmp_path, "2025-10-01_215220_faces", files={"metadata.json": json.dumps(METADATA)})
     for name in v0_images(15):
