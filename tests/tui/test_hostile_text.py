@@ -35,7 +35,7 @@ async def test_the_filter_error_line_shows_hostile_values_as_typed(make_app, ter
         for value in HOSTILE:
             query.value = term.format(value)
             await pilot.press("enter")
-            await until(pilot, lambda: clean_text(value) in error_text(app))  # noqa: B023  (awaited in this pass)
+            await until(pilot, lambda: clean_text(value) in error_text(app))  # noqa: B023  # awaited in this pass
             assert "\x1b" not in error_text(app) and "\x07" not in error_text(app)
 
 

@@ -373,7 +373,7 @@ async def test_header_click_requests_a_sort_and_row_click_moves_the_cursor() -> 
         placed = {cell.column.key: cell for cell in layout_columns(table.scrollable_content_region.width)}
         for key, column in (("name", "name"), ("flags", "liked")):
             await pilot.click(SessionTable, offset=(placed[key].x + 1, 0))
-            await until(pilot, lambda: app.messages[-1] == ("sort", column))  # noqa: B023  (awaited in this pass)
+            await until(pilot, lambda: app.messages[-1] == ("sort", column))  # noqa: B023  # awaited in this pass
         assert table.cursor_row == 0
         await pilot.click(SessionTable, offset=(20, 6))
         assert table.cursor_row == 5
