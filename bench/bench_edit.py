@@ -73,7 +73,7 @@ async def run(db: Path, cache: Path, out: Figures) -> tuple[str, int]:
         commits = stamp(store, "apply_edits", end=True)
         await asyncio.sleep(0.3)
         # flag and rating keys: one frame each; the burst committed after the 500 ms debounce
-        for burst in range(5):
+        for _burst in range(5):
             line = (table.cursor_row or 0) - int(table.scroll_y) + 1  # under the header
             for key in FLAG_KEYS:
                 before = table.render_line(line).text
@@ -142,7 +142,8 @@ def report(out: Figures, query: str, batch_size: int) -> None:
         print(f"    {label:34s} {m[key]:6.0f} ms = {delay:.0f} + {m[key] - delay:5.1f}  "
               f"{verdict(m[key], delay + COMMIT_MARGIN_MS)}")
     print(f"  batch \"Mark liked\" over {batch_size:,} filtered sessions ({query}):".replace(",", " "))
-    print(f"    Enter → table repainted            {m['batch_total']:6.0f} ms  {verdict(m['batch_total'], BATCH_TARGET_MS)}"
+    print(f"    Enter → table repainted            {m['batch_total']:6.0f} ms  "
+          f"{verdict(m['batch_total'], BATCH_TARGET_MS)}"
           f"  (runs: {', '.join(f'{v:.0f}' for v in out['batch_total'])})")
     print(f"    Store.set_metadata_many alone      {m['batch_sql']:6.0f} ms")
 

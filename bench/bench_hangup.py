@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' tree 
 from sdsessions_tui.core.recovery import read_edits, recovery_path  # noqa: E402
 from sdsessions_tui.core.refresh import refresh  # noqa: E402
 from sdsessions_tui.core.store import Store  # noqa: E402
-from tests.tui.conftest import build_tree  # noqa: E402
 from tests.tui.terminal import Terminal  # noqa: E402
+from tests.tui.tree import build_tree  # noqa: E402
 
 TARGET_S = 1.0
 #: Longest wait for an exit; a process still alive then is counted as this and killed.
@@ -60,7 +60,8 @@ PHASES: dict[str, Callable[[Terminal, Path], None]] = {
 def edit_kept(store: Store, key: int) -> bool:
     """The ``f`` edit is in the database or in the recovery file (the next start saves it)."""
     return store.get_metadata(key).is_favorite or any(
-        edit.session_key == key and edit.changes == {"is_favorite": True} for edit in read_edits(recovery_path(store.path)))
+        edit.session_key == key and edit.changes == {"is_favorite": True}
+        for edit in read_edits(recovery_path(store.path)))
 
 
 def one(store: Store, phase: str, controlling: bool, workdir: Path) -> tuple[float, int | None, bool]:

@@ -132,7 +132,8 @@ def main() -> None:
     try:
         started = time.perf_counter()
         store = Store(path) if path.exists() else build(path, args.sessions)
-        print(f"  setup total {time.perf_counter() - started:.1f} s; {len(store.list_ids(SessionFilter(unavailable=None))):,} sessions; "
+        print(f"  setup total {time.perf_counter() - started:.1f} s; "
+              f"{len(store.list_ids(SessionFilter(unavailable=None))):,} sessions; "
               f"database {path.stat().st_size / 2**20:.0f} MiB")
         results: list[tuple[str, int, float, float]] = []
         everything: list[int] = []

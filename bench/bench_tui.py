@@ -245,7 +245,8 @@ async def big_db(db: Path, cache: Path, out: Figures) -> None:
             await until(lambda: table.cursor_row != row and frames[-1] > sent)  # noqa: B023
             put(out, "held" if held else "move", 1000 * (after(frames, sent) - sent))
         gc.callbacks.pop()
-        out["gc2"], out["lines"] = [1000 * (b + a) for a, b in zip(pauses[::2], pauses[1::2])], [table.size.height]
+        out["gc2"] = [1000 * (b + a) for a, b in zip(pauses[::2], pauses[1::2], strict=False)]
+        out["lines"] = [table.size.height]
         for cold in [True, False] * 20:
             if cold:
                 table._strips.clear()  # the per-row strip cache (the rows stay cached)

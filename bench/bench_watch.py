@@ -32,9 +32,9 @@ from bench_refresh import prepare_tree
 from bench_tui import COLS, ROWS, after, press, stamp, until
 
 from sdsessions_tui.cli import tune_gc_after_start_up
+from sdsessions_tui.core import watch as watch_module
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
-from sdsessions_tui.core import watch as watch_module
 from sdsessions_tui.tui.app import SessionsApp
 
 LIVE_SESSIONS, BURST = 1000, 1000

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from sdsessions_tui.cli import GC_THRESHOLDS, main, tune_gc_after_start_up
-from tests.core import spec_examples as ex
 from tests.conftest import write_session
+from tests.core import spec_examples as ex
 
 
 def test_lists_sessions_with_data_printed_literally(tmp_path, capsys):

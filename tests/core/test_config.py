@@ -176,7 +176,8 @@ def test_bad_image_mode(tmp_path):
     ('[keymap]\n"table.sort" = "o,,p"\n', 2, '[keymap] "table.sort" must be a key like'),
     ('[keymap]\n"table.sort" = "ctrl o"\n', 2, '[keymap] "table.sort" must be a key like'),
     ('[keymap]\n"table.sort" = 7\n', 2, '(got 7)'),
-    ('poll = true\n[keymap]\ntable.sort = "o"\n', 3, '"table" must be a key string; for the command id "table.sort" quote it'),
+    ('poll = true\n[keymap]\ntable.sort = "o"\n', 3,
+     '"table" must be a key string; for the command id "table.sort" quote it'),
 ])
 def test_wrong_types_name_the_key_and_its_line(tmp_path, text, line, fragment):
     path = write(tmp_path, text)

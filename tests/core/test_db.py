@@ -17,8 +17,8 @@ import pytest
 
 from sdsessions_tui.core import db
 from sdsessions_tui.core.db import StoreError
-from sdsessions_tui.core.store import Store, stats_to_row
 from sdsessions_tui.core.stats import read_session
+from sdsessions_tui.core.store import Store, stats_to_row
 from tests.conftest import write_session
 from tests.core import spec_examples as ex
 
@@ -171,8 +171,8 @@ def test_read_only_as_an_unprivileged_user(request):
     manifest = ex.example_b()
     session = write_session(folder / "root", SESSION, manifest=manifest,
                             images=[i["filename"] for i in manifest["images"]])
-    result = subprocess.run([*command, "-c", SCENARIO, str(folder / "s.db"), str(session)], env=env, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run([*command, "-c", SCENARIO, str(folder / "s.db"), str(session)], env=env,
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert f"refused: cannot write the database: the database file {folder / 's.db'} is read-only" in result.stdout
     assert "saved: True" in result.stdout

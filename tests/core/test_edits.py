@@ -5,7 +5,6 @@ import pytest
 from sdsessions_tui.core.edits import Edit, EditError, add_tag, normalize_tag, remove_tag
 from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import Store
-from tests.core.test_store import add_sessions, sample, store  # noqa: F401 - fixtures
 
 
 @pytest.mark.parametrize(("typed", "tag"), [("  keep  ", "keep"), ("red   hair\tstyle", "red hair style"),

@@ -139,7 +139,7 @@ def test_a_rename_of_one_copy_seen_by_half_relinks_that_copy(store, roots, renam
     the one whose folder is gone was renamed, whichever the store lists first."""
     apply(store, roots, "refresh")
     keys = [by_path(store)[str(root / X)].id for root in roots]
-    for root, key in zip(roots, keys):
+    for root, key in zip(roots, keys, strict=True):
         store.update_metadata(key, {"tags": [root.name]})
     (roots[renamed] / X).rename(roots[renamed] / W)
     apply(store, roots, "watch", roots[renamed] / W)
@@ -364,7 +364,7 @@ def test_a_fingerprint_stored_by_an_older_stats_version_proves_nothing(store, pa
 def test_a_v0_run_that_writes_its_metadata_json_at_the_end_is_the_same_session(store, tmp_path, via):
     """A V0 run has only its session_config.txt while it runs, and metadata.json (another start time,
     the template as prompt: another fingerprint) once done (spec §6)."""
-    from tests.core.test_legacy_v0 import CONFIG, METADATA, v0_images
+    from tests.core.legacy_v0_examples import CONFIG, METADATA, v0_images
 
     root = (tmp_path / "root").resolve()
     folder = write_session(root, "2025-10-01_215220_faces", images=v0_images(4), files={"session_config.txt": CONFIG})

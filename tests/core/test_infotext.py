@@ -96,7 +96,7 @@ def phase2_manifest(plan=PLAN, seeds=None) -> dict:
             "variations": [{"index": i, "prompt": f"masterpiece, 1girl, {e}, {a}, detailed face", "seed": seed,
                             "negative_prompt": "low quality, blurry",
                             "variations": {"Expression": e, "Angle": a}, "parameters": {"width": 832, "steps": 25}}
-                           for i, ((e, a), seed) in enumerate(zip(plan, seeds))]}
+                           for i, ((e, a), seed) in enumerate(zip(plan, seeds, strict=True))]}
 
 
 def phase2_session(root: Path, manifest: dict, image: bytes) -> Path:
@@ -145,7 +145,7 @@ def test_a_template_that_cannot_be_rebuilt_says_it_is_the_first_prompt(tmp_path:
 
 
 def test_v0_session_takes_the_model_from_the_images(tmp_path: Path) -> None:
-    from tests.core.test_legacy_v0 import METADATA, v0_images
+    from tests.core.legacy_v0_examples import METADATA, v0_images
 
     folder = write_session(tmp_path, "2025-10-01_215220_faces", files={"metadata.json": json.dumps(METADATA)})
     for name in v0_images(15):
@@ -195,7 +195,8 @@ def test_a_manifest_cannot_claim_derived_fields(tmp_path: Path) -> None:
 def test_object_values_in_the_plan(tmp_path: Path) -> None:
     dress = [{"main": "red dress", "lora": "<lora:dress:0.7>"}, {"main": "armor", "lora": "<lora:armor:0.6>"}]
     manifest = phase2_manifest()
-    for entry, (outfit, angle) in zip(manifest["variations"], [(d, a) for d in dress for a in ("front", "side")]):
+    plan = [(d, a) for d in dress for a in ("front", "side")]
+    for entry, (outfit, angle) in zip(manifest["variations"], plan, strict=True):
         entry["variations"] = {"Outfit": outfit, "Angle": angle}
     stats = read_session(phase2_session(tmp_path, manifest, png_with(None)), retry_delays=())
     assert (stats.generation_mode, stats.total_combinations) == ("combinatorial", 4)

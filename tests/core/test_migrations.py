@@ -12,7 +12,7 @@ from sdsessions_tui.core.columns import METADATA_VALUE_COLUMNS
 from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import Store
 from tests.core import spec_examples as ex
-from tests.core.test_store import add_sessions, filtered, stub_sessions
+from tests.core.helpers import add_sessions, filtered, stub_sessions
 
 #: Schema 1 kept the search documents inside the FTS table (its own content).
 SCHEMA_1_SEARCH = "CREATE VIRTUAL TABLE session_search USING fts5(doc, tokenize='trigram')"

@@ -404,11 +404,12 @@ flags = st.sampled_from([None, True, False])
 
 def _dates(draw) -> dict:
     low, high = sorted(draw(st.lists(st.dates(), min_size=2, max_size=2)))
-    return dict(zip(("date_from", "date_to"), draw(st.sampled_from([(low, None), (None, high), (low, high)]))))
+    return dict(zip(("date_from", "date_to"), draw(st.sampled_from([(low, None), (None, high), (low, high)])),
+                    strict=True))
 
 
 def _excluding(positive: str, negative: str, values):
-    return lambda draw: dict(zip((positive, negative), _pair(draw, values)))
+    return lambda draw: dict(zip((positive, negative), _pair(draw, values), strict=True))
 
 
 def _tags(draw) -> dict:

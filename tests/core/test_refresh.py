@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core import refresh as refresh_module
+from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import Store
 from tests.conftest import OLD, write_session
 from tests.core import spec_examples as ex

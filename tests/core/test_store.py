@@ -12,55 +12,11 @@ from sdsessions_tui.core import db, engine, migrations, sql_filters
 from sdsessions_tui.core import store as store_module
 from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.filters import Range, SessionFilter, SessionSort
-from sdsessions_tui.core.session_stats import SessionStats
 from sdsessions_tui.core.stats import read_session
 from sdsessions_tui.core.store import MetadataConflict, Store, stats_to_row
 from tests.conftest import write_session
 from tests.core import spec_examples as ex
-
-
-def names(store, ids):
-    rows = store.fetch_rows(ids)
-    return [rows[i].session_id for i in ids]
-
-
-def add_sessions(store, root, *sessions):
-    """Write sessions (name, manifest) under root and store their stats; returns {name: id}."""
-    rows = []
-    for name, manifest in sessions:
-        images = [i["filename"] for i in manifest.get("images", []) if isinstance(i, dict)]
-        folder = write_session(root, name, manifest=manifest, images=images)
-        rows.append(stats_to_row(read_session(folder, retry_delays=()), str(root)))
-    store.upsert_stats(rows)
-    ids = store.list_ids(SessionFilter(unavailable=None))
-    return {store.fetch_rows([i])[i].session_id: i for i in ids}
-
-
-def stub_sessions(store, *names, root="/stub"):
-    """Stats rows for these folder names under ``root``, without folders on disk; returns {name: key}."""
-    rows = [stats_to_row(SessionStats(session_id=name, session_path=f"{root}/{name}", display_name=name,
-                                      name_era="none"), root) for name in names]
-    store.upsert_stats(rows)
-    known = store.known_paths([row["session_path"] for row in rows])
-    return {row["session_id"]: known[row["session_path"]].id for row in rows}
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "db" / "sessions.db") as opened:
-        yield opened
-
-
-@pytest.fixture
-def sample(store, tmp_path):
-    c = ex.example_c()
-    d = ex.example_d()
-    e = ex.example_e()
-    b = ex.example_b()
-    b["snapshot"]["resolved_template"]["prompt"] = "weird [/] closing, cat on a mat"
-    return add_sessions(store, tmp_path / "root",
-                        ("20251112_181502-Teasing", b), ("20251114_093010-hair_test", c),
-                        ("20251117_111757-donmain", d), ("20251112_184000-api_down", e))
+from tests.core.helpers import add_sessions, filtered, names, stub_sessions
 
 
 def test_every_connection_has_the_pragmas(store):
@@ -146,11 +102,6 @@ def test_optimistic_locking(store, sample):
         store.update_metadata(sid, {"is_favorite": True}, expected_version=seen.version)
     assert raised.value.current.is_test is True
     assert store.get_metadata(sid).is_favorite is False
-
-
-def filtered(store, **kwargs):
-    sort = kwargs.pop("sort", SessionSort("name", descending=False))
-    return names(store, store.list_ids(SessionFilter(**kwargs), sort))
 
 
 def test_filters(store, sample):

@@ -40,7 +40,8 @@ class Terminal:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
         environment = {**os.environ, "TERM": "xterm-256color", "SDSESSIONS_DB": str(db), **(env or {})}
         self.child = subprocess.Popen(
-            [sys.executable, "-c", CHILD.format(prelude=prelude), "--images", "none", *args], stdin=slave, stdout=slave, stderr=slave,
+            [sys.executable, "-c", CHILD.format(prelude=prelude), "--images", "none", *args],
+            stdin=slave, stdout=slave, stderr=slave,
             env=environment, start_new_session=True, cwd=cwd,
             preexec_fn=(lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0)) if controlling else None)
         os.close(slave)

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 
 import pytest
-
 from textual.widgets import Input, Label
 
 from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.tui import app as app_module
 from sdsessions_tui.tui.app import SessionsApp, SortMenu
-from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.details import DetailsPanel
+from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.help import HelpScreen
-from sdsessions_tui.tui.session_table import SessionTable
-
-
-async def until(pilot, condition, timeout=5.0):
-    """Wait for a concrete condition (``pilot.pause()`` alone returns after at most 1 s)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await pilot.pause(0.02)
-
-
-async def ready(pilot) -> SessionTable:
-    """The table, once the fixture's seven sessions are listed (and the chips and details, mounted after)."""
-    table = pilot.app.query_one(SessionTable)
-    await until(pilot, lambda: table.row_count == 7 and pilot.app.query(".chip") and pilot.app.query("#details"))
-    return table
+from tests.tui.helpers import error_text, ready, screen_text, until
 
 
 def count_text(app) -> str:
@@ -370,10 +352,6 @@ async def test_narrowing_while_editing_a_note_keeps_editing_full_screen(make_app
         assert not app.screen_stack[0].query_one(MetadataEditor).is_open
 
 
-def error_text(app) -> str:
-    return str(app.query_one("#query-error", Label).render()) if app.filter_bar.has_class("-error") else ""
-
-
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
 async def test_a_bad_term_is_left_out_and_its_error_takes_the_chips_line(make_app, size):
     """Pasted in one go (no keystroke before it was good), a bad query still lists what its good
@@ -563,7 +541,6 @@ async def test_the_palette_shows_descriptions_and_keys_and_each_command_once(mak
 async def test_f1_has_the_query_language_the_status_marks_and_ctrl_p(make_app):
     from sdsessions_tui.core import query_terms
     from sdsessions_tui.tui.session_table import BADGES
-    from tests.tui.test_help import screen_text
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -574,7 +551,7 @@ async def test_f1_has_the_query_language_the_status_marks_and_ctrl_p(make_app):
         assert "Ctrl+p Command palette" in text
         for badge in BADGES.values():
             assert " ".join(badge.meaning.split()) in text
-        for term, meaning in query_terms.TERMS:
+        for term, _meaning in query_terms.TERMS:
             assert " ".join(term.replace("`", "").split())[:30] in text
         for note in query_terms.NOTES:
             assert " ".join(note.replace("`", "").split())[:40] in text

@@ -12,7 +12,8 @@ from sdsessions_tui.core import db, engine
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui import app as app_module
 from sdsessions_tui.tui.app import SessionsApp
-from tests.tui.test_app import ready, until
+from tests.tui.helpers import ready, until
+from tests.tui.tree import changed_tree
 
 
 def messages(app) -> list[str]:
@@ -25,17 +26,6 @@ def short_waits(monkeypatch):
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
     monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
     monkeypatch.setattr(app_module, "RETRY_DELAYS", (0.3,))
-
-
-def changed_tree(tmp_path):
-    """The fixture's tree with one more session: a refresh must write."""
-    from tests.conftest import write_session
-    from tests.core import spec_examples as ex
-
-    manifest = ex.example_c()
-    write_session(tmp_path / "sessions", "20251119_101010-new_one", manifest=manifest,
-                  images=[image["filename"] for image in manifest["images"]])
-    return tmp_path / "sessions"
 
 
 async def test_a_refresh_against_a_locked_database_is_said_and_retried(app_store, tmp_path, short_waits):

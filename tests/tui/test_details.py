@@ -8,7 +8,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ import pytest
 from PIL import Image
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.geometry import Region
 
 from sdsessions_tui.core.session_stats import SessionStats
 from sdsessions_tui.core.store import SessionMetadata
@@ -32,6 +30,7 @@ from sdsessions_tui.tui.details import (
     format_duration,
     hires_summary,
 )
+from tests.tui.helpers import lines_of, panel_text, until
 
 SIZE = (120, 50)
 
@@ -109,22 +108,6 @@ def halfcell():
 def no_images():
     configure_images("none")
     yield
-
-
-async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        await pilot.pause(0.02)
-
-
-def lines_of(widget: Any) -> list[str]:
-    return [strip.text.rstrip() for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))]
-
-
-def panel_text(panel: DetailsPanel) -> str:
-    parts = ("#details-top", "#details-body", "#details-metadata", "#details-texts")
-    return "\n".join(line for part in parts for line in lines_of(panel.query_one(part)))
 
 
 def line_with(text: str, needle: str) -> str:
@@ -451,7 +434,7 @@ async def test_thumbnail_appears_after_the_delay(tmp_path: Path, halfcell: None)
         panel = app.query_one(DetailsPanel)
         panel.show(make_stats(folder, image_files=["portrait_001.png"]), None)
         assert panel.thumbnail.state == "loading"
-        await wait_for(pilot, lambda: panel.thumbnail.state != "loading")
+        await until(pilot, lambda: panel.thumbnail.state != "loading")
         await app.workers.wait_for_complete()
         thumbnail = panel.thumbnail
         assert thumbnail.state == "shown"
@@ -491,7 +474,7 @@ async def test_holding_down_decodes_only_the_last_image(tmp_path: Path, halfcell
         for index, folder in enumerate(folders):
             panel.show(make_stats(folder, session_id=f"s{index}", image_files=["portrait_001.png"]), None)
             await pilot.pause(0.01)  # faster than the delay, like a held key
-        await wait_for(pilot, lambda: panel.thumbnail.state != "loading", timeout=15.0)
+        await until(pilot, lambda: panel.thumbnail.state != "loading", timeout=15.0)
         await app.workers.wait_for_complete()
         assert calls == [folders[-1] / "portrait_001.png"]
         assert panel.thumbnail.state == "shown" and panel.thumbnail.source == folders[-1] / "portrait_001.png"
@@ -507,7 +490,7 @@ async def test_unreadable_image_shows_no_image(tmp_path: Path, halfcell: None) -
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(DetailsPanel)
         panel.show(make_stats(folder, image_files=["portrait_001.png"]), None)
-        await wait_for(pilot, lambda: panel.thumbnail.state != "loading")
+        await until(pilot, lambda: panel.thumbnail.state != "loading")
         assert panel.thumbnail.state == "missing"
         await pilot.pause()
         assert "no image" in "".join(lines_of(panel.thumbnail.query_one("#thumbnail-message")))
@@ -525,7 +508,7 @@ async def test_an_image_linking_outside_the_root_is_not_shown(tmp_path: Path, ha
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(DetailsPanel)
         panel.show(make_stats(folder, image_files=["portrait_001.png"]), None)
-        await wait_for(pilot, lambda: panel.thumbnail.state != "loading")
+        await until(pilot, lambda: panel.thumbnail.state != "loading")
         await app.workers.wait_for_complete()
         assert panel.thumbnail.state == "missing" and not (tmp_path / "cache").exists()
 

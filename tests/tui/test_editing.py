@@ -10,29 +10,10 @@ from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import SessionMetadata
 from sdsessions_tui.tui import edit_actions
 from sdsessions_tui.tui.app import SessionsApp
-from sdsessions_tui.tui.edit_screens import ConflictScreen
-from sdsessions_tui.tui.edit_screens import ApplyMenu
-from sdsessions_tui.tui.editing import PendingEdits
 from sdsessions_tui.tui.details import DetailsPanel
-from tests.tui.test_app import ready, until
-from tests.tui.test_details import lines_of
-
-
-def count_writes(store, monkeypatch):
-    """Count ``apply_edits`` transactions."""
-    calls = []
-    original = store.apply_edits
-
-    def counted(edits):
-        calls.append(list(edits))
-        return original(edits)
-
-    monkeypatch.setattr(store, "apply_edits", counted)
-    return calls
-
-
-def save_text(app) -> str:
-    return str(app.query_one("#save-state").render())
+from sdsessions_tui.tui.edit_screens import ApplyMenu, ConflictScreen
+from sdsessions_tui.tui.editing import PendingEdits
+from tests.tui.helpers import count_writes, lines_of, ready, save_text, until
 
 
 async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, app_store, monkeypatch):
@@ -225,7 +206,7 @@ async def test_a_same_named_copy_in_another_root_is_edited_on_its_own(make_app, 
     from sdsessions_tui.core.refresh import refresh
     from tests.conftest import write_session
     from tests.core import spec_examples as ex
-    from tests.tui.conftest import FIXED_MTIME
+    from tests.tui.tree import FIXED_MTIME
 
     copy_root = (tmp_path / "backup").resolve()
     manifest = ex.example_c()

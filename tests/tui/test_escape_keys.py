@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import events
 
 from sdsessions_tui.tui.escape_keys import plain_key, split_escape_pairs
-from tests.tui.test_metadata_editor import keys_read_from
+from tests.tui.helpers import keys_read_from
 
 
 def test_escape_and_a_digit_or_minus_are_read_as_two_keys_a_typed_en_dash_as_itself():

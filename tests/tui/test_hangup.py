@@ -16,7 +16,7 @@ import pytest
 from sdsessions_tui.core.recovery import read_edits, recovery_path
 from sdsessions_tui.tui.lifeline import EXIT_GRACE, HANGUP_EXIT
 from tests.tui.terminal import Terminal
-from tests.tui.test_db_errors import changed_tree
+from tests.tui.tree import changed_tree
 
 EXIT_BOUND = 5.0
 

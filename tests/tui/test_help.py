@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from rich.console import Console
 from textual.app import App, ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from sdsessions_tui.tui.commands import COMMANDS, commands_for
 from sdsessions_tui.tui.help import HelpScreen, key_label
+from tests.tui.helpers import screen_text
 
 
 class HelpApp(App[None]):
@@ -35,13 +33,6 @@ class HelpApp(App[None]):
 
     def _count(self) -> None:
         self.closed += 1
-
-
-def screen_text(screen: HelpScreen) -> str:
-    console = Console(file=io.StringIO(), width=120, record=True, color_system=None)
-    for static in screen.query(Static):
-        console.print(static.content)
-    return console.export_text()
 
 
 def shown_ids(screen: HelpScreen) -> set[str]:

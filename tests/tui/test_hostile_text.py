@@ -11,14 +11,12 @@ from __future__ import annotations
 import pytest
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input
-from textual.widgets._toast import Toast
 
 from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.text import clean_text
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.edit_screens import ApplyMenu
-from tests.tui.test_app import error_text, ready, until
-from tests.tui.test_editing import save_text
+from tests.tui.helpers import error_text, ready, save_text, until, until_toast
 
 #: Each would be read as markup (or reach the terminal raw) if a path let it through.
 HOSTILE = ("[/]", "[bold]x", "[link=x]y[/link]", "a\x1b[31mred", "b\x07\x08")
@@ -26,15 +24,6 @@ HOSTILE = ("[/]", "[bold]x", "[link=x]y[/link]", "a\x1b[31mred", "b\x07\x08")
 DB_PATH = "/data/x[/]y [bold]z/sessions.db"
 #: Terms whose error quotes the value; the value is hostile.
 TERMS = ("steps:{}", "cfg:{}", "date:{}", "rating:{}", "size:{}", "status:{}", "is:{}", "sort:{}")
-
-
-def toasts(app) -> list[str]:
-    return [str(toast.render()) for toast in app.screen.query(Toast)]
-
-
-async def until_toast(pilot, needle: str) -> str:
-    await until(pilot, lambda: any(needle in text for text in toasts(pilot.app)))
-    return next(text for text in toasts(pilot.app) if needle in text)
 
 
 @pytest.mark.parametrize("term", TERMS)
@@ -46,7 +35,7 @@ async def test_the_filter_error_line_shows_hostile_values_as_typed(make_app, ter
         for value in HOSTILE:
             query.value = term.format(value)
             await pilot.press("enter")
-            await until(pilot, lambda: clean_text(value) in error_text(app))
+            await until(pilot, lambda: clean_text(value) in error_text(app))  # noqa: B023  # awaited in this pass
             assert "\x1b" not in error_text(app) and "\x07" not in error_text(app)
 
 

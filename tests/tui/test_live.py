@@ -11,8 +11,8 @@ from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui.app import SessionsApp
 from tests.conftest import write_session
 from tests.core import spec_examples as ex
-from tests.tui.conftest import build_tree
-from tests.tui.test_app import until
+from tests.tui.helpers import until
+from tests.tui.tree import build_tree
 
 
 def images_of(manifest) -> list[str]:

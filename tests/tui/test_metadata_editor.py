@@ -11,21 +11,8 @@ from sdsessions_tui.tui import edit_actions
 from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.help import HelpScreen
 from sdsessions_tui.tui.metadata_editor import MetadataEditor, NoteArea, TagAutoComplete, TagList
-from tests.tui.conftest import session_key
-from tests.tui.test_app import ready, until
-from tests.tui.test_editing import count_writes, save_text
-
-HAIR = "20251114_093010-hair_test"  # tagged "keep" and "[red]x[/]" by the fixture
-
-
-def hair_key(store: Store) -> int:
-    return session_key(store, HAIR)
-
-
-async def cursor_to(pilot, table, session_id: str) -> None:
-    index = next(i for i in range(table.row_count) if table.row_at(i).session_id == session_id)
-    table.move_cursor(index)
-    await pilot.pause()
+from tests.tui.helpers import count_writes, cursor_to, keys_read_from, ready, save_text, until
+from tests.tui.tree import HAIR, hair_key
 
 
 def editor_of(app) -> MetadataEditor:
@@ -290,14 +277,6 @@ async def test_escape_closes_the_suggestions_first_and_closing_adds_the_typed_ta
         await pilot.press("e", *"a,b", "escape")  # a refused tag keeps the editor open, with the reason
         assert editor_of(app).is_open and "comma" in message(app)
         assert app.screen.query_one("#tag-input").value == "a,b"
-
-
-def keys_read_from(data: str) -> list[events.Key]:
-    """The key events Textual's parser makes of these bytes from the terminal (then a pause)."""
-    from textual._xterm_parser import XTermParser
-
-    parser = XTermParser()
-    return [*parser.feed(data), *parser.feed("")]
 
 
 async def test_escape_and_a_key_read_together_close_the_note_then_act(make_app, app_store, monkeypatch):

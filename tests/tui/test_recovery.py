@@ -11,8 +11,8 @@ from sdsessions_tui.core.edits import Edit
 from sdsessions_tui.core.recovery import read_edits, recovery_path, write_edits
 from sdsessions_tui.tui.app import EXIT_UNSAVED
 from sdsessions_tui.tui.edit_screens import ConflictScreen
+from tests.tui.helpers import ready, until
 from tests.tui.terminal import Terminal
-from tests.tui.test_app import ready, until
 
 
 def tree(root):

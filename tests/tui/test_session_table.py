@@ -29,6 +29,7 @@ from sdsessions_tui.tui.session_table import (
     layout_columns,
     row_cells,
 )
+from tests.tui.helpers import until
 
 SIZE = (100, 30)
 DATA_LINES = SIZE[1] - 1  # below the header
@@ -80,20 +81,13 @@ class TableApp(App[None]):
         self.messages.append(("sort", message.column))
 
 
-async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.01)
-
-
 def lines(table: SessionTable) -> list[str]:
     return [table.render_line(y).text for y in range(table.size.height)]
 
 
 async def settle(pilot: Any, app: TableApp) -> SessionTable:
     table = app.query_one(SessionTable)
-    await wait_for(pilot, lambda: table.fetch_count >= 1 or not table.row_count)
+    await until(pilot, lambda: table.fetch_count >= 1 or not table.row_count)
     await pilot.pause()
     return table
 
@@ -106,7 +100,7 @@ async def test_navigation_keys_move_the_cursor_and_post_highlighted() -> None:
     async with app.run_test(size=SIZE) as pilot:
         table = await settle(pilot, app)
         assert table.has_focus
-        await wait_for(pilot, lambda: ("highlighted", 100) in app.messages)
+        await until(pilot, lambda: ("highlighted", 100) in app.messages)
         expected = [("down", 1), ("j", 2), ("k", 1), ("up", 0), ("pagedown", DATA_LINES), ("pageup", 0),
                     ("G", 199), ("g", 0), ("end", 199), ("home", 0)]
         for key, row in expected:
@@ -116,7 +110,7 @@ async def test_navigation_keys_move_the_cursor_and_post_highlighted() -> None:
         table.action_cursor_up()  # already at the top: no move, no message
         table.action_last()
         table.action_cursor_down()
-        await wait_for(pilot, lambda: len(app.messages) >= 11)
+        await until(pilot, lambda: len(app.messages) >= 11)
         await pilot.pause()
         highlighted = [key for kind, key in app.messages if kind == "highlighted"]
         assert highlighted == [100, 101, 102, 101, 100, 100 + DATA_LINES, 100, 299, 100, 299, 100, 299]
@@ -141,11 +135,12 @@ async def test_enter_posts_selected() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("j", "enter")
-        await wait_for(pilot, lambda: ("selected", 8) in app.messages)
+        await until(pilot, lambda: ("selected", 8) in app.messages)
 
 
 def test_bindings_come_from_the_registry() -> None:
-    assert [binding.id for binding in SessionTable.BINDINGS] == [binding.id for binding in [*bindings("table"), *bindings("edit")]]
+    assert [binding.id for binding in SessionTable.BINDINGS] == [
+        binding.id for binding in [*bindings("table"), *bindings("edit")]]
 
 
 # --- fetching -------------------------------------------------------------------------------------
@@ -165,7 +160,7 @@ async def test_only_visible_pages_are_fetched() -> None:
         await pilot.pause()
         assert len(source.calls) == 1  # cached page: no fetch
         await pilot.press("end")
-        await wait_for(pilot, lambda: len(source.calls) == 2)
+        await until(pilot, lambda: len(source.calls) == 2)
         await pilot.pause()
         assert len(source.calls) == 2
         assert source.calls[1] == list(range(99_968, 100_000))  # the last aligned page
@@ -185,11 +180,11 @@ async def test_invalidate_refetches() -> None:
         assert len(source.calls) == 1
         source.overrides[3] = make_row(3, display_name="renamed")
         table.invalidate([3])
-        await wait_for(pilot, lambda: len(source.calls) == 2)
+        await until(pilot, lambda: len(source.calls) == 2)
         assert source.calls[1] == [3]
         assert "renamed" in table.render_line(4).text
         table.invalidate()
-        await wait_for(pilot, lambda: len(source.calls) == 3)
+        await until(pilot, lambda: len(source.calls) == 3)
         assert source.calls[2] == list(range(50))
 
 
@@ -217,7 +212,7 @@ async def test_a_failing_source_does_not_crash_the_table() -> None:
         assert "disk I/O error" in table.render_line(1).text
         assert len(source.calls) == 1
         table.invalidate()
-        await wait_for(pilot, lambda: len(source.calls) == 2)
+        await until(pilot, lambda: len(source.calls) == 2)
 
 
 # --- set_ids --------------------------------------------------------------------------------------
@@ -252,7 +247,7 @@ async def test_set_ids_clamps_when_the_session_vanished() -> None:
         table.set_ids(list(range(10)))
         assert (table.cursor_row, table.cursor_key) == (9, 9)
         assert "session 9 " in "\n".join(lines(table))
-        await wait_for(pilot, lambda: app.messages[-2:] == [("highlighted", 81), ("highlighted", 9)])
+        await until(pilot, lambda: app.messages[-2:] == [("highlighted", 81), ("highlighted", 9)])
         assert table.move_cursor_to_key(3) and table.cursor_row == 3
         assert not table.move_cursor_to_key(12345)
 
@@ -275,7 +270,7 @@ async def test_empty_list_shows_the_empty_message() -> None:
         table = await settle(pilot, app)
         table.empty_message = "No sessions match"
         table.set_ids([])
-        await wait_for(pilot, lambda: ("highlighted", None) in app.messages)
+        await until(pilot, lambda: ("highlighted", None) in app.messages)
         assert table.cursor_key is None and table.cursor_row is None and table.row_count == 0
         shown = lines(table)
         message_lines = [line for line in shown if "No sessions match" in line]
@@ -354,7 +349,7 @@ async def test_cursor_row_is_highlighted_with_the_component_style() -> None:
         await pilot.press("j")
         assert background(2) == cursor.bgcolor and background(1) != cursor.bgcolor
         table.blur()
-        await wait_for(pilot, lambda: not table.has_focus)
+        await until(pilot, lambda: not table.has_focus)
         await pilot.pause()
         blurred = table.get_component_rich_style("session-table--cursor")
         assert blurred.bgcolor != cursor.bgcolor  # like DataTable: a dimmer cursor without focus
@@ -378,13 +373,13 @@ async def test_header_click_requests_a_sort_and_row_click_moves_the_cursor() -> 
         placed = {cell.column.key: cell for cell in layout_columns(table.scrollable_content_region.width)}
         for key, column in (("name", "name"), ("flags", "liked")):
             await pilot.click(SessionTable, offset=(placed[key].x + 1, 0))
-            await wait_for(pilot, lambda: app.messages[-1] == ("sort", column))
+            await until(pilot, lambda: app.messages[-1] == ("sort", column))  # noqa: B023  # awaited in this pass
         assert table.cursor_row == 0
         await pilot.click(SessionTable, offset=(20, 6))
         assert table.cursor_row == 5
-        await wait_for(pilot, lambda: app.messages[-1] == ("highlighted", 5))
+        await until(pilot, lambda: app.messages[-1] == ("highlighted", 5))
         await pilot.click(SessionTable, offset=(20, 6), times=2)
-        await wait_for(pilot, lambda: app.messages[-1] == ("selected", 5))
+        await until(pilot, lambda: app.messages[-1] == ("selected", 5))
 
 
 def test_every_header_sorts_by_a_core_sort_column() -> None:
@@ -468,7 +463,7 @@ async def test_resize_relayouts_and_keeps_the_cursor_visible() -> None:
         assert all(table.render_line(y).cell_length == table.size.width for y in range(table.size.height))
         table.move_cursor(40)
         await pilot.resize_terminal(60, 12)
-        await wait_for(pilot, lambda: table.size.height == 12)
+        await until(pilot, lambda: table.size.height == 12)
         await pilot.pause()
         assert round(table.scroll_y) <= table.cursor_row < round(table.scroll_y) + 11
         assert "Tags" not in table.render_line(0).text
@@ -535,7 +530,8 @@ async def test_header_and_cells_line_up_and_keep_their_place_between_results(siz
         assert _spans(header, "+/-")[0] + 1 == _spans(cells[0], "+")[0]  # the rating under the "/"
         done_end = cell_len(header[:header.index("Done") + 4])
         images_end = cell_len(header[:header.index("Images") + 6])
-        for line, images, percent in zip(cells, ("6/6", "6/10004", "6/6", "4/6"), ("100%", "0%", "100%", "66%")):
+        for line, images, percent in zip(cells, ("6/6", "6/10004", "6/6", "4/6"), ("100%", "0%", "100%", "66%"),
+                                         strict=True):
             assert cell_len(line[:line.index(f" {images} ") + 1 + len(images)]) == images_end  # right-aligned
             at = line.index(percent, images_end)
             assert cell_len(line[:at + len(percent)]) == done_end  # right-aligned under "Done"

@@ -17,7 +17,7 @@ from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.details import configure_images
 from sdsessions_tui.tui.session_table import SessionTable
-from tests.tui.conftest import build_tree, session_key
+from tests.tui.tree import build_tree, session_key
 
 #: A fixed place, because the details panel shows the session path.
 TREE = Path(tempfile.gettempdir()) / "sdsessions-snapshot-tree"

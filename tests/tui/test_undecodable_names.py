@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -12,17 +11,9 @@ from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.details import DetailsPanel, configure_images
 from sdsessions_tui.tui.session_table import SessionTable
 from tests.conftest import png_bytes, write_session
-from tests.tui.test_details import panel_text
+from tests.tui.helpers import panel_text, until
 
 NAME = os.fsdecode(b"20251114_093010-caf\xe9")
-
-
-async def until(pilot, condition, timeout=5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await pilot.pause(0.02)
 
 
 async def test_such_a_session_is_shown_escaped(tmp_path: Path) -> None:

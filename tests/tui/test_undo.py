@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
+from sdsessions_tui.core.filters import SessionFilter
+from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui.edit_screens import ApplyMenu, ConflictScreen
 from sdsessions_tui.tui.undo import UndoStack
+from tests.tui.helpers import cursor_to, ready, save_text, until, until_toast
+from tests.tui.tree import HAIR, hair_key
 
 
 def test_an_entry_holds_the_values_before_and_pop_takes_the_newest():
@@ -68,17 +75,6 @@ def test_the_stack_is_bounded():
 
 
 # --- ``u`` in the app ---------------------------------------------------------------------------
-
-import pytest  # noqa: E402
-
-from sdsessions_tui.core.filters import SessionFilter  # noqa: E402
-from sdsessions_tui.tui import edit_actions  # noqa: E402
-from sdsessions_tui.tui.edit_screens import ApplyMenu, ConflictScreen  # noqa: E402
-from tests.tui.test_app import ready, until  # noqa: E402
-from tests.tui.test_editing import save_text  # noqa: E402
-from tests.tui.test_hostile_text import until_toast  # noqa: E402
-from tests.tui.test_metadata_editor import HAIR, cursor_to, hair_key  # noqa: E402
-
 
 @pytest.fixture
 def quick_saves(monkeypatch):

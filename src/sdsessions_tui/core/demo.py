@@ -252,7 +252,7 @@ def _random_combos(pools: list[Sequence[Value]], wanted: int, rng: random.Random
         pick = tuple(rng.randrange(len(pool)) for pool in pools)
         if pick not in seen:
             seen.add(pick)
-            combos.append(tuple(pool[k] for pool, k in zip(pools, pick)))
+            combos.append(tuple(pool[k] for pool, k in zip(pools, pick, strict=True)))
     return combos
 
 
@@ -270,7 +270,7 @@ def _plan(s: _Session, rng: random.Random) -> list[Prompt]:
         total = min(s.max_images, len(combos) * len(sweep))
     if s.orchestrator == "new":
         total = min(total, 100)  # the new orchestrator's cap without --count
-    prompts = [(dict(zip(s.pools, combo)), seed) for combo in combos for seed in sweep][:total]
+    prompts = [(dict(zip(s.pools, combo, strict=True)), seed) for combo in combos for seed in sweep][:total]
     step = {"fixed": 0, "progressive": 1}.get(s.seed_mode)
     return [(values, seed if seed is not None else -1 if step is None else s.base_seed + step * i)
             for i, (values, seed) in enumerate(prompts)]

@@ -228,9 +228,9 @@ def _nested_order(combos: list[tuple[Any, ...]], pools: list[list[Any]]) -> bool
     for order in orders:
         loops = islice(product(*(pools[k] for k in order)), len(combos))
         if order == tuple(range(width)):
-            if all(combo == expected for combo, expected in zip(combos, loops)):
+            if all(combo == expected for combo, expected in zip(combos, loops, strict=True)):
                 return True
-        elif all(tuple(combo[k] for k in order) == expected for combo, expected in zip(combos, loops)):
+        elif all(tuple(combo[k] for k in order) == expected for combo, expected in zip(combos, loops, strict=True)):
             return True
     return False
 
@@ -238,11 +238,11 @@ def _nested_order(combos: list[tuple[Any, ...]], pools: list[list[Any]]) -> bool
 def _rebuilt_template(planned: list[dict[str, Any]], chosen: list[dict[str, Any]]) -> str | None:
     """The template the planned prompts were resolved from: a prompt with each placeholder's value
     (found exactly once) put back as ``{Name}``, kept only if it resolves to the other prompts too."""
-    for entry, values in zip(planned[:_TEMPLATE_CHECKS], chosen[:_TEMPLATE_CHECKS]):
+    for entry, values in zip(planned[:_TEMPLATE_CHECKS], chosen[:_TEMPLATE_CHECKS], strict=True):
         template = _template_of(as_str(entry.get("prompt")), values)
         if template is not None and all(
                 _resolve(template, other) == as_str(check.get("prompt"))
-                for check, other in zip(planned[:_TEMPLATE_CHECKS], chosen[:_TEMPLATE_CHECKS])):
+                for check, other in zip(planned[:_TEMPLATE_CHECKS], chosen[:_TEMPLATE_CHECKS], strict=True)):
             return template
     return None
 

@@ -27,9 +27,9 @@ from typing import Any
 
 from .discovery import SessionFolder, discover
 from .jsonread import DEFAULT_RETRY_DELAYS
-from .status import RUNNING
 from .session_stats import STATS_VERSION
 from .stats import read_session, vanished_mid_read
+from .status import RUNNING
 from .store import KnownSession, Store, stats_to_row
 
 #: Sessions per write transaction: small enough that a TUI sharing the DB

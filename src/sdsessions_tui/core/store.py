@@ -35,8 +35,8 @@ from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
 from .fsnames import NAME_COLUMNS, from_db, to_db
 from .metadata_merge import MergeConflict, merge_changes, normalize_tags
-from .sql_filters import LIKE_SAMPLE, Driver, Where, driven_query, filter_where, order_by, source
 from .session_stats import SessionStats
+from .sql_filters import LIKE_SAMPLE, Driver, Where, driven_query, filter_where, order_by, source
 from .storable import column_value, json_text, json_value
 from .text import escape_undecodable
 
@@ -267,7 +267,7 @@ def _mappings(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
     names = [description[0] for description in cursor.description]
     flags = [name for name in names if name.removeprefix("m_") in BOOLEAN_COLUMNS]
     for values in cursor:
-        row = dict(zip(names, values))
+        row = dict(zip(names, values, strict=True))
         for name in flags:
             if row[name] is not None:
                 row[name] = bool(row[name])
@@ -536,8 +536,9 @@ class Store:
         documents = []
         for path, row in by_path.items():
             tags, note = metadata.get(ids[path], (None, None))
-            parts = (_text(from_db(row["session_id"])), row["display_name"], row["resolved_prompt"], row["negative_prompt"],
-                     _placeholder_text(row["placeholders"]), " ".join(orjson.loads(tags or "[]")), note)
+            parts = (_text(from_db(row["session_id"])), row["display_name"], row["resolved_prompt"],
+                     row["negative_prompt"], _placeholder_text(row["placeholders"]),
+                     " ".join(orjson.loads(tags or "[]")), note)
             documents.append((ids[path], "\n".join(part for part in parts if part)))
         old: dict[int, str] = {}
         for start in range(0, len(documents), PAGE_SIZE):
@@ -705,8 +706,8 @@ class Store:
                 stored = _metadata_of(current, edit.session_key)
                 changes = dict(edit.changes)
                 if stored.version != edit.base_version:
-                    clashing = {name for name in changes
-                                if getattr(stored, name) != edit.base.get(name) and getattr(stored, name) != changes[name]}
+                    clashing = {name for name in changes if getattr(stored, name) != edit.base.get(name)
+                                and getattr(stored, name) != changes[name]}
                     if clashing:
                         result.conflicts.append(Conflict(
                             edit.session_key, stored.session_id, {name: changes.pop(name) for name in sorted(clashing)},

@@ -33,9 +33,9 @@ from typing import Any, Final, Iterator
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.measure import Measurement
-from rich.segment import Segment
 from rich.panel import Panel
 from rich.rule import Rule
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -147,7 +147,8 @@ def _import_textual_image(*, probe: bool) -> None:
         if probe:
             cell = _cell_size_without_query(_terminal, fallback=None)
             if cell is not None:  # the ioctl knows: no need for the escape-sequence query
-                setattr(_terminal.get_cell_size, "_result", _terminal.CellSize(*cell))
+                # textual-image's own cache is an attribute of its (typed) function: set with setattr, as it does
+                setattr(_terminal.get_cell_size, "_result", _terminal.CellSize(*cell))  # noqa: B010  # see above
             try:
                 import textual_image.widget  # noqa: F401  (queries the terminal)
                 return
@@ -157,7 +158,8 @@ def _import_textual_image(*, probe: bool) -> None:
                              if name.startswith(("textual_image.renderable", "textual_image.widget"))]:
                     del sys.modules[name]
         if not hasattr(_terminal.get_cell_size, "_result"):
-            setattr(_terminal.get_cell_size, "_result", _terminal.CellSize(*_cell_size_without_query(_terminal)))
+            setattr(_terminal.get_cell_size, "_result",  # noqa: B010  # as above
+                    _terminal.CellSize(*_cell_size_without_query(_terminal)))
         original = _terminal.capture_terminal_response
 
         @contextmanager

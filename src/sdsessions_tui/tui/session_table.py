@@ -38,9 +38,9 @@ from textual.strip import Strip
 
 from ..core.filters import SessionSort
 from ..core.names import parse_folder_name
+from ..core.status import completion_label, completion_style
 from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text, display_model, format_date
-from ..core.status import completion_label, completion_style
 from .commands import bindings
 
 #: Ids per ``fetch_rows`` call; pages are aligned on multiples of this in the id list.
