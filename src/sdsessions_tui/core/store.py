@@ -603,7 +603,7 @@ class Store:
                     row["session_id"], row["session_path"] = from_db(row["session_id"]), from_db(row["session_path"])
                     values = [row[name] for name in _ROW_FIELDS]
                     metadata = _metadata_from(row, row["id"], row["session_id"], "m_")
-                    rows[row["id"]] = SessionRow(*values, metadata=metadata)  # type: ignore[misc]  # values: no metadata
+                    rows[row["id"]] = SessionRow(*values, metadata=metadata)  # type: ignore[misc]  # values: the rest
         return rows
 
     def get_session(self, session_key: int) -> tuple[SessionStats, SessionMetadata] | None:
