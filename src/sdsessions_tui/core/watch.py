@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .db import StoreError
 from .discovery import DRYRUN_DIR, SessionFolder, child_dirs
@@ -208,7 +208,7 @@ class FolderWatches:
 
     def fileno(self) -> int:
         """The inotify descriptor (its ``/proc/self/fdinfo`` entry lists every watch)."""
-        return self._inotify.fileno()
+        return cast(int, self._inotify.fileno())  # (inotify_simple is untyped)
 
     def batches(self, stop: threading.Event) -> Iterator[set[str]]:
         """Sets of changed session folders until ``stop`` is set or the OS refuses a watch; an empty
