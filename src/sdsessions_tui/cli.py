@@ -25,8 +25,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
+
+if TYPE_CHECKING:  # (the commands import these lazily: `demo` and `--help` need none)
+    from .core.config import Config
+    from .core.filters import ParsedQuery
+    from .core.store import Store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 #: What a shell reports for a program ended by SIGPIPE (128 + 13), as C tools are.
@@ -130,7 +136,7 @@ def _run_locate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _settings(args: argparse.Namespace):  # noqa: ANN202 - keeps core.config lazy for `demo`
+def _settings(args: argparse.Namespace) -> Config:
     """The config file with this command line's flags over it (flag > file > default)."""
     from .core.config import load_config, merge
 
@@ -174,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
 
 
-def _open_store(path: Path | None, *, create: bool = True, writes: bool = False):  # noqa: ANN202 - lazy Store
+def _open_store(path: Path | None, *, create: bool = True, writes: bool = False) -> Store:
     """The store at ``path``; the backup and upgrade of an older database show their progress.
 
     ``create=False`` for the read-only commands: a missing database is an error, never made.
@@ -222,7 +228,7 @@ def _run_main(args: argparse.Namespace) -> int:
     return _run_app(args)
 
 
-def _parse_query(text: str | None):  # noqa: ANN202 - core.query stays lazy
+def _parse_query(text: str | None) -> ParsedQuery | None:
     """``--query`` parsed, or None without one; a bad query is a usage error."""
     if text is None:
         return None

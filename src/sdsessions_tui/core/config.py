@@ -349,4 +349,5 @@ def _show(value: object) -> str:
         return _q(value)
     if isinstance(value, (int, float)):
         return str(value)
-    return {list: "a list", dict: "a table"}.get(type(value), f"a {type(value).__name__}")
+    kinds: dict[type, str] = {list: "a list", dict: "a table"}
+    return kinds.get(type(value), f"a {type(value).__name__}")

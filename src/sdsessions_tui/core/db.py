@@ -24,8 +24,12 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import platformdirs
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 ENV_DB = "SDSESSIONS_DB"
 APP_NAME = "sdsessions"
@@ -45,6 +49,11 @@ Progress = Callable[[int, int, str], None]
 
 def no_progress(_done: int, _total: int, _label: str) -> None:
     """The default :data:`Progress`: nobody is watching."""
+
+
+def sqlite_of(connection: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under a SQLAlchemy one in use (which types it as any DB-API's, or None)."""
+    return cast(sqlite3.Connection, connection.connection.dbapi_connection)
 
 
 class StoreError(Exception):
@@ -131,13 +140,13 @@ def connect_reader(path: Path) -> sqlite3.Connection:
     On a database this process cannot write it reads without creating side files: a
     :class:`SnapshotConnection` unless a ``-wal`` already exists.
     """
-    options: dict[str, object] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    options: dict[str, Any] = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     if read_only_reason(path) is None:
-        connection = sqlite3.connect(path, **options)  # type: ignore[arg-type]
+        connection: sqlite3.Connection = sqlite3.connect(path, **options)
     else:
         uri = snapshot_uri(path)
         factory = SnapshotConnection if uri.endswith("immutable=1") else sqlite3.Connection
-        connection = sqlite3.connect(uri, uri=True, factory=factory, **options)  # type: ignore[arg-type]
+        connection = sqlite3.connect(uri, uri=True, factory=factory, **options)
     configure(connection)
     connection.execute("PRAGMA query_only = ON")
     return connection

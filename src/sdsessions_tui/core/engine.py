@@ -18,10 +18,11 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
+from sqlmodel import SQLModel
 
 from . import db, migrations
-from .db import APPLICATION_ID, BUSY_TIMEOUT_MS, Progress, StoreError, backup_database, configure, describe
-from .schema import SEARCH_DDL, SQLModel
+from .db import APPLICATION_ID, BUSY_TIMEOUT_MS, Progress, StoreError, backup_database, configure, describe, sqlite_of
+from .schema import SEARCH_DDL
 
 
 def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -55,15 +56,15 @@ def write_transaction(engine: Engine, busy_timeout: float | None = None) -> Iter
     :data:`~.db.BUSY_TIMEOUT_MS` (a save on the way out must not wait ten seconds).
     """
     with engine.connect().execution_options(write=True) as connection:
-        raw = connection.connection.dbapi_connection
+        raw = sqlite_of(connection)
         if busy_timeout is not None:  # on the sqlite3 connection: SQLAlchemy would begin a transaction
-            raw.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")  # type: ignore[union-attr]
+            raw.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         try:
             with connection.begin():
                 yield connection
         finally:
             if busy_timeout is not None:
-                raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # type: ignore[union-attr]
+                raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def prepare_schema(path: Path, version: int, backup_dir: Path,

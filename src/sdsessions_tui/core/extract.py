@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice, pairwise, permutations, product
-from typing import Any
+from typing import Any, cast
 
 from .coerce import as_datetime, as_dict, as_float, as_int, as_list, as_str, value_text
 from .session_stats import FROM_FIRST_IMAGE, FROM_PLAN
@@ -214,7 +214,7 @@ def _seed_mode(seeds: list[int | None]) -> str | None:
         return None
     if all(seed == seeds[0] for seed in seeds):
         return "fixed"
-    if all(b == a + 1 for a, b in pairwise(seeds)):  # type: ignore[operator]
+    if all(b == a + 1 for a, b in pairwise(cast("list[int]", seeds))):  # (no None: returned above)
         return "progressive"
     return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 Rating = Literal["like", "dislike", "none"]
 
@@ -79,7 +79,7 @@ SortColumn = Literal[
     "date", "name", "model", "images", "expected", "completion", "status", "sampler", "steps", "cfg",
     "size", "duration", "liked", "rating", "tags", "updated",
 ]
-SORT_COLUMNS: tuple[str, ...] = SortColumn.__args__  # type: ignore[attr-defined]
+SORT_COLUMNS: tuple[str, ...] = get_args(SortColumn)
 
 
 @dataclass(frozen=True, slots=True)

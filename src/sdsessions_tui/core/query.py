@@ -9,14 +9,14 @@ from __future__ import annotations
 import calendar
 import difflib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from .filters import SORT_COLUMNS, ParsedQuery, Range, SessionFilter, SessionSort
+from .filters import SORT_COLUMNS, ParsedQuery, Range, SessionFilter, SessionSort, SortColumn
 from .status import STATUSES
 
 
@@ -177,7 +177,7 @@ class _Builder:
         return SessionFilter(**kwargs)
 
 
-def _one_of(names: Any) -> str:
+def _one_of(names: Iterable[str]) -> str:
     names = list(dict.fromkeys(names))
     return ", ".join(names[:-1]) + " or " + names[-1]
 
@@ -311,8 +311,8 @@ _DAY = timedelta(days=1)
 def _period(text: str, today: date) -> tuple[date, date] | None:
     """The first and last day of ``2025-11-14``, ``2025-11``, ``2025``, ``today`` or ``yesterday``."""
     if text in ("today", "yesterday"):
-        day = today if text == "today" else today - _DAY
-        return day, day
+        when = today if text == "today" else today - _DAY
+        return when, when
     if (match := _DATE.fullmatch(text)) is None:
         return None
     year, month, day = int(match[1]), *(int(group) if group else None for group in match.groups()[1:])
@@ -344,8 +344,8 @@ def _date_bounds(text: str, today: date) -> tuple[date | None, date | None] | No
                 return {">=": (p[0], None), ">": (p[1] + _DAY, None), "<=": (None, p[1]), "<": (None, p[0] - _DAY)}[op]
         if ".." in text:
             low, _, high = text.partition("..")
-            ends = [_period(end, today) if end else (None, None) for end in (low, high)]
-            return None if None in ends or not (low or high) else (ends[0][0], ends[1][1])  # type: ignore[index]
+            first, last = (_period(end, today) if end else (None, None) for end in (low, high))
+            return None if first is None or last is None or not (low or high) else (first[0], last[1])
         return _period(text, today) or _relative(text, today)
     except (ValueError, OverflowError):  # 2025-13-01, year 0, 9999999d
         return None
@@ -355,7 +355,8 @@ def _date_term(b: _Builder, t: _Term) -> None:
     bounds = _date_bounds(t.value.lower(), b.today)
     if bounds is None:
         raise t.fail("is not a date (try 2025-11-14, 2025-11, 7d)")
-    if None not in bounds and bounds[0] > bounds[1]:  # type: ignore[operator]
+    low, high = bounds
+    if low is not None and high is not None and low > high:
         raise t.fail("— the start is after the end")
     b.narrow("date", *bounds, t.word)
 
@@ -364,7 +365,7 @@ def _sort_term(b: _Builder, t: _Term) -> None:
     value = t.value.lower()
     if value.removeprefix("-") not in SORT_COLUMNS:
         raise t.fail(f"— use one of {', '.join(SORT_COLUMNS)} (prefix - to sort descending)")
-    b.sort = SessionSort(value.removeprefix("-"), descending=value.startswith("-"))  # type: ignore[arg-type]
+    b.sort = SessionSort(cast(SortColumn, value.removeprefix("-")), descending=value.startswith("-"))  # (checked above)
 
 
 _HANDLERS: dict[str, Callable[[_Builder, _Term], None]] = {
@@ -486,15 +487,15 @@ def _format_ranges(f: SessionFilter) -> Iterator[str]:
     if f.date_from is not None or f.date_to is not None:
         low, high = (d.isoformat() if d else "" for d in (f.date_from, f.date_to))
         yield f"date:{low}" if low == high else f"date:{low}..{high}"
-    exact = [r is not None and r.low is not None and r.low == r.high for r in (f.width, f.height)]
-    if all(exact):
-        yield f"size:{_format_number(f.width.low)}x{_format_number(f.height.low)}"  # type: ignore[union-attr,arg-type]
+    exact = [r.low for r in (f.width, f.height) if r is not None and r.low is not None and r.low == r.high]
+    if len(exact) == 2:
+        yield f"size:{_format_number(exact[0])}x{_format_number(exact[1])}"
     for key in _NUMBERS:
         r = getattr(f, key)
-        if r is None or (r.low is None and r.high is None) or (all(exact) and key in ("width", "height")):
+        if r is None or (r.low is None and r.high is None) or (len(exact) == 2 and key in ("width", "height")):
             continue
-        low, high = (None if n is None else _format_number(n) for n in (r.low, r.high))
-        yield f"{key}:" + (low if low == high else f">={low}" if high is None else f"<={high}" if low is None
+        low, high = ("" if n is None else _format_number(n) for n in (r.low, r.high))  # (a number is never "")
+        yield f"{key}:" + (low if low == high else f">={low}" if not high else f"<={high}" if not low
                            else f"{low}..{high}")
 
 

@@ -10,6 +10,7 @@ keeps a filtered id list of 100 000 sessions fast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -147,7 +148,7 @@ def order_by(sort: SessionSort) -> str:
     return f"{_SORT_COLUMNS[sort.column]} {direction}, s.id {direction}"
 
 
-def _placeholders(values: list[object] | tuple[object, ...]) -> str:
+def _placeholders(values: Sequence[object]) -> str:
     return ", ".join("?" * len(values))
 
 

@@ -194,7 +194,7 @@ def _read_metadata(path: Path, listing: FolderListing, retry_delays: tuple[float
 def _phase2_manifest(folder_name: str, listing: FolderListing) -> str | None:
     candidates = sorted(name for name in listing.names if name.endswith(_PHASE2_SUFFIX))
     preferred = [name for name in candidates if folder_name.endswith("_" + name.removesuffix(_PHASE2_SUFFIX))]
-    return (preferred or candidates or [None])[0]
+    return next(iter(preferred or candidates), None)
 
 
 def _read_config(path: Path) -> dict[str, Any] | None:

@@ -24,13 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
 from . import db
 from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS, METADATA_VALUE_COLUMNS, TOMBSTONE
-from .db import StoreError, check_database, connect_reader, default_db_path, describe
+from .db import StoreError, check_database, connect_reader, default_db_path, describe, sqlite_of
 from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
 from .fsnames import NAME_COLUMNS, from_db, to_db
@@ -246,7 +246,10 @@ def _metadata_from(values: Any, session_key: int, session_id: str | bytes, prefi
     session_id = from_db(session_id)
     if values is None or values.get(f"{prefix}version") is None:
         return SessionMetadata(session_key, session_id)
-    get = lambda name: values[f"{prefix}{name}"]  # noqa: E731
+
+    def get(name: str) -> Any:
+        return values[f"{prefix}{name}"]
+
     return SessionMetadata(
         session_key=session_key, session_id=session_id, is_test=bool(get("is_test")),
         is_complete=bool(get("is_complete")),
@@ -579,8 +582,8 @@ class Store:
                 return [key for (key,) in connection.execute(f"{query} LIMIT ?", [*params, limit])]
             # 100 000 ids as Python rows cost more than the query itself; SQLite hands
             # them over as one JSON array instead, in the sub-query's order.
-            return orjson.loads(connection.execute(f"SELECT json_group_array(id) FROM ({query})",
-                                                   params).fetchone()[0])
+            return cast("list[int]", orjson.loads(connection.execute(f"SELECT json_group_array(id) FROM ({query})",
+                                                                     params).fetchone()[0]))
 
     def matches(self, session_key: int, session_filter: SessionFilter) -> bool:
         """Whether this session (stats id) passes the filter: one row checked, not the list built."""
@@ -601,7 +604,7 @@ class Store:
                     row["session_id"], row["session_path"] = from_db(row["session_id"]), from_db(row["session_path"])
                     values = [row[name] for name in _ROW_FIELDS]
                     metadata = _metadata_from(row, row["id"], row["session_id"], "m_")
-                    rows[row["id"]] = SessionRow(*values, metadata=metadata)
+                    rows[row["id"]] = SessionRow(*values, metadata=metadata)  # type: ignore[misc]  # values: the rest
         return rows
 
     def get_session(self, session_key: int) -> tuple[SessionStats, SessionMetadata] | None:
@@ -637,21 +640,21 @@ class Store:
         session_path, root = from_db(row[0]), from_db(row[1])
         if row[2] == TOMBSTONE or not os.path.isdir(session_path):  # a tombstone's path is no folder's
             self.mark_unavailable([session_path])
-            return self.get_session(session_key)[0]  # type: ignore[index]
+            return self.get_session(session_key)[0]  # type: ignore[index]  # its row stays: found above
         from .refresh import fingerprint_changed  # the readers stay out of the app's launch
         from .stats import read_session, vanished_mid_read
 
         stats = read_session(session_path)
         if vanished_mid_read(stats.stats_error, session_path):  # renamed meanwhile: its row must keep
             self.mark_unavailable([session_path])                # its fingerprint, for the relink
-            return self.get_session(session_key)[0]  # type: ignore[index]
+            return self.get_session(session_key)[0]  # type: ignore[index]  # its row stays: found above
         row = stats_to_row(stats, root)
         known = self.known_paths([session_path]).get(session_path)
         if known is not None and fingerprint_changed(known, row):
             from .watch import apply_changes
 
             apply_changes(self, [root], {session_path})
-            return self.get_session(session_key)[0]  # type: ignore[index]
+            return self.get_session(session_key)[0]  # type: ignore[index]  # its row stays: found above
         self.upsert_stats([row])
         return stats
 
@@ -778,7 +781,7 @@ class Store:
 
     @staticmethod
     def _merge_pending(connection: Connection, session_id: str, theirs: SessionMetadata, stamp: str) -> NameMerge:
-        current = next(_mappings(connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+        current = next(_mappings(sqlite_of(connection).execute(
             "SELECT * FROM pending_metadata WHERE session_id = ?", (to_db(session_id),))), None)
         changes, conflicts = merge_changes(_metadata_from(current, 0, session_id), theirs)
         if changes:
@@ -790,11 +793,11 @@ class Store:
         """Sessions stored under a name that has metadata waiting take it (merged), and it stops waiting."""
         if connection.exec_driver_sql("SELECT 1 FROM pending_metadata LIMIT 1").first() is None:
             return  # the usual case: one cheap look per batch
-        raw = connection.connection.dbapi_connection
+        raw = sqlite_of(connection)
         unique = sorted({to_db(name) for name in names}, key=repr)
         for start in range(0, len(unique), PAGE_SIZE):
             page = unique[start:start + PAGE_SIZE]
-            waiting = list(_mappings(raw.execute(  # type: ignore[union-attr]
+            waiting = list(_mappings(raw.execute(
                 f"SELECT * FROM pending_metadata WHERE session_id IN {_in(page)}", page)))
             for pending in waiting:
                 name = pending["session_id"]
@@ -940,7 +943,7 @@ def _stored_values(changes: dict[str, Any]) -> dict[str, Any]:
     """
     if "user_rating" in changes and changes["user_rating"] not in RATINGS:
         raise ValueError(f"rating must be like, dislike or None, not {changes['user_rating']!r}")
-    values = {key: bool(value) if key.startswith("is_") else value for key, value in changes.items()}
+    values: dict[str, Any] = {key: bool(value) if key.startswith("is_") else value for key, value in changes.items()}
     if "tags" in values:
         values["tags"] = _json(list(normalize_tags(values["tags"] or ())))
     if "auto_metadata" in values:  # merged hints (metadata_merge), never the user's edits
@@ -988,7 +991,7 @@ def _metadata_of(row: dict[str, Any], session_key: int) -> SessionMetadata:
 
 def _metadata_mapping(connection: Connection, session_key: int) -> dict[str, Any]:
     """:func:`_metadata_row` inside a write transaction (its sqlite3 connection)."""
-    return _metadata_row(connection.connection.dbapi_connection, session_key)  # type: ignore[arg-type]
+    return _metadata_row(sqlite_of(connection), session_key)
 
 
 def _placeholder_text(placeholders: str | None) -> str:

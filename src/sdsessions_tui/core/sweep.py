@@ -21,7 +21,7 @@ def is_seed_sweep(seed_list: list[int] | None, entries: list[ImageEntry] | None)
     for manifests without one (hand-edited or migrated)."""
     if seed_list is not None:
         return bool(seed_list)
-    return bool(entries) and _looks_like_sweep(entries)
+    return _looks_like_sweep(entries) if entries else False
 
 
 def _looks_like_sweep(entries: list[ImageEntry]) -> bool:

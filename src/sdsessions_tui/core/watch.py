@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .db import StoreError
 from .discovery import DRYRUN_DIR, SessionFolder, child_dirs
@@ -180,7 +180,7 @@ class FolderWatches:
     """
 
     def __init__(self, roots: Sequence[str]) -> None:
-        from inotify_simple import INotify  # type: ignore[import-untyped]  # (no type hints shipped)
+        from inotify_simple import INotify  # (no type hints shipped: see [tool.mypy] in pyproject.toml)
 
         self.roots = list(roots)
         self.exhausted: OSError | None = None
@@ -208,7 +208,7 @@ class FolderWatches:
 
     def fileno(self) -> int:
         """The inotify descriptor (its ``/proc/self/fdinfo`` entry lists every watch)."""
-        return self._inotify.fileno()
+        return cast(int, self._inotify.fileno())  # (inotify_simple is untyped)
 
     def batches(self, stop: threading.Event) -> Iterator[set[str]]:
         """Sets of changed session folders until ``stop`` is set or the OS refuses a watch; an empty
@@ -344,7 +344,7 @@ class FolderWatches:
 
 
 def change_batches(roots: Sequence[str], stop: threading.Event, *, poll: bool = False,
-                   notice: Callable[[str], None] | None = None) -> Iterator[set[str]]:
+                   notice: Callable[[str], object] | None = None) -> Iterator[set[str]]:
     """Sets of changed session folders until ``stop`` is set; an empty set at least every tick.
 
     The first (empty) set comes once changes are being seen.  Notifications first;
@@ -467,7 +467,7 @@ def _being_written(folder: str) -> bool:
 
 
 def watch(store: Store, roots: Sequence[str | os.PathLike[str]], stop: threading.Event, *, poll: bool = False,
-          on_batch: Callable[[WatchBatch], None] | None = None, notice: Callable[[str], None] | None = None,
+          on_batch: Callable[[WatchBatch], object] | None = None, notice: Callable[[str], object] | None = None,
           on_ready: Callable[[], None] | None = None) -> None:
     """Keep the store current with ``roots`` until ``stop`` is set (a thread or the headless loop).
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -35,7 +35,7 @@ from textual.worker import WorkerFailed
 
 from ..core.db import StoreError
 from ..core.edits import Edit, SaveResult
-from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort
+from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort, SortColumn
 from ..core.query import parse_good_terms
 from ..core.recovery import RecoveryError, add_edits, read_edits, recovery_path, remove_edits
 from ..core.store import Store
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
     from ..core.refresh import RefreshSummary
     from ..core.watch import WatchBatch
+    from .metadata_editor import MetadataEditor
 
 #: Columns at which the details panel fits beside the table.
 WIDE = 120
@@ -127,7 +128,7 @@ class RegistryCommands(Provider):
 
     async def discover(self) -> Hits:
         for command in palette_commands():
-            yield DiscoveryHit(command.description, partial(self.app.run_command, command),  # type: ignore[attr-defined]
+            yield DiscoveryHit(command.description, partial(cast("SessionsApp", self.app).run_command, command),
                                help=self._help(command))
 
     async def search(self, query: str) -> Hits:
@@ -136,7 +137,7 @@ class RegistryCommands(Provider):
             score = matcher.match(command.description)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.description),
-                          partial(self.app.run_command, command), help=self._help(command))  # type: ignore[attr-defined]
+                          partial(cast("SessionsApp", self.app).run_command, command), help=self._help(command))
 
 
 class SortMenu(ModalScreen[str]):
@@ -580,11 +581,12 @@ class SessionsApp(MetadataEditing, App[None]):
     def _show_details(self, key: int | None) -> None:
         panel = self.details_panel
         if panel is not None and not self.narrow:
-            for editor in self.query("MetadataEditor"):
+            for widget in self.query("MetadataEditor"):  # (by name: its module is imported at its first use)
+                editor = cast("MetadataEditor", widget)
                 # another session under the cursor (a click): the typed tag is added first
-                if editor.is_open and editor.keys != [key] and not self.table.marked:  # type: ignore[attr-defined]
-                    if self.add_typed_tag(editor):  # type: ignore[arg-type]
-                        editor.close()  # type: ignore[attr-defined]
+                if editor.is_open and editor.keys != [key] and not self.table.marked:
+                    if self.add_typed_tag(editor):
+                        editor.close()
             self.show_details_in(panel, key)
 
     def show_details_in(self, panel: DetailsPanel, key: int | None) -> None:
@@ -614,7 +616,7 @@ class SessionsApp(MetadataEditing, App[None]):
         if not column:
             return
         descending = not self.sort.descending if column == self.sort.column else column in ("date", "images")
-        self.sort = SessionSort(column, descending)  # type: ignore[arg-type]
+        self.sort = SessionSort(cast(SortColumn, column), descending)  # (the sort menu and the table name SORT_COLUMNS)
         self.run_query(self.filter_bar.query_input.value)
 
     # --- live updates ----------------------------------------------------------------------------
@@ -627,7 +629,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self.batch = batch
 
     class WatchNotice(Message):
-        def __init__(self, text: str, severity: str = "warning") -> None:
+        def __init__(self, text: str, severity: SeverityLevel = "warning") -> None:
             super().__init__()
             self.text, self.severity = text, severity
 
@@ -665,7 +667,7 @@ class SessionsApp(MetadataEditing, App[None]):
                      models=bool(event.batch.new or event.batch.relinked))
 
     def on_sessions_app_watch_notice(self, event: WatchNotice) -> None:
-        self.notify(event.text, severity=event.severity, timeout=10)  # type: ignore[arg-type]
+        self.notify(event.text, severity=event.severity, timeout=10)
 
     def action_toggle_watch(self) -> None:
         if not self.roots:

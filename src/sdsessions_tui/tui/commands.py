@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,7 @@ def commands_for(*scopes: str) -> list[Command]:
     return [command for command in COMMANDS if command.scope in scopes]
 
 
-def bindings(scope: str) -> list[Binding]:
+def bindings(scope: str) -> list[BindingType]:
     """Textual bindings for a widget of this scope (its ``BINDINGS``)."""
     return [Binding(c.key, c.action, c.description, show=c.show, key_display=c.key_display, id=c.id,
                     priority=c.priority) for c in commands_for(scope)]

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Final, Iterator
+from typing import TYPE_CHECKING, Any, Final, Iterator, overload
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.measure import Measurement
@@ -51,6 +51,9 @@ from ..core.text import clean_text
 from ..core.thumbnails import DEFAULT_SIZE, default_cache_dir, get_thumbnail
 from .commands import bindings
 
+if TYPE_CHECKING:  # (never imported at run time: the import would query the terminal)
+    from textual_image.widget._base import Image as ImageWidget  # the base of every protocol's widget
+
 log = logging.getLogger(__name__)
 
 IMAGE_PROTOCOLS: Final = ("auto", "halfcell", "unicode", "sixel", "tgp", "none")
@@ -60,7 +63,7 @@ THUMBNAIL_DELAY: Final = 0.15
 COLLAPSED_VALUES: Final = 10
 COLLAPSED_SEEDS: Final = 20
 
-_image_widget_class: type[Widget] | None = None
+_image_widget_class: type[ImageWidget] | None = None
 _image_protocol: str = "none"
 
 
@@ -111,7 +114,7 @@ def image_protocol() -> str:
     return _image_protocol
 
 
-def image_widget_class() -> type[Widget] | None:
+def image_widget_class() -> type[ImageWidget] | None:
     """The textual-image widget of the configured protocol (imported at the first call); None for ``"none"``."""
     global _image_widget_class
     if _image_widget_class is None and _image_protocol != "none":
@@ -119,7 +122,7 @@ def image_widget_class() -> type[Widget] | None:
     return _image_widget_class
 
 
-def _widget_classes() -> dict[str, type[Widget]]:
+def _widget_classes() -> dict[str, type[ImageWidget]]:
     _import_textual_image(probe=False)  # a no-op once imported (by "auto", with its query)
     from textual_image import widget as image_widgets
 
@@ -179,6 +182,10 @@ def _import_textual_image(*, probe: bool) -> None:
         library_log.setLevel(level)
 
 
+@overload
+def _cell_size_without_query(terminal: Any) -> tuple[int, int]: ...
+@overload
+def _cell_size_without_query(terminal: Any, fallback: tuple[int, int] | None) -> tuple[int, int] | None: ...
 def _cell_size_without_query(terminal: Any, fallback: tuple[int, int] | None = (10, 20)) -> tuple[int, int] | None:
     """A terminal cell's size in pixels from the window-size ioctl or the environment, else ``fallback``."""
     try:
@@ -247,7 +254,7 @@ class Thumbnail(Widget):
         self._timer: Timer | None = None
         self._message_text = "no image"
         self._message = Static(Text(self._message_text, style="dim"), id="thumbnail-message")
-        self._image: Widget | None = None
+        self._image: ImageWidget | None = None
 
     def compose(self) -> ComposeResult:
         yield self._message
@@ -256,7 +263,7 @@ class Thumbnail(Widget):
             yield self._image
 
     @property
-    def image_widget(self) -> Widget | None:
+    def image_widget(self) -> ImageWidget | None:
         """The textual-image widget (None with the ``"none"`` protocol)."""
         return self._image
 
@@ -315,7 +322,7 @@ class Thumbnail(Widget):
                 self._show("missing")
                 return
             self.cached_path = path
-            self._image.image = picture  # type: ignore[attr-defined]
+            self._image.image = picture
             self._show("shown")
         elif event.state == WorkerState.ERROR:
             self._show("missing")
@@ -325,7 +332,7 @@ class Thumbnail(Widget):
         if state != "shown":
             self.cached_path = None
             if self._image is not None and self._image.display:
-                self._image.image = None  # type: ignore[attr-defined]
+                self._image.image = None
         if self._image is not None:
             self._image.display = state == "shown"
         self._message.display = state != "shown"
@@ -635,7 +642,7 @@ def _placeholders(stats: SessionStats, expanded: bool) -> list[RenderableType]:
     truncated = False
     for name, info in placeholders.items():
         info = info if isinstance(info, dict) else {}
-        values = info.get("values") if isinstance(info.get("values"), list) else []
+        values = raw if isinstance(raw := info.get("values"), list) else []
         count = info.get("count")
         count = count if isinstance(count, int) and not isinstance(count, bool) else len(values)
         label = Text(_clean(str(name)), style="bold")

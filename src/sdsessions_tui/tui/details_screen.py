@@ -3,7 +3,7 @@ the list from there on), and where ``e`` and ``n`` edit on a narrow terminal."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -14,6 +14,7 @@ from .key_bar import KeyBar
 
 if TYPE_CHECKING:
     from ..core.store import SessionRow
+    from .app import SessionsApp
 
 
 class DetailsScreen(Screen[None]):
@@ -28,16 +29,21 @@ class DetailsScreen(Screen[None]):
         self.key = key
         self.edit = edit
 
+    @property
+    def sessions_app(self) -> SessionsApp:
+        """``app``, typed: this screen is pushed by :class:`~.app.SessionsApp` only."""
+        return cast("SessionsApp", self.app)
+
     def compose(self) -> ComposeResult:
         yield SaveIndicator()
-        yield DetailsPanel(thumbnail_cache=self.app.thumbnail_cache, id="details-full")  # type: ignore[attr-defined]
+        yield DetailsPanel(thumbnail_cache=self.sessions_app.thumbnail_cache, id="details-full")
         yield KeyBar()
 
     async def on_mount(self) -> None:
         panel = self.query_one(DetailsPanel)
-        self.app.show_details_in(panel, self.key)  # type: ignore[attr-defined]
+        self.sessions_app.show_details_in(panel, self.key)
         panel.focus()
-        self.app.show_save_state()  # type: ignore[attr-defined]  (the indicator of this screen)
+        self.sessions_app.show_save_state()  # (the indicator of this screen)
         if self.edit is not None:
-            editor = await self.app.editor_on(self)  # type: ignore[attr-defined]
-            self.app.open_editor(editor, *self.edit)  # type: ignore[attr-defined]
+            editor = await self.sessions_app.editor_on(self)
+            self.sessions_app.open_editor(editor, *self.edit)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.screen import Screen
@@ -63,7 +63,8 @@ class MetadataEditing(_Base):
 
     if TYPE_CHECKING:
         store: Store
-        table: SessionTable
+        @property
+        def table(self) -> SessionTable: ...
 
         def _absorb_own_writes(self) -> None: ...
         def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None: ...
@@ -268,7 +269,7 @@ class MetadataEditing(_Base):
             return found.first()
         editor = MetadataEditor()
         panel = screen.query_one(DetailsPanel) if isinstance(screen, DetailsScreen) else await self.mount_details()
-        await panel.parent.mount(editor, before=panel)  # type: ignore[union-attr]
+        await cast(Widget, panel.parent).mount(editor, before=panel)  # (a mounted panel's parent: a widget)
         return editor
 
     def open_editor(self, editor: MetadataEditor, part: str | None, rows: list[SessionRow]) -> None:
@@ -371,7 +372,7 @@ class MetadataEditing(_Base):
     def action_close_editor(self) -> None:
         """Esc ("Done"): a tag typed but not added yet is added first, as Enter would; one that
         is refused (a comma...) keeps the editor open with the reason, the text in place."""
-        editor: MetadataEditor = self.screen.query_one("MetadataEditor")  # type: ignore[assignment]
+        editor = cast("MetadataEditor", self.screen.query_one("MetadataEditor"))  # (by name: see _open_editor_here)
         if not self.add_typed_tag(editor):
             return
         editor.close()
@@ -427,9 +428,10 @@ class MetadataEditing(_Base):
     def _open_editor_here(self) -> MetadataEditor | None:
         """The open tag and note editor, if any (under a dialog too)."""
         for screen in reversed(self.screen_stack):
-            for editor in screen.query("MetadataEditor"):
-                if editor.is_open:  # type: ignore[attr-defined]
-                    return editor  # type: ignore[return-value]
+            for widget in screen.query("MetadataEditor"):  # (by name: its module is imported at its first use)
+                editor = cast("MetadataEditor", widget)
+                if editor.is_open:
+                    return editor
         return None
 
     def _editor_follows_store(self) -> None:
@@ -476,7 +478,7 @@ class MetadataEditing(_Base):
             return
         self._save_worker = None
         if event.state == WorkerState.SUCCESS:
-            self._saved(event.worker.result)
+            self._saved(cast(SaveResult, event.worker.result))  # (the save worker's, succeeded)
         else:
             self._save_failed(event.worker.error)
 

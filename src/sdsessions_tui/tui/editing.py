@@ -61,7 +61,8 @@ class PendingEdits:
         changes = {**_changes(self._in_flight.get(key)), **self._held.get(key, {}), **_changes(self._pending.get(key))}
         if not changes:
             return meta
-        return replace(meta, **{name: tuple(value) if name == "tags" else value for name, value in changes.items()})
+        shown: dict[str, Any] = {name: tuple(value) if name == "tags" else value for name, value in changes.items()}
+        return replace(meta, **shown)
 
     def take(self) -> list[Edit]:
         """The burst to save now (moved to "in flight" until :meth:`done` or :meth:`failed`)."""

@@ -19,6 +19,7 @@ of such a pair are taken back to Esc + the key:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from textual import events
 from textual.keys import KEY_NAME_REPLACEMENTS, Keys, _character_to_key
@@ -44,9 +45,10 @@ def split_escape_pairs() -> None:
     """
     from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 
-    for sequence, meaning in list(ANSI_SEQUENCES_KEYS.items()):
+    table = cast("dict[str, object]", ANSI_SEQUENCES_KEYS)  # (declared a Mapping: it is the parser's dict)
+    for sequence, meaning in list(table.items()):
         if len(sequence) == 2 and sequence[0] == "\x1b" and isinstance(meaning, str) and len(meaning) == 1:
-            ANSI_SEQUENCES_KEYS[sequence] = (Keys.Escape, _KeyName(_key_of(sequence[1])))  # type: ignore[index]
+            table[sequence] = (Keys.Escape, _KeyName(_key_of(sequence[1])))
 
 
 def plain_key(event: events.Key) -> events.Key | None:

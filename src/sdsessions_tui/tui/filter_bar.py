@@ -19,9 +19,8 @@ from textual.widgets import Button, Input, Label, Select
 
 from ..core.filters import SessionFilter
 from ..core.query import QueryError, replace_terms, term_values, toggle_term, value_term
-from ..core.text import clean_text
+from ..core.text import clean_text, display_model
 from .commands import bindings
-from .session_table import display_model
 
 #: (chip id, label, query term, "is it lit?" for a parsed filter)
 CHIPS: tuple[tuple[str, str, str], ...] = (

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.keys import format_key
 from textual.screen import ModalScreen
@@ -64,7 +64,7 @@ _KEY_NAMES = {
 _MODIFIERS = {"ctrl": "Ctrl", "shift": "Shift", "alt": "Alt", "meta": "Meta", "super": "Super", "hyper": "Hyper"}
 _FUNCTION_KEY = re.compile(r"^f\d{1,2}$")
 
-_OWN_BINDINGS = [
+_OWN_BINDINGS: list[BindingType] = [
     Binding("escape", "close", "Close", key_display="Esc"),
     Binding("f1", "close", "Close", show=False),
     Binding("q", "close", "Close", show=False),
