@@ -34,3 +34,18 @@ def make_app(app_store: Store, tmp_path: Path):
         return SessionsApp(app_store, [], thumbnail_cache=tmp_path / "thumbs", refresh_on_start=False)
 
     return make
+
+
+@pytest.fixture
+def notified(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every message the app's toasts said, kept: a toast lasts as long as its retry delay
+    (0.2 s in some tests), which a loaded machine's polling can miss."""
+    said: list[str] = []
+    notify = SessionsApp.notify
+
+    def recording(self: SessionsApp, message: str, **kwargs: object) -> None:
+        said.append(message)
+        notify(self, message, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SessionsApp, "notify", recording)
+    return said

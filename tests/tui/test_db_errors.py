@@ -16,10 +16,6 @@ from tests.tui.helpers import ready, until
 from tests.tui.tree import changed_tree
 
 
-def messages(app) -> list[str]:
-    return [note.message for note in app._notifications]
-
-
 @pytest.fixture
 def short_waits(monkeypatch):
     """A lock held by another program fails a write in 0.2 s, not 10; retries come fast."""
@@ -28,7 +24,7 @@ def short_waits(monkeypatch):
     monkeypatch.setattr(app_module, "RETRY_DELAYS", (0.3,))
 
 
-async def test_a_refresh_against_a_locked_database_is_said_and_retried(app_store, tmp_path, short_waits):
+async def test_a_refresh_against_a_locked_database_is_said_and_retried(app_store, tmp_path, short_waits, notified):
     root = changed_tree(tmp_path)
     store = Store(app_store.path)  # its connections get the short busy timeout
     locker = sqlite3.connect(app_store.path, isolation_level=None)
@@ -37,7 +33,7 @@ async def test_a_refresh_against_a_locked_database_is_said_and_retried(app_store
     try:
         async with app.run_test(size=(160, 50)) as pilot:
             await ready(pilot)
-            await until(pilot, lambda: any("could not be refreshed" in text for text in messages(app)))
+            await until(pilot, lambda: any("could not be refreshed" in text for text in notified))
             assert app.is_running
             locker.rollback()
             await until(pilot, lambda: app.table.row_count == 8)  # the retry found the new session
@@ -46,7 +42,7 @@ async def test_a_refresh_against_a_locked_database_is_said_and_retried(app_store
         store.close()
 
 
-async def test_a_read_only_database_is_said_and_the_pending_edit_stays(app_store, tmp_path, short_waits):
+async def test_a_read_only_database_is_said_and_the_pending_edit_stays(app_store, tmp_path, short_waits, notified):
     root = changed_tree(tmp_path)
     store = Store(app_store.path)
     os.chmod(app_store.path, 0o444)
@@ -55,7 +51,7 @@ async def test_a_read_only_database_is_said_and_the_pending_edit_stays(app_store
         async with app.run_test(size=(160, 50)) as pilot:
             await ready(pilot)
             await until(pilot, lambda: any("could not be refreshed" in text and "read-only" in text
-                                           for text in messages(app)))
+                                           for text in notified))
             await pilot.press("f")
             assert app.edits
             assert app.is_running
@@ -93,7 +89,7 @@ def test_an_unexpected_error_exits_non_zero_with_one_line_and_the_edit_saved(app
     assert app_store.get_metadata(row.id).is_favorite
 
 
-async def test_a_watcher_that_fails_is_said_and_started_again(app_store, tmp_path, short_waits, monkeypatch):
+async def test_a_watcher_that_fails_is_said_and_started_again(app_store, tmp_path, short_waits, notified, monkeypatch):
     from sdsessions_tui.core import watch as watch_module
 
     original, calls = watch_module.watch, []
@@ -110,6 +106,6 @@ async def test_a_watcher_that_fails_is_said_and_started_again(app_store, tmp_pat
     async with app.run_test(size=(160, 50)) as pilot:
         await ready(pilot)
         await until(pilot, lambda: any(text.startswith("Watching stopped: no inotify instance left [bold] — retry in")
-                                       for text in messages(app)))
+                                       for text in notified))
         await until(pilot, lambda: len(calls) == 2)
         await until(pilot, app.watch_ready.is_set)

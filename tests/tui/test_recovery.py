@@ -68,7 +68,7 @@ async def test_a_kept_edit_that_clashes_with_another_programs_asks_the_user(make
         assert app_store.get_metadata(row.id).user_note == "theirs"  # never overwritten unasked
 
 
-async def test_a_locked_database_at_start_leaves_the_file_and_retries(make_app, app_store, monkeypatch):
+async def test_a_locked_database_at_start_leaves_the_file_and_retries(make_app, app_store, monkeypatch, notified):
     from sdsessions_tui.tui import app as app_module
 
     monkeypatch.setattr(app_module, "RETRY_DELAYS", (0.2,))
@@ -89,7 +89,7 @@ async def test_a_locked_database_at_start_leaves_the_file_and_retries(make_app, 
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await ready(pilot)
-        await until(pilot, lambda: any("not saved yet" in note.message for note in app._notifications))
+        await until(pilot, lambda: any("not saved yet" in text for text in notified))
         assert path.exists()
         await until(pilot, lambda: not path.exists())
         assert len(calls) == 2
