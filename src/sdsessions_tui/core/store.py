@@ -640,23 +640,28 @@ class Store:
         session_path, root = from_db(row[0]), from_db(row[1])
         if row[2] == TOMBSTONE or not os.path.isdir(session_path):  # a tombstone's path is no folder's
             self.mark_unavailable([session_path])
-            return self.get_session(session_key)[0]  # type: ignore[index]  # its row stays: found above
+            return self._stored_stats(session_key)
         from .refresh import fingerprint_changed  # the readers stay out of the app's launch
         from .stats import read_session, vanished_mid_read
 
         stats = read_session(session_path)
         if vanished_mid_read(stats.stats_error, session_path):  # renamed meanwhile: its row must keep
             self.mark_unavailable([session_path])                # its fingerprint, for the relink
-            return self.get_session(session_key)[0]  # type: ignore[index]  # its row stays: found above
+            return self._stored_stats(session_key)
         row = stats_to_row(stats, root)
         known = self.known_paths([session_path]).get(session_path)
         if known is not None and fingerprint_changed(known, row):
             from .watch import apply_changes
 
             apply_changes(self, [root], {session_path})
-            return self.get_session(session_key)[0]  # type: ignore[index]  # its row stays: found above
+            return self._stored_stats(session_key)
         self.upsert_stats([row])
         return stats
+
+    def _stored_stats(self, session_key: int) -> SessionStats | None:
+        """The session's stats as stored (after :meth:`recompute` marked or moved it: rows stay)."""
+        found = self.get_session(session_key)
+        return found[0] if found is not None else None
 
     def update_metadata(self, session_key: int, changes: dict[str, Any], *,
                         expected_version: int | None = None) -> SessionMetadata:

@@ -445,11 +445,7 @@ class MetadataEditing(_Base):
             return
         rows = self._editor_rows(editor)
         if rows and any(row.metadata.version != getattr(editor.seen.get(row.id), "version", None) for row in rows):
-            self._reopen_editor(editor, rows)
-
-    def _reopen_editor(self, editor: MetadataEditor, rows: list[SessionRow]) -> None:
-        """The editor again on these rows' stored metadata, the focus where it was."""
-        self.open_editor(editor, None, rows)
+            self.open_editor(editor, None, rows)  # on the stored values, the focus where it was
 
     def _schedule_save(self, delay: float) -> None:
         if self._save_timer is not None:
@@ -518,7 +514,7 @@ class MetadataEditing(_Base):
         if editor is not None and not keep_mine:  # theirs: show the stored values
             rows = self._editor_rows(editor)
             if rows:
-                self._reopen_editor(editor, rows)
+                self.open_editor(editor, None, rows)
 
     def _save_failed(self, error: BaseException | None) -> None:
         self.edits.failed()

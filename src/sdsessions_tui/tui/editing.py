@@ -9,6 +9,7 @@ store confirms it — a failed save puts it back, so nothing typed is dropped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -101,22 +102,22 @@ class PendingEdits:
 
     def keep_mine(self, conflict: Conflict) -> None:
         """The user chose their values over the other instance's: save them against its version."""
-        pending = self._pending.setdefault(conflict.session_key, _Pending(conflict.version))
-        pending.base_version = conflict.version
-        held = self._held.pop(conflict.session_key, {})
-        for name, value in conflict.mine.items():
-            pending.base[name] = conflict.theirs[name]
-            pending.changes.setdefault(name, held.get(name, value))  # (the last typed value wins)
+        self._keep(conflict, conflict.version, lambda theirs: theirs)
 
     def keep_undecided(self, conflict: Conflict) -> None:
         """The app must end before the user chose (a signal, a hang-up): keep their values as an
         edit that clashes with the other instance's again, so the next start asks once more."""
-        pending = self._pending.setdefault(conflict.session_key, _Pending(ANY_VERSION))
-        pending.base_version = ANY_VERSION
+        self._keep(conflict, ANY_VERSION, _unlike)
+
+    def _keep(self, conflict: Conflict, version: int, base_of: Callable[[Any], Any]) -> None:
+        """The user's values of ``conflict`` pending again, at ``version``, each made against
+        ``base_of`` the other instance's value."""
+        pending = self._pending.setdefault(conflict.session_key, _Pending(version))
+        pending.base_version = version
         held = self._held.pop(conflict.session_key, {})
         for name, value in conflict.mine.items():
-            pending.base[name] = _unlike(conflict.theirs[name])
-            pending.changes.setdefault(name, held.get(name, value))
+            pending.base[name] = base_of(conflict.theirs[name])
+            pending.changes.setdefault(name, held.get(name, value))  # (the last typed value wins)
 
     def keep_theirs(self, conflict: Conflict) -> None:
         """The user chose the other instance's values: what they typed on after theirs goes too."""
