@@ -1,13 +1,13 @@
 """Screenshots of the app at 80×24 and 160×50, compared with pytest-textual-snapshot.
 
-Data, file times, tree location and image renderer (halfcell) are fixed, so the
-pictures only change when the UI does.  Update with ``pytest --snapshot-update``.
+Data, file times, the tree's shown location and image renderer (halfcell) are fixed, so
+the pictures only change when the UI does.  Each test builds its own tree in its own
+temporary folder (tests can run in parallel).  Update with ``pytest --snapshot-update``.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,22 +19,44 @@ from sdsessions_tui.tui.details import configure_images
 from sdsessions_tui.tui.session_table import SessionTable
 from tests.tui.tree import build_tree, session_key
 
-#: A fixed place, because the details panel shows the session path.
-TREE = Path(tempfile.gettempdir()) / "sdsessions-snapshot-tree"
+#: Where the details panel shows the sessions, wherever the test's tree is.
+SHOWN = Path("/tmp/sdsessions-snapshot-tree/sessions")
+
+
+class _ShownStore(Store):
+    """The store of a tree in a per-test folder that the details show at :data:`SHOWN`.
+
+    The details panel prints the session's path, which differs from test to test; a fixed place
+    shared by the tests would let parallel tests rebuild each other's tree.  So the stats the
+    panel reads say :data:`SHOWN`, and their image files keep their real (absolute) paths for
+    the thumbnail.
+    """
+
+    def __init__(self, path: Path, tree: Path) -> None:
+        super().__init__(path)
+        self.tree = tree
+
+    def get_session(self, session_key):
+        found = super().get_session(session_key)
+        if found is None:
+            return None
+        stats, metadata = found
+        real = Path(stats.session_path)
+        return replace(stats, session_path=str(SHOWN / real.relative_to(self.tree)),
+                       image_files=[str(real / name) for name in stats.image_files]), metadata
 
 
 @pytest.fixture
 def snapshot_app(tmp_path):
-    shutil.rmtree(TREE, ignore_errors=True)
-    build_tree(TREE / "sessions")
-    store = Store(tmp_path / "snap.db")
-    refresh(store, [TREE / "sessions"], retry_delays=(), workers=1)
+    tree = (tmp_path / "sessions").resolve()
+    build_tree(tree)
+    store = _ShownStore(tmp_path / "snap.db", tree)
+    refresh(store, [tree], retry_delays=(), workers=1)
     store.update_metadata(session_key(store, "20251114_093010-hair_test"),
                           {"is_favorite": True, "tags": ["keep"], "user_rating": "like"})
     configure_images("halfcell")
     yield SessionsApp(store, [], thumbnail_cache=tmp_path / "thumbs", refresh_on_start=False)
     store.close()
-    shutil.rmtree(TREE, ignore_errors=True)
 
 
 async def _settle(pilot, *keys: str) -> None:
