@@ -52,20 +52,6 @@ def test_schema_has_the_upstream_indexes(store):
             "idx_session_stats_created_at"} <= indexes
 
 
-def test_plain_sql_column_lists_match_the_schema(store):
-    """The reader names columns without importing the SQLModel schema; the two must agree."""
-    from sdsessions_tui.core import columns, schema
-    from sdsessions_tui.core.store import _STATS_COLUMNS
-
-    stats_table, meta_table = schema.SessionStatsRow.__table__, schema.SessionMetadataRow.__table__
-    assert store.stats_columns() == [column.name for column in stats_table.columns]
-    assert set(_STATS_COLUMNS) | {"id"} == {column.name for column in stats_table.columns}
-    assert columns.METADATA_COLUMNS == tuple(column.name for column in meta_table.columns)
-    booleans = {column.name for table in (stats_table, meta_table) for column in table.columns
-                if column.type.python_type is bool}
-    assert columns.BOOLEAN_COLUMNS == booleans
-
-
 def test_rows_and_details(store, sample):
     key = sample["20251114_093010-hair_test"]
     row = store.fetch_rows([key])[key]

@@ -18,13 +18,13 @@ import re
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_VALUE_COLUMNS
+from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_JSON_COLUMNS, METADATA_VALUE_COLUMNS
 from .filters import SessionFilter, SessionSort
 from .storable import json_value
 from .store import Store
 from .text import escape_undecodable
 
-_JSON_COLUMNS = JSON_STATS_COLUMNS | {"tags", "auto_metadata"}
+_JSON_COLUMNS = JSON_STATS_COLUMNS | METADATA_JSON_COLUMNS
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 

@@ -29,7 +29,17 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from . import db
-from .columns import BOOLEAN_COLUMNS, JSON_STATS_COLUMNS, METADATA_COLUMNS, METADATA_VALUE_COLUMNS, TOMBSTONE
+from .columns import (
+    BOOLEAN_COLUMNS,
+    JSON_STATS_TYPES,
+    METADATA_COLUMNS,
+    METADATA_VALUE_COLUMNS,
+    NULLABLE_STATS_COLUMNS,
+    STATS_COLUMNS,
+    STORE_COLUMN_TYPES,
+    TIME_STATS_COLUMNS,
+    TOMBSTONE,
+)
 from .db import StoreError, check_database, connect_reader, default_db_path, describe, sqlite_of
 from .edits import FLAGS, Conflict, Edit, SaveResult
 from .filters import SessionFilter, SessionSort
@@ -50,16 +60,12 @@ PAGE_SIZE = 500
 #: A filter's look-up drives the list query when it keeps under 1/DRIVE_SHARE of the sessions:
 #: a row look-up per match (~2 µs) then beats walking the list index (~0.25 µs per session).
 DRIVE_SHARE = 8
-#: ``session_stats`` columns but ``id``: every stats field, then what the store adds.
-_STATS_COLUMNS = [*SessionStats.__dataclass_fields__, "root", "is_unavailable", "unavailable_since"]
-_ROW_VALUES = operator.itemgetter(*_STATS_COLUMNS)
+_ROW_VALUES = operator.itemgetter(*STATS_COLUMNS)
 _UPSERT_SQL = (
-    f"INSERT INTO session_stats ({', '.join(_STATS_COLUMNS)}) VALUES ({', '.join('?' * len(_STATS_COLUMNS))}) "
+    f"INSERT INTO session_stats ({', '.join(STATS_COLUMNS)}) VALUES ({', '.join('?' * len(STATS_COLUMNS))}) "
     "ON CONFLICT(session_path) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _STATS_COLUMNS if name != "session_path")
+    + ", ".join(f"{name} = excluded.{name}" for name in STATS_COLUMNS if name != "session_path")
 )
-#: Stats columns that may hold NULL (their field defaults to None): a value they cannot store is dropped.
-_NULLABLE = {name: spec.default is None for name, spec in SessionStats.__dataclass_fields__.items()}
 _METADATA_FIELDS = frozenset({"is_test", "is_complete", "is_favorite", "user_rating", "user_note", "tags"})
 RATINGS = (None, "like", "dislike")
 
@@ -186,27 +192,27 @@ def stats_to_row(stats: SessionStats, root: str) -> dict[str, Any]:
     """
     row: dict[str, Any] = {}
     problems: list[str] = []
-    for name in _STATS_COLUMNS:
-        if name in ("root", "is_unavailable", "unavailable_since", "warnings"):
+    for name in STATS_COLUMNS:
+        if name in STORE_COLUMN_TYPES or name == "warnings":
             continue
         value = getattr(stats, name)
-        if name in JSON_STATS_COLUMNS:
+        if name in JSON_STATS_TYPES:
             value = json_text(name, value, problems=problems)
         elif isinstance(value, str) and name not in NAME_COLUMNS:  # names as os gave them: stored exactly
             value = _text(value)
-        else:
-            value = column_value(name, value, nullable=_NULLABLE[name], problems=problems)
+        else:  # a value a nullable column cannot store is dropped
+            value = column_value(name, value, nullable=name in NULLABLE_STATS_COLUMNS, problems=problems)
         row[name] = value
     row["warnings"] = json_text("warnings", [*stats.warnings, *problems], problems=[])
     row.update(root=root, is_unavailable=False, unavailable_since=None)
     return row
 
 
-_NAME_INDEXES = [_STATS_COLUMNS.index(name) for name in NAME_COLUMNS]
+_NAME_INDEXES = [STATS_COLUMNS.index(name) for name in NAME_COLUMNS]
 
 
 def _bindable(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A row's values (:data:`_STATS_COLUMNS` order) with its names as SQLite holds them."""
+    """A row's values (:data:`.columns.STATS_COLUMNS` order) with its names as SQLite holds them."""
     if all(values[index] is None or values[index].isascii() for index in _NAME_INDEXES):
         return values
     bound = list(values)
@@ -223,11 +229,11 @@ def row_to_stats(data: dict[str, Any]) -> SessionStats:
         if name not in data:
             continue
         value = data[name]
-        if name in JSON_STATS_COLUMNS:
-            value = json_value(value, {} if name in ("placeholders", "api_params") else [])
+        if name in JSON_STATS_TYPES:
+            value = json_value(value, JSON_STATS_TYPES[name]())
         elif name in NAME_COLUMNS and value is not None:
             value = from_db(value)
-        elif name.endswith("_at") and isinstance(value, str):
+        elif name in TIME_STATS_COLUMNS and isinstance(value, str):
             value = datetime.fromisoformat(value)
         values[name] = value
     return SessionStats(**values)
