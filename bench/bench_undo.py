@@ -61,8 +61,8 @@ def main() -> None:
             edits = PendingEdits()
             started = time.perf_counter()
             for row in rows.values():
-                if edits.effective(row.metadata).is_favorite != entry.before[row.id]:
-                    edits.change(row.metadata, "is_favorite", entry.before[row.id])
+                if edits.effective(row.metadata).is_favorite != entry.before[row.session_key]:
+                    edits.change(row.metadata, "is_favorite", entry.before[row.session_key])
             recording = ms(started)
             started = time.perf_counter()
             result = store.apply_edits(edits.take())

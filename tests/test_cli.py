@@ -162,7 +162,7 @@ def test_export_values_one_way_per_type(tmp_path, capsys):
     from sdsessions_tui.core.store import Store
 
     with Store(db) as store:
-        key = next(row.id for row in store.fetch_rows(store.list_ids()).values()
+        key = next(row.session_key for row in store.fetch_rows(store.list_ids()).values()
                    if row.session_id == "20251114_093010-hair_test")
         store.update_metadata(key, {"is_favorite": True})
     capsys.readouterr()

@@ -30,7 +30,7 @@ def stub_sessions(store, *names, root="/stub"):
                                       name_era="none"), root) for name in names]
     store.upsert_stats(rows)
     known = store.known_paths([row["session_path"] for row in rows])
-    return {row["session_id"]: known[row["session_path"]].id for row in rows}
+    return {row["session_id"]: known[row["session_path"]].session_key for row in rows}
 
 
 def filtered(store, **kwargs):

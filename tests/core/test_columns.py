@@ -59,9 +59,10 @@ def test_the_sort_columns_exist():
 
 
 def test_the_row_records_read_columns_of_their_type():
-    """The list rows and refresh's known sessions are read by field name, as the columns hold them."""
+    """The list rows and refresh's known sessions are read by field name (the key as ``session_key``), as the
+    columns hold them."""
     table = _table_types()
     for record in (SessionRow, KnownSession):
         for name, hint in get_type_hints(record).items():
             if name != "metadata":
-                assert hint == table[name], f"{record.__name__}.{name}"
+                assert hint == table["id" if name == "session_key" else name], f"{record.__name__}.{name}"

@@ -61,7 +61,7 @@ def stored_names(store):
 def test_same_named_folders_in_two_roots_have_their_own_metadata(store, roots):
     gpu1, gpu2 = roots
     apply(store, roots, "refresh")
-    one, two = by_path(store)[str(gpu1 / X)].id, by_path(store)[str(gpu2 / X)].id
+    one, two = by_path(store)[str(gpu1 / X)].session_key, by_path(store)[str(gpu2 / X)].session_key
     store.update_metadata(one, {"tags": ["gpu1"]})
     store.update_metadata(two, {"is_favorite": True, "user_note": "the other box"})
     first, second = store.get_metadata(one), store.get_metadata(two)
@@ -78,7 +78,7 @@ def test_same_named_folders_in_two_roots_have_their_own_metadata(store, roots):
 def test_renaming_one_of_two_same_named_copies_leaves_the_other_alone(store, roots, via):
     gpu1, gpu2 = roots
     apply(store, roots, "refresh")
-    one, two = by_path(store)[str(gpu1 / X)].id, by_path(store)[str(gpu2 / X)].id
+    one, two = by_path(store)[str(gpu1 / X)].session_key, by_path(store)[str(gpu2 / X)].session_key
     store.update_metadata(one, {"tags": ["gpu1"], "user_rating": "like"})
     store.update_metadata(two, {"tags": ["gpu2"], "is_favorite": True})
     (gpu1 / X).rename(gpu1 / W)
@@ -86,7 +86,7 @@ def test_renaming_one_of_two_same_named_copies_leaves_the_other_alone(store, roo
     rows = by_path(store)
     assert set(rows) == {str(gpu1 / W), str(gpu2 / X)}  # relinked, nothing unavailable or new
     renamed, other = rows[str(gpu1 / W)], rows[str(gpu2 / X)]
-    assert renamed.id == one and other.id == two
+    assert renamed.session_key == one and other.session_key == two
     assert (renamed.metadata.tags, renamed.metadata.user_rating, renamed.metadata.is_favorite) == (
         ("gpu1",), "like", False)
     assert (other.metadata.tags, other.metadata.user_rating, other.metadata.is_favorite) == (("gpu2",), None, True)
@@ -99,7 +99,7 @@ def test_a_folder_moved_onto_a_name_another_session_has_keeps_its_own_metadata(s
     (gpu2 / X).rename(gpu2.parent / "aside")  # gpu2 holds another session, B, as Y
     write_session(gpu2, Y, manifest=ex.example_d(), images=images(ex.example_d()))
     apply(store, roots, "refresh")
-    a, b = by_path(store)[str(gpu1 / X)].id, by_path(store)[str(gpu2 / Y)].id
+    a, b = by_path(store)[str(gpu1 / X)].session_key, by_path(store)[str(gpu2 / Y)].session_key
     store.update_metadata(a, {"tags": ["a"], "user_note": "A's note"})
     store.update_metadata(b, {"tags": ["b"], "is_test": True})
     (gpu2 / Y).rename(gpu2 / X)  # B now has A's folder name
@@ -107,7 +107,7 @@ def test_a_folder_moved_onto_a_name_another_session_has_keeps_its_own_metadata(s
     rows = by_path(store)
     assert set(rows) == {str(gpu1 / X), str(gpu2 / X)}
     moved = rows[str(gpu2 / X)]
-    assert moved.id == b
+    assert moved.session_key == b
     assert (moved.metadata.tags, moved.metadata.is_test, moved.metadata.user_note) == (("b",), True, None)
     assert rows[str(gpu1 / X)].metadata.tags == ("a",)
     assert store.list_ids(SessionFilter(tags_all=("a",))) == [a]
@@ -120,7 +120,7 @@ def test_a_folder_renamed_to_the_name_another_session_had_shows_only_its_own_met
     gpu1, gpu2 = roots
     write_session(gpu1, Y, manifest=ex.example_d(), images=images(ex.example_d()))
     apply(store, roots, "refresh")
-    a, b = by_path(store)[str(gpu1 / X)].id, by_path(store)[str(gpu1 / Y)].id
+    a, b = by_path(store)[str(gpu1 / X)].session_key, by_path(store)[str(gpu1 / Y)].session_key
     store.update_metadata(a, {"tags": ["a"]})
     store.update_metadata(b, {"tags": ["b"]})
     (gpu1 / X).rename(gpu1 / W)  # A leaves the name X…
@@ -128,8 +128,8 @@ def test_a_folder_renamed_to_the_name_another_session_had_shows_only_its_own_met
     (gpu1 / Y).rename(gpu1 / X)  # …and B takes it
     apply(store, roots, via, gpu1 / Y, gpu1 / X)
     rows = by_path(store)
-    assert (rows[str(gpu1 / W)].id, rows[str(gpu1 / W)].metadata.tags) == (a, ("a",))
-    assert (rows[str(gpu1 / X)].id, rows[str(gpu1 / X)].metadata.tags) == (b, ("b",))
+    assert (rows[str(gpu1 / W)].session_key, rows[str(gpu1 / W)].metadata.tags) == (a, ("a",))
+    assert (rows[str(gpu1 / X)].session_key, rows[str(gpu1 / X)].metadata.tags) == (b, ("b",))
     assert rows[str(gpu2 / X)].metadata.version == 0  # the other root's copy never had any
 
 
@@ -138,22 +138,22 @@ def test_a_rename_of_one_copy_seen_by_half_relinks_that_copy(store, roots, renam
     """The watcher may report only the new name: its content matches both copies (same manifest);
     the one whose folder is gone was renamed, whichever the store lists first."""
     apply(store, roots, "refresh")
-    keys = [by_path(store)[str(root / X)].id for root in roots]
+    keys = [by_path(store)[str(root / X)].session_key for root in roots]
     for root, key in zip(roots, keys, strict=True):
         store.update_metadata(key, {"tags": [root.name]})
     (roots[renamed] / X).rename(roots[renamed] / W)
     apply(store, roots, "watch", roots[renamed] / W)
     rows = by_path(store)
     kept = roots[1 - renamed]
-    assert (rows[str(roots[renamed] / W)].id, rows[str(roots[renamed] / W)].metadata.tags) == (
+    assert (rows[str(roots[renamed] / W)].session_key, rows[str(roots[renamed] / W)].metadata.tags) == (
         keys[renamed], (roots[renamed].name,))
-    assert (rows[str(kept / X)].id, rows[str(kept / X)].metadata.tags) == (keys[1 - renamed], (kept.name,))
+    assert (rows[str(kept / X)].session_key, rows[str(kept / X)].metadata.tags) == (keys[1 - renamed], (kept.name,))
 
 
 def test_both_copies_renamed_in_one_refresh_each_keep_their_own(store, roots):
     gpu1, gpu2 = roots
     apply(store, roots, "refresh")
-    one, two = by_path(store)[str(gpu1 / X)].id, by_path(store)[str(gpu2 / X)].id
+    one, two = by_path(store)[str(gpu1 / X)].session_key, by_path(store)[str(gpu2 / X)].session_key
     store.update_metadata(one, {"tags": ["gpu1"]})
     store.update_metadata(two, {"tags": ["gpu2"]})
     (gpu1 / X).rename(gpu1 / W)
@@ -161,8 +161,8 @@ def test_both_copies_renamed_in_one_refresh_each_keep_their_own(store, roots):
     apply(store, roots, "refresh")
     rows = by_path(store)
     assert set(rows) == {str(gpu1 / W), str(gpu2 / Y)}
-    assert (rows[str(gpu1 / W)].id, rows[str(gpu1 / W)].metadata.tags) == (one, ("gpu1",))
-    assert (rows[str(gpu2 / Y)].id, rows[str(gpu2 / Y)].metadata.tags) == (two, ("gpu2",))
+    assert (rows[str(gpu1 / W)].session_key, rows[str(gpu1 / W)].metadata.tags) == (one, ("gpu1",))
+    assert (rows[str(gpu2 / Y)].session_key, rows[str(gpu2 / Y)].metadata.tags) == (two, ("gpu2",))
 
 
 def test_an_export_tells_same_named_sessions_apart(store, roots):
@@ -170,7 +170,7 @@ def test_an_export_tells_same_named_sessions_apart(store, roots):
 
     gpu1, gpu2 = roots
     apply(store, roots, "refresh")
-    one = by_path(store)[str(gpu1 / X)].id
+    one = by_path(store)[str(gpu1 / X)].session_key
     store.update_metadata(one, {"tags": ["gpu1"]})
     records = {record["session_path"]: record for record in iter_records(store)}
     first, second = records[str(gpu1 / X)], records[str(gpu2 / X)]
@@ -196,7 +196,7 @@ def pair(tmp_path):
 def tagged(store, root):
     """Refresh the root, tag A (at X) "a" and B (at Y) "b"; their keys."""
     apply(store, [root], "refresh")
-    a, b = by_path(store)[str(root / X)].id, by_path(store)[str(root / Y)].id
+    a, b = by_path(store)[str(root / X)].session_key, by_path(store)[str(root / Y)].session_key
     store.update_metadata(a, {"tags": ["a"], "user_note": "A's note", "user_rating": "like"})
     store.update_metadata(b, {"tags": ["b"], "is_test": True})
     return a, b
@@ -221,7 +221,8 @@ def test_a_folder_renamed_onto_a_deleted_sessions_path_keeps_its_own_metadata(st
     assert (done.new, done.updated, done.relinked, done.unavailable) == (0, 0, 1, int(seen == "with"))
     rows = by_path(store)
     assert set(rows) == {str(pair / X)}  # A is listed nowhere, not even with the gone sessions
-    assert (rows[str(pair / X)].id, rows[str(pair / X)].metadata.tags, rows[str(pair / X)].metadata.is_test) == (
+    row = rows[str(pair / X)]
+    assert (row.session_key, row.metadata.tags, row.metadata.is_test) == (
         b, ("b",), True)
     assert listed(store, unavailable=True) == set() and listed(store) == {b}
     assert listed(store, tags_all=("a",), unavailable=None) == set()
@@ -229,7 +230,7 @@ def test_a_folder_renamed_onto_a_deleted_sessions_path_keeps_its_own_metadata(st
     assert store.get_session(a)[0].session_path == tombstone_path(a)
     kept = store.get_metadata(a)  # A's metadata is kept, waiting for its folder
     assert (kept.tags, kept.user_note, kept.user_rating) == (("a",), "A's note", "like")
-    assert store.known_paths([str(pair / X)])[str(pair / X)].id == b
+    assert store.known_paths([str(pair / X)])[str(pair / X)].session_key == b
     assert stored_names(store)[b] == (X, str(pair / X))
 
 
@@ -243,7 +244,7 @@ def test_a_rename_onto_a_deleted_sessions_path_seen_by_half_keeps_its_own_metada
     assert (batch.new, batch.updated, batch.relinked, batch.unavailable) == (0, 0, 1, 0)
     rows = by_path(store)
     assert set(rows) == {str(pair / X)}
-    assert (rows[str(pair / X)].id, rows[str(pair / X)].metadata.tags) == (b, ("b",))
+    assert (rows[str(pair / X)].session_key, rows[str(pair / X)].metadata.tags) == (b, ("b",))
     assert store.get_metadata(a).tags == ("a",)
 
 
@@ -257,8 +258,8 @@ def test_two_folders_renamed_along_in_one_go_each_keep_their_own(store, pair, vi
     assert (done.new, done.updated, done.relinked, done.unavailable) == (0, 0, 2, 0)
     rows = by_path(store)
     assert set(rows) == {str(pair / W), str(pair / X)}
-    assert (rows[str(pair / W)].id, rows[str(pair / W)].metadata.tags) == (a, ("a",))
-    assert (rows[str(pair / X)].id, rows[str(pair / X)].metadata.tags) == (b, ("b",))
+    assert (rows[str(pair / W)].session_key, rows[str(pair / W)].metadata.tags) == (a, ("a",))
+    assert (rows[str(pair / X)].session_key, rows[str(pair / X)].metadata.tags) == (b, ("b",))
     assert not any(row.is_unavailable for row in rows.values())
     assert stored_names(store) == {a: (W, str(pair / W)), b: (X, str(pair / X))}
 
@@ -272,8 +273,8 @@ def test_two_folders_that_swap_names_each_keep_their_own(store, pair, via):
     done = apply(store, [pair], via, pair / X, pair / Y)
     assert (done.new, done.updated, done.relinked, done.unavailable) == (0, 0, 2, 0)
     rows = by_path(store)
-    assert (rows[str(pair / X)].id, rows[str(pair / X)].metadata.tags) == (b, ("b",))
-    assert (rows[str(pair / Y)].id, rows[str(pair / Y)].metadata.tags) == (a, ("a",))
+    assert (rows[str(pair / X)].session_key, rows[str(pair / X)].metadata.tags) == (b, ("b",))
+    assert (rows[str(pair / Y)].session_key, rows[str(pair / Y)].metadata.tags) == (a, ("a",))
     assert len(rows) == 2
 
 
@@ -288,8 +289,8 @@ def test_a_session_that_gave_its_path_up_is_relinked_when_its_folder_turns_up(st
     apply(store, [pair], via, pair / W)
     rows = by_path(store)
     assert set(rows) == {str(pair / W), str(pair / X)}
-    assert (rows[str(pair / W)].id, rows[str(pair / W)].metadata.tags) == (a, ("a",))
-    assert (rows[str(pair / X)].id, rows[str(pair / X)].metadata.tags) == (b, ("b",))
+    assert (rows[str(pair / W)].session_key, rows[str(pair / W)].metadata.tags) == (a, ("a",))
+    assert (rows[str(pair / X)].session_key, rows[str(pair / X)].metadata.tags) == (b, ("b",))
     assert stored_names(store)[a] == (W, str(pair / W))
 
 
@@ -304,12 +305,12 @@ def test_another_run_written_at_a_sessions_path_is_a_new_session(store, pair, vi
     assert (done.new, done.updated, done.relinked, done.unavailable) == (1, 0, 0, 1)  # A is gone from there
     rows = by_path(store)
     fresh = rows[str(pair / X)]
-    assert fresh.id != a and fresh.metadata.version == 0 and fresh.metadata.tags == ()
+    assert fresh.session_key != a and fresh.metadata.version == 0 and fresh.metadata.tags == ()
     assert a not in listed(store, unavailable=None)
     assert store.get_metadata(a).tags == ("a",)
     write_session(pair, "20251114_093010-hair_again", manifest=ex.example_c(), images=images(ex.example_c()))
     apply(store, [pair], via, pair / "20251114_093010-hair_again")
-    assert by_path(store)[str(pair / "20251114_093010-hair_again")].id == a
+    assert by_path(store)[str(pair / "20251114_093010-hair_again")].session_key == a
 
 
 # --- an ordinary re-read of the same session keeps it, even when its fingerprint cannot tell ----------------
@@ -329,7 +330,7 @@ def test_a_running_sessions_rewritten_manifest_keeps_its_metadata(store, pair, v
     rewrite(pair / Y, running)
     apply(store, [pair], via, pair / Y)
     row = by_path(store)[str(pair / Y)]
-    assert (row.id, row.images_actual, row.metadata.tags) == (b, 2, ("b",))
+    assert (row.session_key, row.images_actual, row.metadata.tags) == (b, 2, ("b",))
 
 
 @pytest.mark.parametrize("via", ["refresh", "watch"])
@@ -341,10 +342,10 @@ def test_a_snapshot_reset_by_the_new_orchestrator_keeps_the_session(store, pair,
     reset["snapshot"] = {}
     rewrite(pair / Y, reset)
     apply(store, [pair], via, pair / Y)
-    assert (by_path(store)[str(pair / Y)].id, by_path(store)[str(pair / Y)].metadata.tags) == (b, ("b",))
+    assert (by_path(store)[str(pair / Y)].session_key, by_path(store)[str(pair / Y)].metadata.tags) == (b, ("b",))
     rewrite(pair / Y, ex.example_d())
     apply(store, [pair], via, pair / Y)
-    assert (by_path(store)[str(pair / Y)].id, by_path(store)[str(pair / Y)].metadata.tags) == (b, ("b",))
+    assert (by_path(store)[str(pair / Y)].session_key, by_path(store)[str(pair / Y)].metadata.tags) == (b, ("b",))
 
 
 @pytest.mark.parametrize("via", ["refresh", "watch"])
@@ -357,7 +358,7 @@ def test_a_fingerprint_stored_by_an_older_stats_version_proves_nothing(store, pa
     raw.close()
     apply(store, [pair], via, pair / X)
     row = by_path(store)[str(pair / X)]
-    assert (row.id, row.metadata.tags) == (a, ("a",))
+    assert (row.session_key, row.metadata.tags) == (a, ("a",))
 
 
 @pytest.mark.parametrize("via", ["refresh", "watch"])
@@ -374,7 +375,7 @@ def test_a_v0_run_that_writes_its_metadata_json_at_the_end_is_the_same_session(s
     write_session(root, folder.name, images=v0_images(15), files={"metadata.json": json.dumps(METADATA)})
     apply(store, [root], via, folder)
     row = by_path(store)[str(folder)]
-    assert (row.id, row.images_actual, row.metadata.tags) == (key, 15, ("faces",))
+    assert (row.session_key, row.images_actual, row.metadata.tags) == (key, 15, ("faces",))
 
 
 def test_recompute_of_a_session_whose_path_another_took_stores_the_other(store, pair):
@@ -386,7 +387,7 @@ def test_recompute_of_a_session_whose_path_another_took_stores_the_other(store, 
     stats = store.recompute(a)
     rows = by_path(store)
     assert set(rows) == {str(pair / X)}
-    assert (rows[str(pair / X)].id, rows[str(pair / X)].metadata.tags) == (b, ("b",))
+    assert (rows[str(pair / X)].session_key, rows[str(pair / X)].metadata.tags) == (b, ("b",))
     assert stats == store.get_session(a)[0] and stats.sd_model != rows[str(pair / X)].sd_model  # A's own
 
 

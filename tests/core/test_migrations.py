@@ -191,10 +191,10 @@ def test_schema_2_metadata_is_split_between_same_named_sessions_keeping_every_va
         assert (3, 3, "Giving each session its own metadata") in reports
         rows = by_path(store)
         one, two = rows[f"{GPU1}/{HAIR}"], rows[f"{GPU2}/{HAIR}"]
-        assert one.id != two.id
+        assert one.session_key != two.session_key
         for row in (one, two):  # each copy keeps today's values, version and times included
             meta = row.metadata
-            assert meta.session_key == row.id and meta.session_id == HAIR
+            assert meta.session_key == row.session_key and meta.session_id == HAIR
             assert (meta.is_favorite, meta.user_rating, meta.user_note, meta.tags, meta.auto_metadata) == (
                 True, "like", "best of the week", ("Neon-Noir", "keep"), {"webui_is_complete": True})
             assert (meta.version, meta.created_at, meta.updated_at) == (2, before[9], before[10])
@@ -202,20 +202,20 @@ def test_schema_2_metadata_is_split_between_same_named_sessions_keeping_every_va
         assert rows[f"{GPU2}/20251117_111757-donmain"].metadata.version == 0
         with store._read() as connection:  # each copy's metadata names its own folder
             paths = dict(connection.execute("SELECT session_key, session_path FROM session_metadata"))
-        assert paths[one.id] == one.session_path and paths[two.id] == two.session_path
+        assert paths[one.session_key] == one.session_path and paths[two.session_key] == two.session_path
         (orphan,) = store.pending_metadata()  # kept, waiting for its folder
         assert (orphan.session_id, orphan.is_favorite, orphan.user_rating, orphan.user_note, orphan.tags,
                 orphan.version) == (ORPHAN, True, "dislike", "from the web UI", ("old",), 2)
-        assert set(store.list_ids(SessionFilter(tags_all=("keep",)))) == {one.id, two.id}
-        assert set(store.list_ids(SessionFilter(text=("neon-noir",)))) == {one.id, two.id}
+        assert set(store.list_ids(SessionFilter(tags_all=("keep",)))) == {one.session_key, two.session_key}
+        assert set(store.list_ids(SessionFilter(text=("neon-noir",)))) == {one.session_key, two.session_key}
         assert search_index_is_sound(store)
         # From now on the two copies are two sessions: editing one leaves the other alone.
-        store.update_metadata(two.id, {"tags": ["gpu2-only"], "is_favorite": False})
-        assert store.list_ids(SessionFilter(tags_all=("keep",))) == [one.id]
-        assert store.list_ids(SessionFilter(text=("neon-noir",))) == [one.id]
-        assert store.list_ids(SessionFilter(text=("gpu2-only",))) == [two.id]
-        assert store.list_ids(SessionFilter(liked=True)) == [one.id]
-        assert store.get_metadata(one.id).tags == ("Neon-Noir", "keep")
+        store.update_metadata(two.session_key, {"tags": ["gpu2-only"], "is_favorite": False})
+        assert store.list_ids(SessionFilter(tags_all=("keep",))) == [one.session_key]
+        assert store.list_ids(SessionFilter(text=("neon-noir",))) == [one.session_key]
+        assert store.list_ids(SessionFilter(text=("gpu2-only",))) == [two.session_key]
+        assert store.list_ids(SessionFilter(liked=True)) == [one.session_key]
+        assert store.get_metadata(one.session_key).tags == ("Neon-Noir", "keep")
 
 
 def test_an_orphan_of_schema_2_goes_to_the_first_session_of_its_name(schema_2_db):

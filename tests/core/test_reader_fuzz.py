@@ -100,7 +100,7 @@ def _check(session: Path, store: Store, good_row: dict, name: str, content: byte
     store.upsert_stats([good_row, stats_to_row(stats, str(session.parent)), good_row])
     stored = store.known_paths([str(session), good_row["session_path"]])
     assert set(stored) == {str(session), good_row["session_path"]}  # the good row of the batch is kept
-    back, _metadata = store.get_session(stored[str(session)].id)  # the details' read of the row
+    back, _metadata = store.get_session(stored[str(session)].session_key)  # the details' read of the row
     assert not (back.stats_error or "").startswith("stats could not be stored"), back.stats_error
     assert back.stats_error == stats.stats_error and back.images_actual == stats.images_actual
 

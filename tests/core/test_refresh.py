@@ -48,7 +48,7 @@ def by_name(store, **filter_args):
 
 def key_of(store, name):
     """The key of the one stored session of this folder name."""
-    (key,) = [row.id for row in by_name(store, unavailable=None).values() if row.session_id == name]
+    (key,) = [row.session_key for row in by_name(store, unavailable=None).values() if row.session_id == name]
     return key
 
 
@@ -113,13 +113,13 @@ def test_folder_coming_back_is_available_again(store, tree):
 
 def test_renamed_folder_gets_its_metadata_back(store, tree):
     refresh(store, [tree])
-    old_id = by_name(store)["20251114_093010-hair_test"].id
+    old_id = by_name(store)["20251114_093010-hair_test"].session_key
     store.update_metadata(old_id, {"is_favorite": True, "tags": ["keep"]})
     (tree / "20251114_093010-hair_test").rename(tree / "20251114_093010-hair_test_renamed")
     summary = refresh(store, [tree])
     assert (summary.relinked, summary.new, summary.unavailable) == (1, 0, 0)
     row = by_name(store)["20251114_093010-hair_test_renamed"]
-    assert row.id == old_id
+    assert row.session_key == old_id
     assert row.metadata.is_favorite is True and row.metadata.tags == ("keep",)
     assert by_name(store, tags_all=("keep",)).keys() == {"20251114_093010-hair_test_renamed"}
 
@@ -230,7 +230,7 @@ def test_one_session_with_a_value_sqlite_cannot_store_does_not_stop_the_batch(st
     summary = refresh(store, [tree])
     assert summary.new == 6
     row = by_name(store)["20251112_190000-huge_seed"]
-    stats, _ = store.get_session(row.id)
+    stats, _ = store.get_session(row.session_key)
     assert stats.seed_base is None and stats.status == "completed"
     assert stats.warnings == ["seed_base: a number too large for the database was dropped"]
 
@@ -250,7 +250,7 @@ def rename_while_reading(monkeypatch, module, old, new):
 def test_a_folder_renamed_mid_refresh_is_gone_then_relinked(store, tree, monkeypatch):
     refresh(store, [tree])
     old, new = tree / "20251114_093010-hair_test", tree / "20251114_093010-hair_final"
-    key = by_name(store)["20251114_093010-hair_test"].id
+    key = by_name(store)["20251114_093010-hair_test"].session_key
     store.update_metadata(key, {"tags": ["keep"], "is_favorite": True})
     (old / "manifest.json").write_bytes((old / "manifest.json").read_bytes() + b" ")  # changed: to be re-read
     rename_while_reading(monkeypatch, refresh_module, old, new)
@@ -262,7 +262,7 @@ def test_a_folder_renamed_mid_refresh_is_gone_then_relinked(store, tree, monkeyp
     summary = refresh(store, [tree])
     assert (summary.relinked, summary.new) == (1, 0)
     row = by_name(store)["20251114_093010-hair_final"]
-    assert row.id == key and row.metadata.tags == ("keep",) and row.metadata.is_favorite
+    assert row.session_key == key and row.metadata.tags == ("keep",) and row.metadata.is_favorite
     assert len(store.list_ids(SessionFilter(unavailable=None))) == 5  # no extra row for the old name
 
 
@@ -271,7 +271,7 @@ def test_a_folder_gone_mid_recompute_is_unavailable_not_broken(store, tree, monk
 
     refresh(store, [tree])
     old = tree / "20251114_093010-hair_test"
-    key = by_name(store)["20251114_093010-hair_test"].id
+    key = by_name(store)["20251114_093010-hair_test"].session_key
     rename_while_reading(monkeypatch, stats_module, old, tree / "20251114_093010-hair_final")
     stats = store.recompute(key)
     assert stats is not None and stats.stats_error is None and stats.fingerprint is not None

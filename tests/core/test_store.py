@@ -402,7 +402,7 @@ def test_a_row_the_database_refuses_costs_only_that_session(store, tmp_path):
     assert errors[0] is None
     assert errors[1].startswith("stats could not be stored: OverflowError")
     assert errors[2].startswith("stats could not be stored: IntegrityError")
-    assert store.get_session(stored[rows[2]["session_path"]].id)[0].display_name == "c"
+    assert store.get_session(stored[rows[2]["session_path"]].session_key)[0].display_name == "c"
 
 
 def test_only_refused_values_fall_back_to_row_by_row():

@@ -86,7 +86,7 @@ class GatedStore:
 
 
 def shown_ids(table):
-    return [table.row_at(index).id for index in range(table.row_count)]
+    return [table.row_at(index).session_key for index in range(table.row_count)]
 
 
 @pytest.mark.parametrize(("cursor_row", "query", "head", "cursor_then", "whole", "cursor_after"), [
@@ -111,7 +111,7 @@ async def test_a_result_shows_its_head_first_unless_the_cursor_would_jump(
             assert table.cursor_row == cursor_row
         else:
             assert shown_ids(table) == head and count_text(app) == "2+ of 7"
-        assert table.cursor_key == (cursor_then if head else table.row_at(cursor_row).id)
+        assert table.cursor_key == (cursor_then if head else table.row_at(cursor_row).session_key)
         gate.release.set()
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -86,7 +86,7 @@ def test_an_unexpected_error_exits_non_zero_with_one_line_and_the_edit_saved(app
     assert code == 1
     assert b"sdsessions: crashed: RuntimeError: boom [bold]x (traceback in " in terminal.output
     assert b"Traceback" not in terminal.output
-    assert app_store.get_metadata(row.id).is_favorite
+    assert app_store.get_metadata(row.session_key).is_favorite
 
 
 async def test_a_watcher_that_fails_is_said_and_started_again(app_store, tmp_path, short_waits, notified, monkeypatch):

@@ -31,11 +31,11 @@ async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, ap
         await until(pilot, lambda: "saved" in save_text(app) and "unsaved" not in save_text(app))
         assert len(writes) == 1 and writes[0][0].changes == {"is_favorite": True, "is_test": True,
                                                               "user_rating": "like"}
-        stored = app_store.get_metadata(row.id)
+        stored = app_store.get_metadata(row.session_key)
         assert (stored.is_favorite, stored.is_test, stored.user_rating) == (True, True, "like")
         await pilot.press("0", "c")
-        await until(pilot, lambda: app_store.get_metadata(row.id).user_rating is None)
-        assert app_store.get_metadata(row.id).is_complete
+        await until(pilot, lambda: app_store.get_metadata(row.session_key).user_rating is None)
+        assert app_store.get_metadata(row.session_key).is_complete
 
 
 async def test_quitting_mid_debounce_persists_the_edit(make_app, app_store, monkeypatch):
@@ -43,7 +43,7 @@ async def test_quitting_mid_debounce_persists_the_edit(make_app, app_store, monk
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("minus", "q")
     assert app_store.get_metadata(key).user_rating == "dislike"
 
@@ -70,7 +70,7 @@ async def test_a_failed_write_keeps_the_edit_and_the_retry_succeeds(make_app, ap
         assert "1 marked" in save_text(app) and "locked" in save_text(app)
         failing[0] = False
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: app_store.get_metadata(row.id).is_favorite)
+        await until(pilot, lambda: app_store.get_metadata(row.session_key).is_favorite)
         await until(pilot, lambda: "✓ saved" in save_text(app))
 
 
@@ -78,7 +78,7 @@ async def test_marked_rows_are_edited_together(make_app, app_store):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        first, second, third = (table.row_at(i).id for i in range(3))
+        first, second, third = (table.row_at(i).session_key for i in range(3))
         await pilot.press("space", "space")  # marks rows 0 and 1, the cursor moves down
         assert len(table.marked) == 2 and table.cursor_row == 2
         await pilot.press("f", "ctrl+s")
@@ -115,7 +115,7 @@ async def test_editing_keys_work_from_the_details_panel(make_app, app_store):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("enter", "c", "q")
     assert app_store.get_metadata(key).is_complete
 
@@ -125,7 +125,7 @@ async def test_a_conflicting_edit_shows_both_values(make_app, app_store, monkeyp
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("plus")
         app_store.update_metadata(key, {"user_rating": "dislike"})  # another instance, meanwhile
         await pilot.press("ctrl+s")
@@ -186,7 +186,7 @@ async def test_the_details_panel_shows_an_edit_before_it_is_saved(make_app, app_
         assert "liked" not in flags()
         await pilot.press("f", "t")
         await until(pilot, lambda: "liked, test" in flags())
-        assert not app_store.get_metadata(table.row_at(0).id).is_favorite  # not saved yet
+        assert not app_store.get_metadata(table.row_at(0).session_key).is_favorite  # not saved yet
 
 
 async def test_f1_in_the_dialogs_lists_their_keys(make_app, app_store, monkeypatch):
@@ -222,11 +222,11 @@ async def test_a_same_named_copy_in_another_root_is_edited_on_its_own(make_app, 
                                 key=lambda row: not row.session_path.startswith(str(copy_root)))
         assert original.metadata.is_favorite and original.metadata.tags == ("keep", "[red]x[/]")
         assert not copy.metadata.is_favorite and copy.metadata.tags == ()  # the copy has its own (none)
-        table.move_cursor(same[[table.row_at(index).id for index in same].index(copy.id)])
+        table.move_cursor(same[[table.row_at(index).session_key for index in same].index(copy.session_key)])
         await pilot.press("t", "ctrl+s")
-        await until(pilot, lambda: app_store.get_metadata(copy.id).is_test)
-        assert not app_store.get_metadata(original.id).is_test
-        assert app_store.get_metadata(original.id).tags == ("keep", "[red]x[/]")
+        await until(pilot, lambda: app_store.get_metadata(copy.session_key).is_test)
+        assert not app_store.get_metadata(original.session_key).is_test
+        assert app_store.get_metadata(original.session_key).tags == ("keep", "[red]x[/]")
 
 
 async def test_quitting_with_an_open_conflict_asks_and_keeps_the_chosen_side(make_app, app_store, monkeypatch):
@@ -236,7 +236,7 @@ async def test_quitting_with_an_open_conflict_asks_and_keeps_the_chosen_side(mak
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("plus")
         app_store.update_metadata(key, {"user_rating": "dislike"})  # another instance, meanwhile
         await pilot.press("ctrl+s")
@@ -256,7 +256,7 @@ async def test_a_conflict_found_by_the_save_at_quit_is_asked_about_not_dropped(m
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("plus")
         app_store.update_metadata(key, {"user_rating": "dislike"})
         await pilot.press("q")

@@ -50,13 +50,13 @@ def test_hang_up_while_running_ends_the_app(terminal):
 
 def test_hang_up_with_a_pending_edit_saves_it_first(terminal, app_store):
     row = first_row(app_store)
-    assert not app_store.get_metadata(row.id).is_favorite
+    assert not app_store.get_metadata(row.session_key).is_favorite
     terminal.wait_for(b"hair_test")
     terminal.write(b"f")
     terminal.wait_for(b"unsaved")
     terminal.hang_up()
     assert terminal.wait_exit(EXIT_BOUND) == HANGUP_EXIT
-    assert liked_or_kept(app_store, row.id)
+    assert liked_or_kept(app_store, row.session_key)
 
 
 @pytest.mark.parametrize("pause", [0.0, 0.05, 0.3])
@@ -69,7 +69,7 @@ def test_hang_up_right_after_quitting_ends_the_app(terminal, app_store, pause):
     time.sleep(pause)
     terminal.hang_up()
     assert terminal.wait_exit(EXIT_BOUND) is not None
-    assert liked_or_kept(app_store, row.id)
+    assert liked_or_kept(app_store, row.session_key)
 
 
 def test_an_exit_held_up_by_a_worker_waiting_for_a_lock_still_ends_the_process(app_store, tmp_path):

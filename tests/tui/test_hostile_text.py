@@ -78,7 +78,7 @@ async def test_toasts_show_folder_names_and_errors_literally(make_app, app_store
         assert clean_text(folder) in await until_toast(pilot, "Not applied")
 
         monkeypatch.setattr(app_store, "fetch_rows", unreadable)
-        table.marked.add(table.row_at(1).id)  # marked rows are read from the store
+        table.marked.add(table.row_at(1).session_key)  # marked rows are read from the store
         await pilot.press("f")
         assert clean_text(folder) in await until_toast(pilot, "Cannot read the sessions to edit")
 

@@ -34,7 +34,7 @@ async def test_nine_quick_keystrokes_in_the_tag_input_make_one_write(make_app, a
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("e")
         assert editor_of(app).is_open and app.focused.id == "tag-input"
         await pilot.press("w", "i", "p", "enter", "b", "e", "s", "t", "enter")  # nine keys, two tags
@@ -108,7 +108,7 @@ async def test_the_note_has_a_counter_and_a_hard_limit(make_app, app_store, monk
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("n")
         area = app.screen.query_one(NoteArea)
         assert app.focused is area
@@ -135,7 +135,7 @@ async def test_marked_rows_share_the_tag_editor(make_app, app_store):
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
         await cursor_to(pilot, table, HAIR)
-        other = table.row_at(table.cursor_row + 1).id
+        other = table.row_at(table.cursor_row + 1).session_key
         await pilot.press("space", "space", "e")
         assert "2 marked sessions" in str(editor_of(app).query_one("#editor-title").render())
         assert tag_list(app) == ["keep  1/2", "[red]x[/]  1/2"]
@@ -152,7 +152,7 @@ async def test_narrow_terminal_edits_full_screen(make_app, app_store):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, DetailsScreen) and app.focused is not None)
         assert isinstance(app.focused, NoteArea)
@@ -170,7 +170,7 @@ async def test_the_table_picks_up_another_instances_changes(make_app, app_store,
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await until(pilot, lambda: app._data_version is not None)  # the checks have started
         with Store(app_store.path) as other:
             other.update_metadata(key, {"tags": ["from-elsewhere"], "is_favorite": True})
@@ -183,7 +183,7 @@ async def test_two_instances_editing_different_fields_both_win(make_app, app_sto
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("f")
         with Store(app_store.path) as other:
             other.update_metadata(key, {"user_rating": "dislike"})
@@ -262,9 +262,9 @@ async def test_escape_closes_the_suggestions_first_and_closing_adds_the_typed_ta
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(table.cursor_row).id
+        key = table.row_at(table.cursor_row).session_key
         completion = await open_tags_with_known(pilot, app, table, [("keeper", 3)])
-        key = table.row_at(table.cursor_row).id
+        key = table.row_at(table.cursor_row).session_key
         await pilot.press(*"keep")
         await until(pilot, lambda: completion.display)
         await pilot.press("escape")  # the suggestions close, the editor and the text stay
@@ -350,7 +350,7 @@ async def test_the_open_note_editor_shows_another_instances_change_until_the_use
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await until(pilot, lambda: app._data_version is not None)
         await pilot.press("n")
         area = app.screen.query_one(NoteArea)
@@ -374,7 +374,7 @@ async def test_a_click_on_another_session_adds_the_typed_tag_before_the_editor_c
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(table.cursor_row).id
+        key = table.row_at(table.cursor_row).session_key
         await pilot.press("e", *"keepme")
         await pilot.click(SessionTable, offset=(10, 4))  # another row
         await until(pilot, lambda: table.cursor_key != key)
@@ -387,7 +387,7 @@ async def test_narrowing_with_a_tag_typed_adds_it_before_the_editor_goes_full_sc
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(table.cursor_row).id
+        key = table.row_at(table.cursor_row).session_key
         await pilot.press("e", *"keepme")
         await pilot.resize_terminal(80, 24)
         await until(pilot, lambda: isinstance(app.screen, DetailsScreen))

@@ -38,34 +38,35 @@ def test_sigterm_with_the_database_locked_keeps_the_edit_for_the_next_start(app_
     path = recovery_path(app_store.path)
     assert b"sdsessions: 1 unsaved edits are kept in " in terminal.output
     assert b"saved at the next start" in terminal.output
-    assert read_edits(path) == [Edit(row.id, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})]
-    assert not app_store.get_metadata(row.id).is_favorite
+    assert read_edits(path) == [
+        Edit(row.session_key, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})]
+    assert not app_store.get_metadata(row.session_key).is_favorite
     assert tree(tmp_path / "sessions") == sessions  # nothing written into the session folders
 
 
 async def test_the_next_start_saves_the_kept_edits_and_removes_the_file(make_app, app_store):
     (row,) = app_store.fetch_rows(app_store.list_ids()[:1]).values()
     path = recovery_path(app_store.path)
-    write_edits(path, [Edit(row.id, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})])
+    write_edits(path, [Edit(row.session_key, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})])
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await ready(pilot)
         await until(pilot, lambda: not path.exists())
-        assert app_store.get_metadata(row.id).is_favorite
-        await until(pilot, lambda: app.table.row_at(app.table.ids.index(row.id)).metadata.is_favorite)
+        assert app_store.get_metadata(row.session_key).is_favorite
+        await until(pilot, lambda: app.table.row_at(app.table.ids.index(row.session_key)).metadata.is_favorite)
 
 
 async def test_a_kept_edit_that_clashes_with_another_programs_asks_the_user(make_app, app_store):
     (row,) = app_store.fetch_rows(app_store.list_ids()[:1]).values()
-    app_store.update_metadata(row.id, {"user_note": "theirs"})  # another instance, after our exit
+    app_store.update_metadata(row.session_key, {"user_note": "theirs"})  # another instance, after our exit
     path = recovery_path(app_store.path)
-    write_edits(path, [Edit(row.id, row.metadata.version, {"user_note": None}, {"user_note": "mine"})])
+    write_edits(path, [Edit(row.session_key, row.metadata.version, {"user_note": None}, {"user_note": "mine"})])
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await ready(pilot)
         await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
         assert not path.exists()
-        assert app_store.get_metadata(row.id).user_note == "theirs"  # never overwritten unasked
+        assert app_store.get_metadata(row.session_key).user_note == "theirs"  # never overwritten unasked
 
 
 async def test_a_locked_database_at_start_leaves_the_file_and_retries(make_app, app_store, monkeypatch, notified):
@@ -74,7 +75,7 @@ async def test_a_locked_database_at_start_leaves_the_file_and_retries(make_app, 
     monkeypatch.setattr(app_module, "RETRY_DELAYS", (0.2,))
     (row,) = app_store.fetch_rows(app_store.list_ids()[:1]).values()
     path = recovery_path(app_store.path)
-    write_edits(path, [Edit(row.id, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})])
+    write_edits(path, [Edit(row.session_key, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})])
     original, calls = app_store.apply_edits, []
 
     def locked_once(edits, **kwargs):
@@ -93,7 +94,7 @@ async def test_a_locked_database_at_start_leaves_the_file_and_retries(make_app, 
         assert path.exists()
         await until(pilot, lambda: not path.exists())
         assert len(calls) == 2
-        assert app_store.get_metadata(row.id).is_favorite
+        assert app_store.get_metadata(row.session_key).is_favorite
 
 
 async def test_exiting_with_edits_the_database_refuses_keeps_them_and_exits_non_zero(make_app, app_store,
@@ -114,7 +115,7 @@ async def test_exiting_with_edits_the_database_refuses_keeps_them_and_exits_non_
         app.exit()
     assert app.return_code == EXIT_UNSAVED
     assert read_edits(recovery_path(app_store.path)) == [
-        Edit(row.id, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})]
+        Edit(row.session_key, row.metadata.version, {"is_favorite": False}, {"is_favorite": True})]
 
 
 
@@ -130,12 +131,12 @@ async def test_an_edit_clashing_at_exit_with_another_programs_is_kept_to_choose_
         assert row.metadata.user_rating is None
         await pilot.press("plus")
         assert app.edits
-        app_store.update_metadata(row.id, {"user_rating": "dislike"})  # another instance, meanwhile
+        app_store.update_metadata(row.session_key, {"user_rating": "dislike"})  # another instance, meanwhile
         app.exit()
     assert app.return_code == EXIT_UNSAVED
-    assert app_store.get_metadata(row.id).user_rating == "dislike"  # never overwritten unasked
+    assert app_store.get_metadata(row.session_key).user_rating == "dislike"  # never overwritten unasked
     assert read_edits(recovery_path(app_store.path)) == [
-        Edit(row.id, row.metadata.version, {"user_rating": None}, {"user_rating": "like"})]
+        Edit(row.session_key, row.metadata.version, {"user_rating": None}, {"user_rating": "like"})]
 
 
 async def test_an_exit_past_an_open_conflict_dialog_keeps_mine_to_ask_again_at_the_next_start(
@@ -150,12 +151,12 @@ async def test_an_exit_past_an_open_conflict_dialog_keeps_mine_to_ask_again_at_t
         await ready(pilot)
         row = app.table.row_at(app.table.cursor_row)
         await pilot.press("plus")
-        app_store.update_metadata(row.id, {"user_rating": "dislike"})  # another instance, meanwhile
+        app_store.update_metadata(row.session_key, {"user_rating": "dislike"})  # another instance, meanwhile
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
         app.exit()  # what SIGTERM and the hang-up path do
     assert app.return_code == EXIT_UNSAVED
-    assert app_store.get_metadata(row.id).user_rating == "dislike"
+    assert app_store.get_metadata(row.session_key).user_rating == "dislike"
     (kept,) = read_edits(recovery_path(app_store.path))
     assert kept.changes == {"user_rating": "like"}
 
@@ -166,4 +167,4 @@ async def test_an_exit_past_an_open_conflict_dialog_keeps_mine_to_ask_again_at_t
         text = str(again.screen.query_one("#conflict Static").render())
         assert "yours:  like" in text and "theirs: dislike" in text
         await pilot.press("m")
-        await until(pilot, lambda: app_store.get_metadata(row.id).user_rating == "like")
+        await until(pilot, lambda: app_store.get_metadata(row.session_key).user_rating == "like")

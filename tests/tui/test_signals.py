@@ -18,7 +18,7 @@ from tests.tui.terminal import Terminal
 def test_a_signal_with_a_pending_edit_persists_it(app_store, tmp_path, signum):
     first = app_store.fetch_rows(app_store.list_ids()[:1])
     (row,) = first.values()
-    assert not app_store.get_metadata(row.id).is_favorite
+    assert not app_store.get_metadata(row.session_key).is_favorite
     terminal = Terminal(app_store.path, cwd=tmp_path)
     try:
         terminal.wait_for(b"hair_test")  # the list is on screen
@@ -30,4 +30,4 @@ def test_a_signal_with_a_pending_edit_persists_it(app_store, tmp_path, signum):
         terminal.close()
     # Exited through the handler, not killed by the signal (a hang-up is said in the exit code).
     assert code == (HANGUP_EXIT if signum == signal.SIGHUP else 0)
-    assert app_store.get_metadata(row.id).is_favorite
+    assert app_store.get_metadata(row.session_key).is_favorite

@@ -85,7 +85,7 @@ async def test_u_puts_a_flag_back_and_saves_it(make_app, app_store, quick_saves)
     app = make_app()
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("f")
         await until(pilot, lambda: app_store.get_metadata(key).is_favorite)
         await pilot.press("u")
@@ -140,7 +140,7 @@ async def test_one_u_takes_back_a_whole_typed_note(make_app, app_store, monkeypa
     app = make_app()
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         app_store.update_metadata(key, {"user_note": "before"})
         table.invalidate()
         await pilot.press("n", "end", *" and after", "escape")
@@ -156,7 +156,7 @@ async def test_undoing_over_another_instances_change_asks_instead_of_overwriting
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.row_at(0).id
+        key = table.row_at(0).session_key
         await pilot.press("plus")
         await until(pilot, lambda: app_store.get_metadata(key).user_rating == "like")
         app_store.update_metadata(key, {"user_rating": "dislike"})  # another instance, since

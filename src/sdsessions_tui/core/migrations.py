@@ -32,13 +32,13 @@ def separate_search_docs(connection: Connection, progress: Progress) -> None:
     connection.exec_driver_sql("INSERT INTO search_docs (id, doc) SELECT rowid, doc FROM session_search")
     connection.exec_driver_sql("DROP TABLE session_search")
     connection.exec_driver_sql(index)
-    ids = [row[0] for row in connection.exec_driver_sql("SELECT id FROM search_docs ORDER BY id")]
-    progress(0, len(ids), label)
-    for start in range(0, len(ids), INDEX_CHUNK):
-        chunk = ids[start:start + INDEX_CHUNK]
+    session_keys = [row[0] for row in connection.exec_driver_sql("SELECT id FROM search_docs ORDER BY id")]
+    progress(0, len(session_keys), label)
+    for start in range(0, len(session_keys), INDEX_CHUNK):
+        chunk = session_keys[start:start + INDEX_CHUNK]
         connection.exec_driver_sql("INSERT INTO session_search (rowid, doc) SELECT id, doc FROM search_docs "
                                    "WHERE id BETWEEN ? AND ?", (chunk[0], chunk[-1]))
-        progress(start + len(chunk), len(ids), label)
+        progress(start + len(chunk), len(session_keys), label)
 
 
 def metadata_per_session(connection: Connection, progress: Progress) -> None:

@@ -277,10 +277,11 @@ class StatsBatch:
         for here in leaving.values():  # two sessions that swapped folders find each other
             pools.setdefault(here.fingerprint or "", []).append(here)
         relinks = {row["session_path"]: old for row in changed if (old := _take(pools, row)) is not None}
-        moved = {old.id for old in relinks.values()}
+        moved = {old.session_key for old in relinks.values()}
         for row in changed:
             here = leaving[row["session_path"]]
-            if row["session_path"] in relinks or here.id in moved or here.manifest_file == row["manifest_file"]:
+            if (row["session_path"] in relinks or here.session_key in moved
+                    or here.manifest_file == row["manifest_file"]):
                 continue
             del leaving[row["session_path"]]  # the run completed its metadata in another file: the same session
             pools[here.fingerprint or ""].remove(here)
@@ -288,7 +289,7 @@ class StatsBatch:
         displaced = list(leaving.values())
         for here in displaced:  # free to be found at a new path by a later batch
             self.vanished.setdefault(here.fingerprint or "", []).append(here)
-        unavailable = self.store.upsert_stats(self.rows, relinks, gone, [here.id for here in displaced])
+        unavailable = self.store.upsert_stats(self.rows, relinks, gone, [here.session_key for here in displaced])
         for here in displaced:
             self.known.pop(here.session_path, None)
         for old in relinks.values():
@@ -296,8 +297,8 @@ class StatsBatch:
             group = self.vanished.get(old.fingerprint or "", [])
             if old in group:
                 group.remove(old)
-        relinked = {old.id for old in relinks.values()}
-        self.replaced += sum(not here.is_unavailable and here.id not in relinked for here in displaced)
+        relinked = {old.session_key for old in relinks.values()}
+        self.replaced += sum(not here.is_unavailable and here.session_key not in relinked for here in displaced)
         self.took_over += len(displaced)
         self.relinked += len(relinks)
         self.rows.clear()
@@ -313,7 +314,7 @@ class StatsBatch:
         if short:
             for old in self.store.find_relink_candidates(short):
                 same = pools.setdefault(old.fingerprint or "", [])
-                if old.session_path not in here and all(old.id != other.id for other in same):
+                if old.session_path not in here and all(old.session_key != other.session_key for other in same):
                     same.append(old)
         return pools
 
@@ -332,4 +333,4 @@ def _closest(path: str, candidates: list[KnownSession]) -> KnownSession:
     """The candidate ``path`` most likely came from: same parent folder, else same name, else the oldest."""
     parent, name = os.path.split(path)
     return min(candidates, key=lambda old: (os.path.dirname(old.session_path) != parent,
-                                            os.path.basename(old.session_path) != name, old.id))
+                                            os.path.basename(old.session_path) != name, old.session_key))

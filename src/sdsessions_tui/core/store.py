@@ -120,7 +120,8 @@ class NameMerge:
 class SessionRow:
     """What a list row shows: a session's main stats and its user metadata."""
 
-    id: int
+    session_key: int
+    """The session's ``session_stats.id``."""
     session_id: str
     session_path: str
     display_name: str
@@ -147,7 +148,8 @@ class SessionRow:
 class KnownSession:
     """What refresh needs to decide whether a stored session changed on disk."""
 
-    id: int
+    session_key: int
+    """The session's ``session_stats.id``."""
     session_id: str
     session_path: str
     manifest_file: str | None
@@ -241,8 +243,8 @@ def row_to_stats(data: dict[str, Any]) -> SessionStats:
 
 def _known_session(row: Sequence[Any]) -> KnownSession:
     """A :class:`KnownSession` from its columns (:data:`_KNOWN_COLUMNS`), names as ``os`` gives them."""
-    key, session_id, session_path, manifest_file, *rest = row
-    return KnownSession(key, from_db(session_id), from_db(session_path),
+    session_key, session_id, session_path, manifest_file, *rest = row
+    return KnownSession(session_key, from_db(session_id), from_db(session_path),
                         None if manifest_file is None else from_db(manifest_file), *rest)
 
 
@@ -264,9 +266,14 @@ def _metadata_from(values: Any, session_key: int, session_id: str | bytes, prefi
         created_at=get("created_at"), updated_at=get("updated_at"), version=get("version"))
 
 
-_KNOWN_COLUMNS = ", ".join(KnownSession.__dataclass_fields__)
+def _selected(name: str, table: str = "") -> str:
+    """The column of a record's field (``session_key`` is the ``id`` column), named as the field."""
+    return f"{table}id AS session_key" if name == "session_key" else f"{table}{name}"
+
+
+_KNOWN_COLUMNS = ", ".join(map(_selected, KnownSession.__dataclass_fields__))
 _ROW_FIELDS = [name for name in SessionRow.__dataclass_fields__ if name != "metadata"]
-_ROW_COLUMNS = ", ".join(f"s.{name}" for name in _ROW_FIELDS)
+_ROW_COLUMNS = ", ".join(_selected(name, "s.") for name in _ROW_FIELDS)
 _JOINED_METADATA = ", ".join(f"m.{name} AS m_{name}" for name in METADATA_COLUMNS)
 _METADATA_JOIN = "session_stats AS s LEFT JOIN session_metadata AS m ON m.session_key = s.id"
 
@@ -460,7 +467,7 @@ class Store:
                 page = wanted[start:start + PAGE_SIZE]
                 found.extend(_known_session(row) for row in connection.execute(
                     f"SELECT {_KNOWN_COLUMNS} FROM session_stats WHERE fingerprint IN {_in(page)}{availability}", page))
-        return sorted(found, key=lambda known: known.id)
+        return sorted(found, key=lambda known: known.session_key)
 
     def upsert_stats(self, rows: Sequence[dict[str, Any]], relinks: dict[str, KnownSession] | None = None,
                      gone: Sequence[str] = (), displaced: Sequence[int] = ()) -> int:
@@ -484,17 +491,18 @@ class Store:
         with self._write() as connection:
             unavailable = self._mark_unavailable(connection, gone)
             stamp = _now()
-            for key in displaced:
+            for session_key in displaced:
                 connection.exec_driver_sql(
                     "UPDATE session_stats SET session_path = ?, is_unavailable = ?, "
                     "unavailable_since = coalesce(unavailable_since, ?) WHERE id = ?",
-                    (tombstone_path(key), TOMBSTONE, stamp, key))
+                    (tombstone_path(session_key), TOMBSTONE, stamp, session_key))
             for path, old in relinks.items():
                 new_row = next(r for r in rows if r["session_path"] == path)
                 connection.exec_driver_sql("UPDATE session_stats SET session_path = ? WHERE id = ?",
-                                           (to_db(path), old.id))
+                                           (to_db(path), old.session_key))
                 connection.exec_driver_sql("UPDATE session_metadata SET session_id = ?, session_path = ? "
-                                           "WHERE session_key = ?", (to_db(new_row["session_id"]), to_db(path), old.id))
+                                           "WHERE session_key = ?", (to_db(new_row["session_id"]), to_db(path),
+                                                                            old.session_key))
             if rows:
                 rows = _upsert_rows(connection, rows)
                 self._index_search(connection, rows)
@@ -524,40 +532,41 @@ class Store:
     def _index_search(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
         """Rewrite the full-text documents of these stats rows (dicts with the text columns).
 
-        Built from the rows in hand; only the ids and any user tags and notes are read.  Their
+        Built from the rows in hand; only the session keys and any user tags and notes are read.  Their
         names may be as stored or as ``os`` gives them; the document holds them as shown.
         """
         by_path = {to_db(from_db(row["session_path"])): row for row in rows}
         if not by_path:
             return
-        ids: dict[str | bytes, int] = {}
+        session_keys: dict[str | bytes, int] = {}
         metadata: dict[int, tuple[str | None, str | None]] = {}
         paths = list(by_path)
         for start in range(0, len(paths), PAGE_SIZE):
             page_paths = tuple(paths[start:start + PAGE_SIZE])
-            page_ids: dict[str | bytes, int] = dict(connection.exec_driver_sql(
+            page_keys: dict[str | bytes, int] = dict(connection.exec_driver_sql(
                 f"SELECT session_path, id FROM session_stats WHERE session_path IN {_in(page_paths)}",
                 page_paths).all())
-            ids.update(page_ids)
-            keys = tuple(page_ids.values())
-            metadata.update((key, (tags, note)) for key, tags, note in connection.exec_driver_sql(
+            session_keys.update(page_keys)
+            keys = tuple(page_keys.values())
+            metadata.update((session_key, (tags, note)) for session_key, tags, note in connection.exec_driver_sql(
                 f"SELECT session_key, tags, user_note FROM session_metadata WHERE session_key IN {_in(keys)}", keys))
         documents = []
         for path, row in by_path.items():
-            tags, note = metadata.get(ids[path], (None, None))
+            tags, note = metadata.get(session_keys[path], (None, None))
             parts = (_text(from_db(row["session_id"])), row["display_name"], row["resolved_prompt"],
                      row["negative_prompt"], _placeholder_text(row["placeholders"]),
                      " ".join(orjson.loads(tags or "[]")), note)
-            documents.append((ids[path], "\n".join(part for part in parts if part)))
+            documents.append((session_keys[path], "\n".join(part for part in parts if part)))
         old: dict[int, str] = {}
         for start in range(0, len(documents), PAGE_SIZE):
-            page = tuple(key for key, _ in documents[start:start + PAGE_SIZE])
+            page = tuple(session_key for session_key, _ in documents[start:start + PAGE_SIZE])
             old.update(connection.exec_driver_sql(f"SELECT id, doc FROM search_docs WHERE id IN {_in(page)}",
                                                   page).all())
-        changed = [(key, doc) for key, doc in documents if old.get(key) != doc]  # a re-read rarely changes text
+        # a re-read rarely changes text:
+        changed = [(session_key, doc) for session_key, doc in documents if old.get(session_key) != doc]
         if not changed:
             return
-        stale = [(key, old[key]) for key, _ in changed if key in old]
+        stale = [(session_key, old[session_key]) for session_key, _ in changed if session_key in old]
         if stale:  # the index forgets a document by its old text
             connection.exec_driver_sql(
                 "INSERT INTO session_search (session_search, rowid, doc) VALUES ('delete', ?, ?)", stale)
@@ -585,7 +594,7 @@ class Store:
             else:
                 query, params = driven_query(where, driver, sort)
             if limit is not None:
-                return [key for (key,) in connection.execute(f"{query} LIMIT ?", [*params, limit])]
+                return [session_key for (session_key,) in connection.execute(f"{query} LIMIT ?", [*params, limit])]
             # 100 000 ids as Python rows cost more than the query itself; SQLite hands
             # them over as one JSON array instead, in the sub-query's order.
             return cast("list[int]", orjson.loads(connection.execute(f"SELECT json_group_array(id) FROM ({query})",
@@ -598,19 +607,19 @@ class Store:
         with self._read() as connection:
             return bool(connection.execute(sql, [*where.params, session_key]).fetchone()[0])
 
-    def fetch_rows(self, ids: Sequence[int]) -> dict[int, SessionRow]:
-        """The list rows for these ids (one page), by id."""
+    def fetch_rows(self, session_keys: Sequence[int]) -> dict[int, SessionRow]:
+        """The list rows of these sessions (one page), by session key."""
         rows: dict[int, SessionRow] = {}
         with self._read() as connection:
-            for start in range(0, len(ids), PAGE_SIZE):
-                page = list(ids[start:start + PAGE_SIZE])
+            for start in range(0, len(session_keys), PAGE_SIZE):
+                page = list(session_keys[start:start + PAGE_SIZE])
                 cursor = connection.execute(f"SELECT {_ROW_COLUMNS}, {_JOINED_METADATA} FROM {_METADATA_JOIN} "
                                             f"WHERE s.id IN {_in(page)}", page)
                 for row in _mappings(cursor):
                     row["session_id"], row["session_path"] = from_db(row["session_id"]), from_db(row["session_path"])
                     values = [row[name] for name in _ROW_FIELDS]
-                    metadata = _metadata_from(row, row["id"], row["session_id"], "m_")
-                    rows[row["id"]] = SessionRow(*values, metadata=metadata)  # type: ignore[misc]  # values: the rest
+                    metadata = _metadata_from(row, row["session_key"], row["session_id"], "m_")
+                    rows[row["session_key"]] = SessionRow(*values, metadata=metadata)  # type: ignore[misc]  # values: the rest
         return rows
 
     def get_session(self, session_key: int) -> tuple[SessionStats, SessionMetadata] | None:
@@ -744,26 +753,26 @@ class Store:
         if not changes or set(changes) - {*FLAGS, "user_rating"}:
             raise ValueError(f"only flags and the rating can be set in bulk, not {sorted(changes)}")
         values = _stored_values(changes)
-        ids = orjson.dumps(list(session_keys)).decode()
+        keys_json = orjson.dumps(list(session_keys)).decode()
         stamp = _now()
         with self._write() as connection:
             if previous is not None:
                 rows = connection.exec_driver_sql(
                     f"SELECT s.id, {', '.join(f'm.{name}' for name in changes)} FROM session_stats AS s "
                     f"LEFT JOIN session_metadata AS m ON m.session_key = s.id "
-                    f"WHERE s.id IN (SELECT value FROM json_each(?))", (ids,))
-                for key, *stored in rows:  # (no row yet: the defaults, flags off and no rating)
-                    previous[key] = {name: bool(value) if name in FLAGS else value
+                    f"WHERE s.id IN (SELECT value FROM json_each(?))", (keys_json,))
+                for session_key, *stored in rows:  # (no row yet: the defaults, flags off and no rating)
+                    previous[session_key] = {name: bool(value) if name in FLAGS else value
                                      for name, value in zip(changes, stored, strict=True)}
             connection.exec_driver_sql(
                 "INSERT INTO session_metadata (session_key, session_id, session_path, is_test, is_complete, "
                 "is_favorite, tags, created_at, updated_at, version) SELECT id, session_id, session_path, 0, 0, 0, "
                 "'[]', ?, ?, 0 FROM session_stats WHERE id IN (SELECT value FROM json_each(?)) "
-                "ON CONFLICT(session_key) DO NOTHING", (stamp, stamp, ids))
+                "ON CONFLICT(session_key) DO NOTHING", (stamp, stamp, keys_json))
             result = connection.exec_driver_sql(
                 f"UPDATE session_metadata SET {', '.join(f'{name} = ?' for name in values)}, updated_at = ?, "
                 f"version = version + 1 WHERE session_key IN (SELECT value FROM json_each(?))",
-                (*values.values(), stamp, ids))
+                (*values.values(), stamp, keys_json))
             return result.rowcount
 
     def merge_by_name(self, session_id: str, theirs: SessionMetadata) -> list[NameMerge]:
@@ -778,15 +787,15 @@ class Store:
         stamp = _now()
         merges: list[NameMerge] = []
         with self._write() as connection:
-            keys = connection.exec_driver_sql(_OF_NAME + " ORDER BY session_path", (to_db(session_id),)).all()
-            for key, path in keys:
+            sessions = connection.exec_driver_sql(_OF_NAME + " ORDER BY session_path", (to_db(session_id),)).all()
+            for session_key, path in sessions:
                 path = from_db(path)
-                current = _metadata_mapping(connection, key)
-                changes, conflicts = merge_changes(_metadata_from(current, key, session_id), theirs)
+                current = _metadata_mapping(connection, session_key)
+                changes, conflicts = merge_changes(_metadata_from(current, session_key, session_id), theirs)
                 if changes:
-                    self._write_metadata(connection, key, _stored_values(changes), current, stamp)
+                    self._write_metadata(connection, session_key, _stored_values(changes), current, stamp)
                 merges.append(NameMerge(path, bool(changes), conflicts))
-            if not keys:
+            if not sessions:
                 merges.append(self._merge_pending(connection, session_id, theirs, stamp))
         return merges
 
@@ -813,11 +822,11 @@ class Store:
             for pending in waiting:
                 name = pending["session_id"]
                 theirs = _metadata_from(pending, 0, name)
-                for key, _path in connection.exec_driver_sql(_OF_NAME, (name,)).all():
-                    current = _metadata_mapping(connection, key)
-                    changes, _conflicts = merge_changes(_metadata_from(current, key, name), theirs)
+                for session_key, _path in connection.exec_driver_sql(_OF_NAME, (name,)).all():
+                    current = _metadata_mapping(connection, session_key)
+                    changes, _conflicts = merge_changes(_metadata_from(current, session_key, name), theirs)
                     if changes:  # a conflict keeps the session's own value, as the import does
-                        self._write_metadata(connection, key, _stored_values(changes), current, stamp)
+                        self._write_metadata(connection, session_key, _stored_values(changes), current, stamp)
                 connection.exec_driver_sql("DELETE FROM pending_metadata WHERE session_id = ?", (name,))
 
     def pending_metadata(self) -> list[SessionMetadata]:
@@ -827,9 +836,9 @@ class Store:
             return [_metadata_from(row, 0, row["session_id"]) for row in _mappings(cursor)]
 
     def recently_liked(self, limit: int = 20) -> list[int]:
-        """Stats ids of liked sessions, most recently changed first."""
+        """Session keys of liked sessions, most recently changed first."""
         with self._read() as connection:
-            return [key for (key,) in connection.execute(
+            return [session_key for (session_key,) in connection.execute(
                 "SELECT s.id FROM session_stats AS s JOIN session_metadata AS m ON m.session_key = s.id "
                 "WHERE m.is_favorite IS 1 AND s.is_unavailable IS 0 ORDER BY m.updated_at DESC, s.id DESC LIMIT ?",
                 (limit,))]
@@ -875,18 +884,18 @@ class Store:
         with self._read() as connection:
             return [from_db(root) for (root,) in connection.execute(sql)]
 
-    def export_rows(self, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
+    def export_rows(self, session_keys: Sequence[int]) -> Iterator[dict[str, Any]]:
         """Every stats and metadata column of these sessions (raw stored values), in the order given."""
         metadata = ", ".join(f"m.{name}" for name in METADATA_VALUE_COLUMNS)
         with self._read() as connection:
-            for start in range(0, len(ids), PAGE_SIZE):
-                page = list(ids[start:start + PAGE_SIZE])
+            for start in range(0, len(session_keys), PAGE_SIZE):
+                page = list(session_keys[start:start + PAGE_SIZE])
                 cursor = connection.execute(f"SELECT s.*, {metadata} FROM {_METADATA_JOIN} WHERE s.id IN {_in(page)}",
                                             page)
                 rows = {row["id"]: row for row in _mappings(cursor)}
                 for row in rows.values():
                     row.update((name, from_db(row[name])) for name in NAME_COLUMNS if row[name] is not None)
-                yield from (rows[key] for key in page)
+                yield from (rows[session_key] for session_key in page)
 
     def stats_columns(self) -> list[str]:
         """The ``session_stats`` column names, in table order."""

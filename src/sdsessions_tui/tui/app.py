@@ -600,7 +600,7 @@ class SessionsApp(MetadataEditing, App[None]):
             return
         stats, metadata = found
         row = self.table.row_at(self.table.cursor_row) if self.table.cursor_row is not None else None
-        unavailable = bool(row and row.id == key and row.is_unavailable)
+        unavailable = bool(row and row.session_key == key and row.is_unavailable)
         panel.show(stats, self.edits.effective(metadata), unavailable=unavailable)
 
     def on_session_table_selected(self, event: SessionTable.Selected) -> None:

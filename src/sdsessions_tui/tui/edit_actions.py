@@ -135,8 +135,8 @@ class MetadataEditing(_Base):
             value = value_for(shown)
             if value != getattr(shown, name):
                 self.edits.change(row.metadata, name, value)
-                changed.append(row.id)
-                before[row.id], after[row.id] = getattr(shown, name), value
+                changed.append(row.session_key)
+                before[row.session_key], after[row.session_key] = getattr(shown, name), value
         if changed and undoable:
             self.undo.record(name, before, after, now=time.monotonic(), window=delay)
         if changed:
@@ -253,7 +253,7 @@ class MetadataEditing(_Base):
             return
         if self.narrow and not isinstance(self.screen, DetailsScreen):
             key = self.table.cursor_key
-            self.push_screen(DetailsScreen(key if key is not None else rows[0].id, edit=(part, rows)))
+            self.push_screen(DetailsScreen(key if key is not None else rows[0].session_key, edit=(part, rows)))
         else:
             self.open_editor(await self.editor_on(self.screen), part, rows)
 
@@ -280,11 +280,11 @@ class MetadataEditing(_Base):
         shown = [self.edits.effective(row.metadata) for row in rows]
         notes = {meta.user_note or "" for meta in shown}
         title = f"Editing {len(rows)} marked sessions" if len(rows) > 1 else f"Editing {rows[0].display_name}"
-        editor.seen = {row.id: row.metadata for row in rows}
+        editor.seen = {row.session_key: row.metadata for row in rows}
         if len(notes) == 1:
-            editor.open([row.id for row in rows], title, notes.pop())
+            editor.open([row.session_key for row in rows], title, notes.pop())
         else:
-            editor.open([row.id for row in rows], title, "",
+            editor.open([row.session_key for row in rows], title, "",
                         note_reason="These sessions have different notes: edit those one at a time")
         self._show_editor_tags(editor, shown)
         self._load_known_tags(editor)
@@ -322,7 +322,8 @@ class MetadataEditing(_Base):
         The change is made against the metadata the user saw (``editor.seen``), not the one
         stored now: another instance's change meanwhile is a conflict, never overwritten.
         """
-        rows = [replace(row, metadata=editor.seen.get(row.id, row.metadata)) for row in self._editor_rows(editor)]
+        rows = [replace(row, metadata=editor.seen.get(row.session_key, row.metadata))
+                for row in self._editor_rows(editor)]
         changed = self._edit_each(rows, name, value_for, TEXT_SAVE_DELAY)
         if name == "tags":
             self._show_editor_tags(editor, [self.edits.effective(row.metadata) for row in rows])
@@ -444,7 +445,8 @@ class MetadataEditing(_Base):
         if editor is None or self.edits.touches(editor.keys):
             return
         rows = self._editor_rows(editor)
-        if rows and any(row.metadata.version != getattr(editor.seen.get(row.id), "version", None) for row in rows):
+        if rows and any(row.metadata.version != getattr(editor.seen.get(row.session_key), "version", None)
+                        for row in rows):
             self.open_editor(editor, None, rows)  # on the stored values, the focus where it was
 
     def _schedule_save(self, delay: float) -> None:
@@ -582,7 +584,7 @@ def _as_left(row: SessionRow, entry: UndoEntry, shown: SessionMetadata) -> Sessi
     the action's value at no particular version: the save then sees the other value and asks
     the user, as for any conflicting edit, instead of overwriting it.
     """
-    left = entry.after[row.id]
+    left = entry.after[row.session_key]
     if settled(entry.name, getattr(shown, entry.name)) == left:
         return row
     return replace(row, metadata=replace(row.metadata, version=ANY_VERSION, **{entry.name: left}))
