@@ -61,6 +61,11 @@ def write_session(
     return folder
 
 
+def image_names(manifest: dict[str, Any]) -> list[str]:
+    """The file names of a manifest's images (what :func:`write_session` should write for it)."""
+    return [image["filename"] for image in manifest["images"]]
+
+
 @pytest.fixture
 def make_session(tmp_path: Path) -> Callable[..., Path]:
     """``make_session(name, **kwargs)`` builds a session folder under ``tmp_path / "root"``."""

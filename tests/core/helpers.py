@@ -1,5 +1,7 @@
-"""What the store's tests share: sessions written and stored (or only stored), and listings by name."""
+"""What the store's tests share: sessions written and stored (or only stored), refreshes without retry
+waits, and listings by name or path."""
 
+from sdsessions_tui.core import refresh as refresh_module
 from sdsessions_tui.core.filters import SessionFilter, SessionSort
 from sdsessions_tui.core.session_stats import SessionStats
 from sdsessions_tui.core.stats import read_session
@@ -31,6 +33,17 @@ def stub_sessions(store, *names, root="/stub"):
     store.upsert_stats(rows)
     known = store.known_paths([row["session_path"] for row in rows])
     return {row["session_id"]: known[row["session_path"]].session_key for row in rows}
+
+
+def refresh(store, roots, **kwargs):
+    """A refresh that does not wait to retry a manifest being written."""
+    return refresh_module.refresh(store, roots, retry_delays=(), **kwargs)
+
+
+def by_path(store):
+    """Every stored session's list row (the unavailable ones too), by folder path."""
+    rows = store.fetch_rows(store.list_ids(SessionFilter(unavailable=None)))
+    return {row.session_path: row for row in rows.values()}
 
 
 def filtered(store, **kwargs):

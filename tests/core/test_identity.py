@@ -10,30 +10,12 @@ import pytest
 from sdsessions_tui.core import refresh as refresh_module
 from sdsessions_tui.core import watch
 from sdsessions_tui.core.filters import SessionFilter
-from sdsessions_tui.core.store import Store, tombstone_path
-from tests.conftest import write_session
+from sdsessions_tui.core.store import tombstone_path
+from tests.conftest import image_names, write_session
 from tests.core import spec_examples as ex
+from tests.core.helpers import by_path
 
 X, Y, W = "20251114_093010-hair_test", "20251117_111757-donmain", "20251114_093010-hair_final"
-
-
-def images(manifest):
-    return [image["filename"] for image in manifest["images"]]
-
-
-@pytest.fixture
-def roots(tmp_path):
-    """Two roots (two GPU boxes' results gathered in one place) holding the same folder X, a copy."""
-    gpu1, gpu2 = (tmp_path / "gpu1").resolve(), (tmp_path / "gpu2").resolve()
-    for root in (gpu1, gpu2):
-        write_session(root, X, manifest=ex.example_c(), images=images(ex.example_c()))
-    return gpu1, gpu2
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "sessions.db") as opened:
-        yield opened
 
 
 def apply(store, roots, via, *changed):
@@ -42,11 +24,6 @@ def apply(store, roots, via, *changed):
     if via == "refresh":
         return refresh_module.refresh(store, roots, retry_delays=())
     return watch.apply_changes(store, [str(root) for root in roots], {str(path) for path in changed})
-
-
-def by_path(store):
-    rows = store.fetch_rows(store.list_ids(SessionFilter(unavailable=None)))
-    return {row.session_path: row for row in rows.values()}
 
 
 def stored_names(store):
@@ -97,7 +74,7 @@ def test_renaming_one_of_two_same_named_copies_leaves_the_other_alone(store, roo
 def test_a_folder_moved_onto_a_name_another_session_has_keeps_its_own_metadata(store, roots, via):
     gpu1, gpu2 = roots
     (gpu2 / X).rename(gpu2.parent / "aside")  # gpu2 holds another session, B, as Y
-    write_session(gpu2, Y, manifest=ex.example_d(), images=images(ex.example_d()))
+    write_session(gpu2, Y, manifest=ex.example_d(), images=image_names(ex.example_d()))
     apply(store, roots, "refresh")
     a, b = by_path(store)[str(gpu1 / X)].session_key, by_path(store)[str(gpu2 / Y)].session_key
     store.update_metadata(a, {"tags": ["a"], "user_note": "A's note"})
@@ -118,7 +95,7 @@ def test_a_folder_moved_onto_a_name_another_session_has_keeps_its_own_metadata(s
 @pytest.mark.parametrize("via", ["refresh", "watch"])
 def test_a_folder_renamed_to_the_name_another_session_had_shows_only_its_own_metadata(store, roots, via):
     gpu1, gpu2 = roots
-    write_session(gpu1, Y, manifest=ex.example_d(), images=images(ex.example_d()))
+    write_session(gpu1, Y, manifest=ex.example_d(), images=image_names(ex.example_d()))
     apply(store, roots, "refresh")
     a, b = by_path(store)[str(gpu1 / X)].session_key, by_path(store)[str(gpu1 / Y)].session_key
     store.update_metadata(a, {"tags": ["a"]})
@@ -188,8 +165,8 @@ def test_an_export_tells_same_named_sessions_apart(store, roots):
 def pair(tmp_path):
     """One root holding session A (as X) and session B (as Y), stored, each with its own tags."""
     root = (tmp_path / "root").resolve()
-    write_session(root, X, manifest=ex.example_c(), images=images(ex.example_c()))
-    write_session(root, Y, manifest=ex.example_d(), images=images(ex.example_d()))
+    write_session(root, X, manifest=ex.example_c(), images=image_names(ex.example_c()))
+    write_session(root, Y, manifest=ex.example_d(), images=image_names(ex.example_d()))
     return root
 
 
@@ -300,7 +277,7 @@ def test_another_run_written_at_a_sessions_path_is_a_new_session(store, pair, vi
     A's waits for its folder, and comes back with it."""
     a, _b = tagged(store, pair)
     other = ex.example_b()
-    write_session(pair, X, manifest=other, images=images(other))
+    write_session(pair, X, manifest=other, images=image_names(other))
     done = apply(store, [pair], via, pair / X)
     assert (done.new, done.updated, done.relinked, done.unavailable) == (1, 0, 0, 1)  # A is gone from there
     rows = by_path(store)
@@ -308,7 +285,7 @@ def test_another_run_written_at_a_sessions_path_is_a_new_session(store, pair, vi
     assert fresh.session_key != a and fresh.metadata.version == 0 and fresh.metadata.tags == ()
     assert a not in listed(store, unavailable=None)
     assert store.get_metadata(a).tags == ("a",)
-    write_session(pair, "20251114_093010-hair_again", manifest=ex.example_c(), images=images(ex.example_c()))
+    write_session(pair, "20251114_093010-hair_again", manifest=ex.example_c(), images=image_names(ex.example_c()))
     apply(store, [pair], via, pair / "20251114_093010-hair_again")
     assert by_path(store)[str(pair / "20251114_093010-hair_again")].session_key == a
 
@@ -395,7 +372,7 @@ def test_recompute_of_a_tombstone_reads_no_folder(store, pair, tmp_path, monkeyp
     """A tombstone's path is relative: a folder of that name in the working directory is not it."""
     a, _b = tombstoned(store, pair)
     monkeypatch.chdir(tmp_path)
-    write_session(tmp_path, tombstone_path(a), manifest=ex.example_b(), images=images(ex.example_b()))
+    write_session(tmp_path, tombstone_path(a), manifest=ex.example_b(), images=image_names(ex.example_b()))
     before = store.get_session(a)
     assert store.recompute(a) == before[0] and store.get_session(a) == before
 

@@ -12,7 +12,7 @@ from sdsessions_tui.core.columns import METADATA_VALUE_COLUMNS
 from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import Store
 from tests.core import spec_examples as ex
-from tests.core.helpers import add_sessions, filtered, stub_sessions
+from tests.core.helpers import add_sessions, by_path, filtered, stub_sessions
 
 #: Schema 1 kept the search documents inside the FTS table (its own content).
 SCHEMA_1_SEARCH = "CREATE VIRTUAL TABLE session_search USING fts5(doc, tokenize='trigram')"
@@ -174,11 +174,6 @@ def schema_2_db(tmp_path):
         raw.execute("INSERT INTO session_search (session_search) VALUES ('rebuild')")
     raw.close()
     return path
-
-
-def by_path(store):
-    rows = store.fetch_rows(store.list_ids(SessionFilter(unavailable=None)))
-    return {row.session_path: row for row in rows.values()}
 
 
 def test_schema_2_metadata_is_split_between_same_named_sessions_keeping_every_value(schema_2_db, tmp_path):

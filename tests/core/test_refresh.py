@@ -9,35 +9,21 @@ import pytest
 
 from sdsessions_tui.core import refresh as refresh_module
 from sdsessions_tui.core.filters import SessionFilter
-from sdsessions_tui.core.store import Store
-from tests.conftest import OLD, write_session
+from tests.conftest import OLD, image_names, write_session
 from tests.core import spec_examples as ex
-
-
-def refresh(store, roots, **kwargs):
-    return refresh_module.refresh(store, roots, retry_delays=(), **kwargs)
-
-
-def images(manifest):
-    return [i["filename"] for i in manifest["images"]]
+from tests.core.helpers import refresh
 
 
 @pytest.fixture
 def tree(tmp_path):
     root = tmp_path / "root"
-    write_session(root, "20251112_181502-Teasing", manifest=ex.example_b(), images=images(ex.example_b()))
-    write_session(root, "20251114_093010-hair_test", manifest=ex.example_c(), images=images(ex.example_c()))
-    write_session(root, "20251117_111757-donmain", manifest=ex.example_d(), images=images(ex.example_d()))
+    write_session(root, "20251112_181502-Teasing", manifest=ex.example_b(), images=image_names(ex.example_b()))
+    write_session(root, "20251114_093010-hair_test", manifest=ex.example_c(), images=image_names(ex.example_c()))
+    write_session(root, "20251117_111757-donmain", manifest=ex.example_d(), images=image_names(ex.example_d()))
     write_session(root, "20251104_220100-torn", manifest=b'{"snapshot": {', images=["torn_0000.png"])
     write_session(root / "dryrun", "20251114_100000-hair_test", manifest=ex.example_f(),
                   files={"hair_test_0000_seed-1000.json": "{}"})
     return root
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "sessions.db") as opened:
-        yield opened
 
 
 def by_name(store, **filter_args):
@@ -156,7 +142,7 @@ def test_unlisted_root_marks_nothing_unavailable(store, tree, monkeypatch):
 
 def test_running_session_is_reread_until_it_stops(store, tree):
     manifest = ex.example_d()
-    write_session(tree, "20251120_115920-live", manifest=manifest, images=images(manifest), mtime=None)
+    write_session(tree, "20251120_115920-live", manifest=manifest, images=image_names(manifest), mtime=None)
     refresh(store, [tree])
     assert by_name(store)["20251120_115920-live"].status == "running"
     assert refresh(store, [tree]).updated == 1
@@ -166,7 +152,7 @@ def test_interrupted_refresh_leaves_a_consistent_db_and_resumes(store, tmp_path)
     root = tmp_path / "many"
     for index in range(30):
         write_session(root, f"20251114_0930{index:02d}-s{index}", manifest=ex.example_b(),
-                      images=images(ex.example_b()))
+                      images=image_names(ex.example_b()))
     def stop(done, total):
         if done == 20:
             raise KeyboardInterrupt
@@ -226,7 +212,7 @@ def test_one_session_with_a_value_sqlite_cannot_store_does_not_stop_the_batch(st
     """Issue 14 #1: ``--refresh-all`` (and the watcher, the app's refresh) died with an OverflowError."""
     manifest = ex.example_b()
     manifest["snapshot"]["generation_params"]["base_seed"] = 2**70
-    write_session(tree, "20251112_190000-huge_seed", manifest=manifest, images=images(manifest))
+    write_session(tree, "20251112_190000-huge_seed", manifest=manifest, images=image_names(manifest))
     summary = refresh(store, [tree])
     assert summary.new == 6
     row = by_name(store)["20251112_190000-huge_seed"]

@@ -11,21 +11,17 @@ from pathlib import Path
 import pytest
 
 from sdsessions_tui.cli import main
-from sdsessions_tui.core import refresh as refresh_module
 from sdsessions_tui.core.export import columns, iter_records, write_csv, write_json
 from sdsessions_tui.core.query import parse_query
 from sdsessions_tui.core.store import Store
 from tests.conftest import png_bytes, write_session
 from tests.core import spec_examples as ex
+from tests.core.helpers import refresh
 
 #: Latin-1 "café" and a stray 0xff: what a folder copied from an old Windows share can be called.
 CAFE = os.fsdecode(b"20251114_093010-caf\xe9")
 IMAGE = os.fsdecode(b"img_\xff_0001.png")
 DRY = os.fsdecode(b"20251114_100000-caf\xe9 dry")
-
-
-def refresh(store: Store, roots: list[Path]) -> refresh_module.RefreshSummary:
-    return refresh_module.refresh(store, roots, retry_delays=())
 
 
 @pytest.fixture
@@ -36,12 +32,6 @@ def root(tmp_path: Path) -> Path:
     (loose / IMAGE).write_bytes(png_bytes())
     write_session(folder / "dryrun", DRY, manifest=ex.example_f())
     return folder
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "names.db") as opened:
-        yield opened
 
 
 def session(store: Store, name: str, dry_run: bool = False):

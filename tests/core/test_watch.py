@@ -16,7 +16,7 @@ import pytest
 from sdsessions_tui.core import watch as watch_module
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.core.watch import FolderPoller, FolderWatches, WatchBatch, polling_reason, watch
-from tests.conftest import OLD, png_bytes, write_session
+from tests.conftest import OLD, image_names, png_bytes, write_session
 from tests.core import spec_examples as ex
 
 HAIR = "20251114_093010-hair_test"
@@ -55,12 +55,6 @@ def root(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "watch.db") as opened:
-        yield opened
-
-
 @pytest.fixture(params=[False, True], ids=["notify", "poll"])
 def watcher(request, store, root):
     running = Watcher(store, root, poll=request.param)
@@ -76,10 +70,6 @@ def stats_of(store: Store, name: str):
     return None
 
 
-def images_of(manifest) -> list[str]:
-    return [image["filename"] for image in manifest["images"]]
-
-
 def write_manifest(folder: Path, manifest: dict | bytes) -> None:
     data = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
     with open(folder / "manifest.json", "wb") as handle:  # in place, as the generator does
@@ -87,7 +77,7 @@ def write_manifest(folder: Path, manifest: dict | bytes) -> None:
 
 
 def test_a_new_session_appears(watcher, store, root):
-    write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
+    write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()), mtime=None)
     wait_until(lambda: getattr(stats_of(store, HAIR), "images_actual", 0) == 6)  # one batch or several
     assert any(batch.new == 1 for batch in watcher.batches)
 
@@ -95,7 +85,7 @@ def test_a_new_session_appears(watcher, store, root):
 def test_a_manifest_rewrite_updates_the_row(watcher, store, root):
     manifest = ex.example_c()
     manifest["status"] = "aborted"
-    folder = write_session(root, HAIR, manifest=manifest, images=images_of(manifest), mtime=None)
+    folder = write_session(root, HAIR, manifest=manifest, images=image_names(manifest), mtime=None)
     wait_until(lambda: getattr(stats_of(store, HAIR), "manifest_status", None) == "aborted")
     write_manifest(folder, ex.example_c())
     wait_until(lambda: stats_of(store, HAIR).manifest_status == "completed")
@@ -121,7 +111,7 @@ def test_a_session_written_image_by_image_ends_with_correct_stats(watcher, store
 def test_a_truncated_manifest_is_retried_not_stored(watcher, store, root):
     folder = root / HAIR
     folder.mkdir()
-    for image in images_of(ex.example_c()):
+    for image in image_names(ex.example_c()):
         (folder / image).write_bytes(png_bytes())
     text = json.dumps(ex.example_c()).encode()
     write_manifest(folder, text[: len(text) // 2])  # caught mid-write
@@ -134,7 +124,7 @@ def test_a_truncated_manifest_is_retried_not_stored(watcher, store, root):
 
 
 def test_a_deleted_folder_becomes_unavailable(watcher, store, root):
-    folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
+    folder = write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()), mtime=None)
     wait_until(lambda: stats_of(store, HAIR) is not None)
     for path in folder.iterdir():
         path.unlink()
@@ -144,7 +134,7 @@ def test_a_deleted_folder_becomes_unavailable(watcher, store, root):
 
 
 def test_a_renamed_folder_keeps_its_metadata(watcher, store, root):
-    folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
+    folder = write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()), mtime=None)
     wait_until(lambda: stats_of(store, HAIR) is not None)
     key = store.list_ids()[0]
     store.update_metadata(key, {"tags": ["keep"], "is_favorite": True})
@@ -173,7 +163,7 @@ def test_the_os_watch_limit_falls_back_to_polling(store, root, monkeypatch):
     try:
         wait_until(lambda: running.notices)
         assert "polling" in running.notices[0] and "watch limit" in running.notices[0]
-        write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
+        write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()), mtime=None)
         wait_until(lambda: stats_of(store, HAIR) is not None)
     finally:
         running.close()
@@ -236,7 +226,7 @@ def test_a_failed_write_is_retried_with_the_next_tick(store, root, monkeypatch):
     monkeypatch.setattr(watch_module, "apply_changes", flaky)
     running = Watcher(store, root)
     try:
-        write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
+        write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()), mtime=None)
         wait_until(lambda: stats_of(store, HAIR) is not None)
         assert len([n for n in running.notices if "not stored yet" in n]) == 1  # said once, not per retry
     finally:
@@ -244,7 +234,7 @@ def test_a_failed_write_is_retried_with_the_next_tick(store, root, monkeypatch):
 
 
 def test_a_symlink_leading_outside_the_root_is_not_followed(store, root, tmp_path):
-    outside = write_session(tmp_path / "elsewhere", HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
+    outside = write_session(tmp_path / "elsewhere", HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()))
     (root / "20251114_093010-linked").symlink_to(outside)
     batch = watch_module.apply_changes(store, [str(root)], {str(root / "20251114_093010-linked")})
     assert not batch.changed and not store.list_ids()
@@ -259,7 +249,7 @@ def test_every_root_is_watched(store, tmp_path, poll):
     try:
         for index, folder in enumerate(roots):
             write_session(folder, f"2025111{index}_093010-run", manifest=ex.example_c(),
-                          images=images_of(ex.example_c()), mtime=None)
+                          images=image_names(ex.example_c()), mtime=None)
         wait_until(lambda: len(store.list_ids()) == 2)
         assert {store.get_session(key)[0].session_path for key in store.list_ids()} == {
             str(roots[0] / "20251110_093010-run"), str(roots[1] / "20251111_093010-run")}
@@ -269,7 +259,7 @@ def test_every_root_is_watched(store, tmp_path, poll):
 
 def test_a_rename_seen_new_name_first_still_relinks(store, root):
     """The new folder's event may come in a batch before the old one's: its content still finds it."""
-    folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
+    folder = write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()))
     watch_module.apply_changes(store, [str(root)], {str(folder)})
     key = store.list_ids()[0]
     store.update_metadata(key, {"tags": ["keep"]})
@@ -283,7 +273,7 @@ def test_a_rename_seen_new_name_first_still_relinks(store, root):
 
 
 def test_a_folder_restored_long_after_it_vanished_gets_its_metadata_back(store, root, tmp_path):
-    folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
+    folder = write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()))
     watch_module.apply_changes(store, [str(root)], {str(folder)})
     (key,) = store.list_ids()
     store.update_metadata(key, {"is_favorite": True})
@@ -332,7 +322,7 @@ def test_symlinks_out_of_the_root_add_no_watch(store, root, tmp_path, big_outsid
         (root / "20251114_093010-b").mkdir()  # a new folder is armed as it appears…
         wait_until(lambda: inotify_watches() - before == 3)
         (root / "20251114_093010-usr2").symlink_to(big_outside)  # …a new link leading out is not
-        write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
+        write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()), mtime=None)
         wait_until(lambda: stats_of(store, HAIR) is not None)
         assert inotify_watches() - before == 4
     finally:
@@ -366,11 +356,11 @@ def test_the_watch_limit_reached_later_switches_to_polling(store, root, monkeypa
     running = Watcher(store, root)
     try:
         full.set()
-        write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()), mtime=None)
+        write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()), mtime=None)
         wait_until(lambda: getattr(stats_of(store, HAIR), "images_actual", 0) == 6)  # the folder not watched…
         wait_until(lambda: running.notices)
         assert len(running.notices) == 1 and "polling" in running.notices[0] and "watch limit" in running.notices[0]
-        write_session(root, "20251114_100000-later", manifest=ex.example_c(), images=images_of(ex.example_c()),
+        write_session(root, "20251114_100000-later", manifest=ex.example_c(), images=image_names(ex.example_c()),
                       mtime=None)
         wait_until(lambda: stats_of(store, "20251114_100000-later") is not None)  # …and what comes next: polled
     finally:
@@ -397,7 +387,7 @@ def test_a_folder_name_that_is_not_utf8_is_watched_like_any_other(watcher, store
     name = os.fsdecode(b"20251114_093010-caf\xe9")  # watchfiles died on it (WatchfilesRustInternalError)
     manifest = ex.example_c()
     manifest["status"] = "aborted"
-    folder = write_session(root, name, manifest=manifest, images=images_of(manifest), mtime=None)
+    folder = write_session(root, name, manifest=manifest, images=image_names(manifest), mtime=None)
     wait_until(lambda: getattr(stats_of(store, name), "manifest_status", None) == "aborted")
     assert stats_of(store, name).session_path == str(folder)
     key = store.list_ids()[0]
@@ -412,7 +402,7 @@ def test_a_folder_name_that_is_not_utf8_is_watched_like_any_other(watcher, store
 
 
 def test_a_folder_renamed_while_the_watcher_reads_it_is_relinked(store, root, monkeypatch):
-    folder = write_session(root, HAIR, manifest=ex.example_c(), images=images_of(ex.example_c()))
+    folder = write_session(root, HAIR, manifest=ex.example_c(), images=image_names(ex.example_c()))
     watch_module.apply_changes(store, [str(root)], {str(folder)})
     key = store.list_ids()[0]
     store.update_metadata(key, {"tags": ["keep"]})

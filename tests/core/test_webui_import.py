@@ -10,7 +10,7 @@ from sdsessions_tui.core import watch
 from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.core.webui_import import import_webui_db
-from tests.conftest import write_session
+from tests.conftest import image_names, write_session
 from tests.core import spec_examples as ex
 
 X, LATER = "20251114_093010-hair_test", "20251117_111757-donmain"
@@ -18,10 +18,6 @@ WEBUI_TABLE = ("CREATE TABLE session_metadata (session_id TEXT PRIMARY KEY, sess
                "is_test INTEGER DEFAULT 0, is_complete INTEGER DEFAULT 1, is_favorite INTEGER DEFAULT 0, "
                "user_rating TEXT, user_note TEXT, tags TEXT, auto_metadata TEXT, created_at TEXT NOT NULL, "
                "updated_at TEXT NOT NULL)")
-
-
-def images(manifest):
-    return [image["filename"] for image in manifest["images"]]
 
 
 def webui_db(path, *rows):
@@ -32,14 +28,6 @@ def webui_db(path, *rows):
                         "'2025-11-14T10:00:00', '2025-11-14T10:00:00')", rows)
     raw.close()
     return path
-
-
-@pytest.fixture
-def roots(tmp_path):
-    gpu1, gpu2 = (tmp_path / "gpu1").resolve(), (tmp_path / "gpu2").resolve()
-    for root in (gpu1, gpu2):
-        write_session(root, X, manifest=ex.example_c(), images=images(ex.example_c()))
-    return gpu1, gpu2
 
 
 @pytest.fixture
@@ -87,7 +75,7 @@ def test_a_row_for_a_folder_not_seen_yet_waits_and_goes_to_the_first_session_of_
     again = import_webui_db(store, path)
     assert (again.changed, again.unchanged, again.pending) == (0, 1, 1)
     assert store.pending_metadata() == [waiting]  # unchanged, version included
-    folder = write_session(gpu1, LATER, manifest=ex.example_d(), images=images(ex.example_d()))
+    folder = write_session(gpu1, LATER, manifest=ex.example_d(), images=image_names(ex.example_d()))
     if via == "refresh":
         refresh_module.refresh(store, roots, retry_delays=())
     else:

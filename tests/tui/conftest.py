@@ -9,6 +9,8 @@ import pytest
 
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
+from sdsessions_tui.tui import app as app_module
+from sdsessions_tui.tui import edit_actions
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.details import configure_images
 from tests.tui.tree import HAIR, build_tree, session_key
@@ -49,3 +51,18 @@ def notified(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(SessionsApp, "notify", recording)
     return said
+
+
+@pytest.fixture
+def held_saves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edits wait for Ctrl+S, ``q`` or the test's own step: no save starts on its own while a test
+    arranges what another instance does meanwhile (the real delays, 0.5 and 1 s, can pass between
+    two key presses on a loaded machine)."""
+    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+
+
+@pytest.fixture
+def quick_outside_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app looks for other instances' changes every 0.1 s, so a test sees them come in quickly."""
+    monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 0.1)

@@ -38,8 +38,7 @@ async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, ap
         assert app_store.get_metadata(row.session_key).is_complete
 
 
-async def test_quitting_mid_debounce_persists_the_edit(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+async def test_quitting_mid_debounce_persists_the_edit(make_app, app_store, held_saves):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -120,8 +119,7 @@ async def test_editing_keys_work_from_the_details_panel(make_app, app_store):
     assert app_store.get_metadata(key).is_complete
 
 
-async def test_a_conflicting_edit_shows_both_values(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
+async def test_a_conflicting_edit_shows_both_values(make_app, app_store, held_saves):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -175,8 +173,7 @@ def test_every_editing_key_is_in_the_registry(key):
 
 
 
-async def test_the_details_panel_shows_an_edit_before_it_is_saved(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+async def test_the_details_panel_shows_an_edit_before_it_is_saved(make_app, app_store, held_saves):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -229,10 +226,9 @@ async def test_a_same_named_copy_in_another_root_is_edited_on_its_own(make_app, 
         assert app_store.get_metadata(original.session_key).tags == ("keep", "[red]x[/]")
 
 
-async def test_quitting_with_an_open_conflict_asks_and_keeps_the_chosen_side(make_app, app_store, monkeypatch):
+async def test_quitting_with_an_open_conflict_asks_and_keeps_the_chosen_side(make_app, app_store, held_saves):
     from sdsessions_tui.tui.edit_screens import QuitConflictsScreen
 
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -249,10 +245,9 @@ async def test_quitting_with_an_open_conflict_asks_and_keeps_the_chosen_side(mak
     assert app_store.get_metadata(key).user_rating == "like"
 
 
-async def test_a_conflict_found_by_the_save_at_quit_is_asked_about_not_dropped(make_app, app_store, monkeypatch):
+async def test_a_conflict_found_by_the_save_at_quit_is_asked_about_not_dropped(make_app, app_store, held_saves):
     from sdsessions_tui.tui.edit_screens import QuitConflictsScreen
 
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # pending until q
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)

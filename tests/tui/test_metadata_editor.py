@@ -165,8 +165,7 @@ async def test_narrow_terminal_edits_full_screen(make_app, app_store):
     assert app_store.get_metadata(key).user_note == "ok"
 
 
-async def test_the_table_picks_up_another_instances_changes(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 0.1)
+async def test_the_table_picks_up_another_instances_changes(make_app, app_store, quick_outside_checks):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -178,8 +177,7 @@ async def test_the_table_picks_up_another_instances_changes(make_app, app_store,
         assert "♥" in table.render_line(1).text
 
 
-async def test_two_instances_editing_different_fields_both_win(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
+async def test_two_instances_editing_different_fields_both_win(make_app, app_store, held_saves):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -279,11 +277,9 @@ async def test_escape_closes_the_suggestions_first_and_closing_adds_the_typed_ta
         assert app.screen.query_one("#tag-input").value == "a,b"
 
 
-async def test_escape_and_a_key_read_together_close_the_note_then_act(make_app, app_store, monkeypatch):
+async def test_escape_and_a_key_read_together_close_the_note_then_act(make_app, app_store, held_saves):
     """Esc then "-" in one packet (a slow link) is not an en dash typed in the note: Esc closes the
     editor, and "-" rates the session dislike, as it would have with a pause between the two."""
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # (no save starting as the test ends)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -297,13 +293,11 @@ async def test_escape_and_a_key_read_together_close_the_note_then_act(make_app, 
         assert area.text == "ok" and app.edits.effective(row.metadata).user_note == "ok"
 
 
-async def test_escape_and_a_letter_read_as_alt_close_the_tag_editor_then_act(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+async def test_escape_and_a_letter_read_as_alt_close_the_tag_editor_then_act(make_app, app_store, held_saves):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
         row = table.row_at(0)
-        monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
         await pilot.press("e", *"wip")
         (alt_t,) = keys_read_from("\x1bt")
         assert alt_t.key == "alt+t" and alt_t.character == "t"  # what Textual makes of it
@@ -314,11 +308,10 @@ async def test_escape_and_a_letter_read_as_alt_close_the_tag_editor_then_act(mak
 
 
 async def test_a_note_saved_by_another_instance_while_editing_is_a_conflict_not_overwritten(
-        make_app, app_store, monkeypatch):
+        make_app, app_store, monkeypatch, held_saves):
     """Instance B saves the note while A's editor is open (before A's check for outside changes
     sees it): what A types then is a conflict, both texts shown, neither lost."""
     monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 60.0)
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)  # saved by ctrl+s
     app_store.update_metadata(hair_key(app_store), {"user_note": "seen"})
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
@@ -342,11 +335,9 @@ async def test_a_note_saved_by_another_instance_while_editing_is_a_conflict_not_
 
 
 async def test_the_open_note_editor_shows_another_instances_change_until_the_user_types(
-        make_app, app_store, monkeypatch):
+        make_app, app_store, held_saves, quick_outside_checks):
     from sdsessions_tui.tui.edit_screens import ConflictScreen
 
-    monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 0.1)
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
