@@ -1,4 +1,4 @@
-"""The wheel ships the stylesheet and both entry points."""
+"""The wheel ships the stylesheet and both entry points; CI runs the README's test command."""
 
 import subprocess
 import sys
@@ -24,3 +24,10 @@ def test_python_dash_m_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "sdsessions_tui", "--version"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("sdsessions ")
+
+
+def test_ci_runs_exactly_the_readmes_test_command():
+    """The README promises that ``.ci/run`` runs its test command: a change to one must reach the other."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if "pip install -q -e '.[dev]'" in line)
+    assert (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()[-1] == command
