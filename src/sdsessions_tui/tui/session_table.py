@@ -42,6 +42,7 @@ from ..core.status import completion_label, completion_style
 from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text, display_model, format_date
 from .commands import bindings
+from .status_styles import STATUS_STYLES
 
 #: Ids per ``fetch_rows`` call; pages are aligned on multiples of this in the id list.
 FETCH_PAGE = 128
@@ -67,20 +68,21 @@ class Badge:
     meaning: str
 
 
-#: The completion column.  A session whose status is ``completed`` shows only its
-#: percentage, coloured like the report (green ≥ 95 %, yellow ≥ 70 %, red below).
-#: Any other status shows its mark, then the percentage when it is known.
+#: The completion column, in the statuses' colours (:data:`.status_styles.STATUS_STYLES`, the details' too).
+#: A session whose status is ``completed`` shows only its percentage, coloured like the report (green ≥ 95 %,
+#: yellow ≥ 70 %, red below).  Any other status shows its mark, then the percentage when it is known.
 #: ``dry-run`` and ``unavailable`` replace the whole badge (they win over the status,
 #: unavailable first).  The marks are one cell wide everywhere: no emoji-capable or
 #: East-Asian-ambiguous glyph (``▶``, ``⏸``, ``…``), which some terminals draw two cells wide.
 BADGES: dict[str, Badge] = {
-    "completed": Badge("", "green", "finished; the percentage alone"),
-    "running": Badge("►", "bold cyan", "generating right now"),
-    "aborted": Badge("✗", "bold red", "stopped by the user or a crash"),
-    "completed_with_failures": Badge("!", "bold yellow", "finished with fewer images than expected"),
-    "stale": Badge("◷", "magenta", "marked running, but nothing written for 10 minutes"),
-    "incomplete": Badge("⋯", "yellow", "no status, fewer images than expected"),
-    "unknown": Badge("?", "dim", "unreadable, or nothing to compare against"),
+    "completed": Badge("", STATUS_STYLES["completed"], "finished; the percentage alone"),
+    "running": Badge("►", STATUS_STYLES["running"], "generating right now"),
+    "aborted": Badge("✗", STATUS_STYLES["aborted"], "stopped by the user or a crash"),
+    "completed_with_failures": Badge("!", STATUS_STYLES["completed_with_failures"],
+                                     "finished with fewer images than expected"),
+    "stale": Badge("◷", STATUS_STYLES["stale"], "marked running, but nothing written for 10 minutes"),
+    "incomplete": Badge("⋯", STATUS_STYLES["incomplete"], "no status, fewer images than expected"),
+    "unknown": Badge("?", STATUS_STYLES["unknown"], "unreadable, or nothing to compare against"),
     "dry-run": Badge("dry", "blue", "a dry run: no images expected"),
     "unavailable": Badge("gone", "dim strike", "the folder is no longer on disk"),
 }
