@@ -26,6 +26,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ..core.flags import FLAGS
 from ..core.session_stats import FROM_FIRST_IMAGE, FROM_IMAGE_TEXT, FROM_PLAN, SOURCES_KEY, SessionStats
 from ..core.status import combinations_never_generated
 from ..core.store import SessionMetadata
@@ -310,8 +311,7 @@ def _api_rows(stats: SessionStats) -> list[Row]:
 def _metadata_rows(metadata: SessionMetadata | None) -> list[Row]:
     if metadata is None:
         return [("", Text("no metadata", style="dim"))]
-    flags = [name for name, on in (("liked", metadata.is_favorite), ("test", metadata.is_test),
-                                   ("complete", metadata.is_complete)) if on]
+    flags = [flag.label for flag in FLAGS if getattr(metadata, flag.field)]
     tags = Text(", ").join(Text(_clean(tag), style="bold") for tag in metadata.tags) if metadata.tags else None
     note = Text(clean_text(metadata.user_note, keep_newlines=True)) if metadata.user_note else None
     return [("Tags", tags or Text("—", style="dim")), ("Flags", ", ".join(flags) or Text("—", style="dim")),

@@ -18,16 +18,22 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select
 
 from ..core.filters import SessionFilter
+from ..core.flags import COMPLETE, FLAGS, LIKED, TEST, Flag
 from ..core.query import QueryError, replace_terms, term_values, toggle_term, value_term
 from ..core.text import clean_text, display_model
 from .commands import bindings
 
-#: (chip id, label, query term, "is it lit?" for a parsed filter)
+
+def _flag_chip(flag: Flag) -> tuple[str, str, str]:
+    return f"chip-{flag.label}", flag.chip, flag.term
+
+
+#: (chip id, label, query term); :func:`chip_lit` says whether a parsed filter lights it.
 CHIPS: tuple[tuple[str, str, str], ...] = (
-    ("chip-liked", "♥ liked", "is:liked"),
-    ("chip-test", "test", "is:test"),
+    _flag_chip(LIKED),
+    _flag_chip(TEST),
     ("chip-sweep", "sweep", "is:sweep"),
-    ("chip-complete", "complete", "is:complete"),
+    _flag_chip(COMPLETE),
     ("chip-running", "running", "status:running"),
     ("chip-aborted", "aborted", "status:aborted"),
 )
@@ -42,10 +48,8 @@ PICKER_KEYS = {"model-picker": "model", "date-picker": "date"}
 
 def chip_lit(chip_id: str, f: SessionFilter) -> bool:
     return {
-        "chip-liked": f.liked is True,
-        "chip-test": f.test is True,
+        **{_flag_chip(flag)[0]: getattr(f, flag.label) is True for flag in FLAGS},
         "chip-sweep": f.sweep is True,
-        "chip-complete": f.complete is True,
         "chip-running": "running" in f.statuses,
         "chip-aborted": "aborted" in f.statuses,
     }[chip_id]
@@ -185,6 +189,7 @@ class FilterBar(Vertical):
             event.stop()
             self._show_pickers(event.value)
             self.post_message(self.QueryEdited(event.value))
+
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         term = next((term for chip_id, _label, term in CHIPS if chip_id == event.button.id), None)

@@ -37,6 +37,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..core.filters import SessionSort
+from ..core.flags import FLAGS, LIKED
 from ..core.names import parse_folder_name
 from ..core.status import completion_label, completion_style
 from ..core.store import SessionMetadata, SessionRow
@@ -87,12 +88,8 @@ BADGES: dict[str, Badge] = {
     "unavailable": Badge("gone", "dim strike", "the folder is no longer on disk"),
 }
 
-#: Flags column marks (from the user's metadata), in display order.
-FLAG_MARKS: tuple[tuple[str, str, str], ...] = (
-    ("is_favorite", "♥", "bold red"),
-    ("is_test", "T", "yellow"),
-    ("is_complete", "✓", "green"),
-)
+#: Flags column marks (from the user's metadata: metadata field, mark, style), in display order.
+FLAG_MARKS: tuple[tuple[str, str, str], ...] = tuple((flag.field, flag.glyph, flag.style) for flag in FLAGS)
 #: Rating column marks.
 RATING_MARKS: dict[str, tuple[str, str]] = {"like": ("+", "bold green"), "dislike": ("-", "bold red")}
 #: Cells of a completion percentage ("100%"), right-aligned after the status mark's cell and a space.
@@ -121,7 +118,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("images", "Images", "images", width=9, justify="right"),
     # a space, the status mark, a space, the percentage: the marks line up in one column
     Column("completion", "Done", "completion", width=PERCENT_WIDTH + 3, justify="right"),
-    Column("flags", " ".join(mark for _field, mark, _style in FLAG_MARKS), "liked", width=2 * len(FLAG_MARKS) - 1),
+    Column("flags", " ".join(mark for _field, mark, _style in FLAG_MARKS), LIKED.label, width=2 * len(FLAG_MARKS) - 1),
     Column("rating", "+/-", "rating", width=3),
     Column("tags", "Tags", "tags", weight=2, min_width=6),
 )
