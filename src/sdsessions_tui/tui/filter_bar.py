@@ -83,7 +83,9 @@ class SaveIndicator(Label):
 
 
 class FilterBar(Vertical):
-    """Posts :class:`FilterBar.QueryEdited` whenever the query text changes (typed, chip or picker).
+    """Posts :class:`FilterBar.QueryEdited` whenever the query text changes (typed, chip or picker), and
+    when Enter applies it: the one message the app needs.  The chips, pickers and input are the bar's
+    own; their events stop here, so the text and the pickers are kept in step in one place.
 
     The chips and pickers (14 widgets, a fifth of the screen's) arrive after the first frame
     (:meth:`add_controls`): their row keeps its line meanwhile, so nothing moves when they do.
@@ -92,9 +94,13 @@ class FilterBar(Vertical):
     BINDINGS = bindings("filter")
 
     class QueryEdited(Message):
-        def __init__(self, text: str) -> None:
+        """The query text now: ``submitted`` when Enter applies it (run it now, back to the list),
+        else an edit (typed, a chip, a pick: worth a debounce)."""
+
+        def __init__(self, text: str, *, submitted: bool = False) -> None:
             super().__init__()
             self.text = text
+            self.submitted = submitted
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -190,6 +196,10 @@ class FilterBar(Vertical):
             self._show_pickers(event.value)
             self.post_message(self.QueryEdited(event.value))
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "query":
+            event.stop()
+            self.post_message(self.QueryEdited(event.value, submitted=True))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         term = next((term for chip_id, _label, term in CHIPS if chip_id == event.button.id), None)
