@@ -48,8 +48,10 @@ from sdsessions_tui.core.query import parse_query
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui.app import DETAILS_DEBOUNCE, FILTER_DEBOUNCE, RESULT_HEAD, THUMBNAIL_DELAY, SessionsApp
-from sdsessions_tui.tui.details import DetailsPanel, Thumbnail, configure_images
+from sdsessions_tui.tui.details import DetailsPanel
+from sdsessions_tui.tui.images import configure_images
 from sdsessions_tui.tui.session_table import format_date, name_cell
+from sdsessions_tui.tui.thumbnail import Thumbnail
 
 COLS, ROWS, FRAME_MS = 160, 50, 1000 / 60
 QUERIES = ["model:pony", "status:aborted", "smile", "is:liked", "steps:20-30"]

@@ -300,7 +300,7 @@ def _open_app(args: argparse.Namespace) -> int:
         # The first screen's query runs (sqlite3 releases the GIL) while Textual is imported.
         with ThreadPoolExecutor(1, thread_name_prefix="first-query") as pool:
             first_ids = pool.submit(store.list_ids)
-            from .tui.details import configure_images
+            from .tui.images import configure_images
 
             configure_images(config.images)  # before App.run: an `auto` probe must not race the app
             from .tui.app import SessionsApp

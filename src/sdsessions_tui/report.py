@@ -25,6 +25,7 @@ from rich.text import Text
 
 from .core.export import iter_records, write_json
 from .core.filters import ParsedQuery, SessionFilter, SessionSort
+from .core.flags import FLAGS, LIKED
 from .core.refresh import refresh
 from .core.status import completion_label, completion_style
 from .core.store import SessionRow, Store
@@ -41,8 +42,8 @@ STATUS_STYLES = {
     "unknown": "dim",
 }
 #: Filter fields and sort columns that only the user's database knows.
-_METADATA_FIELDS = ("liked", "test", "complete", "ratings", "exclude_ratings", "tags_all", "tags_any", "tags_none")
-_METADATA_SORTS = frozenset({"liked", "rating", "tags", "updated"})
+_METADATA_FIELDS = (*(flag.label for flag in FLAGS), "ratings", "exclude_ratings", "tags_all", "tags_any", "tags_none")
+_METADATA_SORTS = frozenset({LIKED.label, "rating", "tags", "updated"})
 #: Tab-separated columns when piped.
 PLAIN_COLUMNS = ("date", "name", "model", "images", "done", "status", "flags", "error", "folder")
 #: Cells between columns on a terminal; the narrowest name, model and status shown, and the widths
@@ -60,8 +61,8 @@ def check_query(parsed: ParsedQuery) -> None:
     default = SessionFilter()
     fields = [name for name in _METADATA_FIELDS if getattr(parsed.filter, name) != getattr(default, name)]
     if fields or (parsed.sort is not None and parsed.sort.column in _METADATA_SORTS):
-        raise ListQueryError("tags, flags (is:liked, is:test, is:complete), ratings and their sorts are kept in "
-                             "the database, not in the folders list reads; use 'sdsessions export --query'")
+        raise ListQueryError(f"tags, flags ({', '.join(flag.term for flag in FLAGS)}), ratings and their sorts are "
+                             "kept in the database, not in the folders list reads; use 'sdsessions export --query'")
 
 
 def print_sessions(roots: Sequence[str], query: ParsedQuery | None = None, *, as_json: bool = False,

@@ -12,7 +12,7 @@ from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui import app as app_module
 from sdsessions_tui.tui import edit_actions
 from sdsessions_tui.tui.app import SessionsApp
-from sdsessions_tui.tui.details import configure_images
+from sdsessions_tui.tui.images import configure_images
 from tests.tui.tree import HAIR, build_tree, session_key
 
 

@@ -14,22 +14,25 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 
 from sdsessions_tui.core.session_stats import SessionStats
 from sdsessions_tui.core.store import SessionMetadata
-from sdsessions_tui.tui import details
+from sdsessions_tui.tui import images
+from sdsessions_tui.tui import thumbnail as thumbnail_module
 from sdsessions_tui.tui.details import (
     DetailsPanel,
-    Thumbnail,
     adetailer_summary,
-    completion_text,
-    configure_images,
     controlnet_units,
     format_duration,
     hires_summary,
+    top_sections,
 )
+from sdsessions_tui.tui.images import configure_images
+from sdsessions_tui.tui.status_styles import completion_text
+from sdsessions_tui.tui.thumbnail import Thumbnail
 from tests.tui.helpers import lines_of, panel_text, until
 
 SIZE = (120, 50)
@@ -458,13 +461,13 @@ async def test_holding_down_decodes_only_the_last_image(tmp_path: Path, halfcell
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     folders = [session_folder(tmp_path, f"20251114_0930{i:02d}-s{i}") for i in range(20)]
     calls: list[Path] = []
-    real = details.get_thumbnail
+    real = thumbnail_module.get_thumbnail
 
     def counting(image: Path, cache_dir: Path, size: int = 256, **kwargs: Any) -> Path | None:
         calls.append(image)
         return real(image, cache_dir, size, **kwargs)
 
-    monkeypatch.setattr(details, "get_thumbnail", counting)
+    monkeypatch.setattr(thumbnail_module, "get_thumbnail", counting)
     app = DetailsApp(tmp_path / "cache")
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(DetailsPanel)
@@ -528,7 +531,7 @@ async def test_no_image_protocol_hides_the_thumbnail(tmp_path: Path, no_images: 
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(DetailsPanel)
         panel.show(make_stats(folder, image_files=["portrait_001.png"]), None)
-        await pilot.pause(details.THUMBNAIL_DELAY * 2)
+        await pilot.pause(thumbnail_module.THUMBNAIL_DELAY * 2)
         assert panel.thumbnail.state == "off" and panel.thumbnail.image_widget is None
         assert panel.thumbnail.region.height == 0
         assert not (tmp_path / "cache").exists()
@@ -539,7 +542,7 @@ def test_configure_images_contract() -> None:
     with pytest.raises(ValueError):
         configure_images("kitty")
     try:
-        assert configure_images("unicode") == "unicode" and details.image_protocol() == "unicode"
+        assert configure_images("unicode") == "unicode" and images.image_protocol() == "unicode"
         assert Thumbnail()._image_class.__name__ == "UnicodeImage"
         assert configure_images("none") == "none" and Thumbnail().state == "off"
     finally:
@@ -551,14 +554,14 @@ def _run(code: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
 
 
 def test_importing_details_does_not_import_textual_image() -> None:
-    result = _run("import sys, sdsessions_tui.tui.details as d; "
+    result = _run("import sys, sdsessions_tui.tui.details, sdsessions_tui.tui.images; "
                   "sys.exit(1 if any(m.startswith('textual_image') for m in sys.modules) else 0)")
     assert result.returncode == 0, result.stderr
 
 
 def test_a_protocol_without_a_query_imports_textual_image_at_the_first_thumbnail() -> None:
-    result = _run("import sys, sdsessions_tui.tui.details as d; d.configure_images('halfcell'); "
-                  "before = 'textual_image.widget' in sys.modules; d.Thumbnail(); "
+    result = _run("import sys, sdsessions_tui.tui.images as i, sdsessions_tui.tui.thumbnail as t; "
+                  "i.configure_images('halfcell'); before = 'textual_image.widget' in sys.modules; t.Thumbnail(); "
                   "sys.exit(0 if not before and 'textual_image.widget' in sys.modules else 1)")
     assert result.returncode == 0, result.stderr
 
@@ -573,7 +576,7 @@ def test_configure_images_with_a_terminal_stdout_and_no_terminal_stdin(protocol:
     primary, secondary = pty.openpty()
     try:
         result = subprocess.run(
-            [sys.executable, "-c", "import sys; from sdsessions_tui.tui.details import configure_images, "
+            [sys.executable, "-c", "import sys; from sdsessions_tui.tui.images import configure_images, "
              f"image_widget_class; print(configure_images({protocol!r}), image_widget_class().__name__, "
              "file=sys.stderr)"],  # (the widget class: textual-image imported)
             stdin=subprocess.DEVNULL, stdout=secondary, stderr=subprocess.PIPE, text=True, timeout=60)
@@ -592,7 +595,7 @@ def test_auto_on_a_silent_terminal_with_zero_columns_falls_back() -> None:
     primary, secondary = pty.openpty()
     try:
         result = subprocess.run(
-            [sys.executable, "-c", "import sys; from sdsessions_tui.tui.details import configure_images; "
+            [sys.executable, "-c", "import sys; from sdsessions_tui.tui.images import configure_images; "
              "print(configure_images('auto'), file=sys.stderr)"],
             stdin=secondary, stdout=secondary, stderr=subprocess.PIPE, text=True, timeout=60)
     finally:
@@ -600,3 +603,37 @@ def test_auto_on_a_silent_terminal_with_zero_columns_falls_back() -> None:
         os.close(primary)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "halfcell"  # and no "assuming VT340 sizes" warning on the terminal
+
+
+@pytest.mark.parametrize(("module", "name"), images.PRIVATE_NAMES)
+def test_textual_image_still_has_the_private_names_we_rely_on(module: str, name: str) -> None:
+    """An upgrade of textual-image that drops one fails here, by name (pyproject pins the version below 0.13)."""
+    import importlib
+
+    protocol = images.image_protocol()
+    configure_images("halfcell")  # textual-image imported the safe way (no terminal query)
+    try:
+        images.image_widget_class()
+    finally:
+        configure_images(protocol)
+    path = module.split(".")
+    for split in range(len(path), 0, -1):  # the longest importable prefix, then attributes
+        try:
+            owner: Any = importlib.import_module(".".join(path[:split]))
+            break
+        except ImportError:
+            continue
+    for attribute in path[split:]:
+        owner = getattr(owner, attribute)
+    assert hasattr(owner, name), f"textual-image no longer has {module}.{name}: update tui/images.py"
+
+
+@pytest.mark.parametrize("status", ["completed", "running", "aborted", "completed_with_failures", "stale",
+                                    "incomplete", "unknown"])
+def test_a_status_has_the_colour_of_its_mark_in_the_list(status: str) -> None:
+    """One colour per status on one screen (a stale session was yellow here and magenta in the list)."""
+    from sdsessions_tui.tui.session_table import BADGES
+
+    status_line = top_sections(make_stats(status=status))[-1]
+    assert isinstance(status_line, Text)
+    assert Style.parse(str(status_line.style)) == Style.parse(BADGES[status].style)

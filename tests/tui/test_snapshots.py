@@ -15,7 +15,7 @@ import pytest
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui.app import SessionsApp
-from sdsessions_tui.tui.details import configure_images
+from sdsessions_tui.tui.images import configure_images
 from sdsessions_tui.tui.session_table import SessionTable
 from tests.tui.tree import build_tree, session_key
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui.app import SessionsApp
-from sdsessions_tui.tui.details import DetailsPanel, configure_images
+from sdsessions_tui.tui.details import DetailsPanel
+from sdsessions_tui.tui.images import configure_images
 from sdsessions_tui.tui.session_table import SessionTable
 from tests.conftest import png_bytes, write_session
 from tests.tui.helpers import panel_text, until

@@ -16,11 +16,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import flags
+
 MAX_TAG_LENGTH = 50
 #: The note editor's hard limit (the store keeps longer notes imported from the web UI as they are).
 MAX_NOTE_LENGTH = 500
-#: The user's flags (web UI column names); ``is_favorite`` is shown as "liked".
-FLAGS = ("is_favorite", "is_test", "is_complete")
+#: The user's flags' metadata columns (web UI column names; see :mod:`.flags`).
+FLAGS = tuple(flag.field for flag in flags.FLAGS)
 
 _SPACES = re.compile(r"\s+")
 

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any, cast
 
 from .filters import SORT_COLUMNS, ParsedQuery, Range, SessionFilter, SessionSort, SortColumn
+from .flags import FLAGS
 from .status import STATUSES
 
 
@@ -183,10 +184,12 @@ def _one_of(names: Iterable[str]) -> str:
 
 
 # is: values → SessionFilter flag fields; the first spelling of each field is the canonical one.
-_FLAG_NAMES = {"liked": "liked", "test": "test", "complete": "complete", "sweep": "sweep", "dry_run": "dryrun",
+# The user's flags come from core/flags.py (their label is both the field and the word).
+_FLAG_NAMES = {**{flag.label: flag.label for flag in FLAGS}, "sweep": "sweep", "dry_run": "dryrun",
                "unavailable": "unavailable", "stats_error": "broken", "truncated": "truncated"}
 _FLAGS = {name: field for field, name in _FLAG_NAMES.items()} | {
-    "favorite": "liked", "fav": "liked", "dry-run": "dry_run", "gone": "unavailable", "capped": "truncated"}
+    alias: flag.label for flag in FLAGS for alias in flag.aliases} | {
+    "dry-run": "dry_run", "gone": "unavailable", "capped": "truncated"}
 
 
 def _flag_term(b: _Builder, t: _Term) -> None:

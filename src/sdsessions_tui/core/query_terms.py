@@ -7,6 +7,15 @@ wrapping), and the F1 help draws it, so neither drifts from the other.  A term a
 
 from __future__ import annotations
 
+from .flags import FLAGS
+
+
+def _flag_words() -> str:
+    """"`is:liked` (`fav`, `favorite`), `is:test`, …": each user flag's term, then its aliases."""
+    return ", ".join(f"`{flag.term}`" + (" (" + ", ".join(f"`{alias}`" for alias in sorted(flag.aliases)) + ")"
+                                         if flag.aliases else "") for flag in FLAGS)
+
+
 HEADER: tuple[str, str] = ("Term", "Matches sessions…")
 INTRO = (
     'Type terms separated by spaces; a session must match all of them. `"double quotes"` group words '
@@ -18,7 +27,7 @@ TERMS: tuple[tuple[str, str], ...] = (
         '`cat`, `"cat on a mat"`, `-cat`',
         "with (`-`: without) this text in the name, prompts, placeholders, tags or note; any case",
     ),
-    ("`is:liked` (`fav`, `favorite`), `is:test`, `is:complete`", "with this flag set; `-is:liked` etc.: without it"),
+    (_flag_words(), f"with this flag set; `-{FLAGS[0].term}` etc.: without it"),
     (
         "`is:sweep`, `is:dryrun` (`dry-run`), `is:broken`",
         "that are a seed sweep / a dry run / whose stats could not be computed; negatable",

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from .columns import TOMBSTONE
 from .filters import Range, SessionFilter, SessionSort
+from .flags import FLAGS, LIKED
 
 _SORT_COLUMNS: dict[str, str] = {
     "date": "s.session_created_at",
@@ -30,12 +31,12 @@ _SORT_COLUMNS: dict[str, str] = {
     "cfg": "s.cfg_scale",
     "size": "s.width",
     "duration": "s.duration_seconds",
-    "liked": "m.is_favorite",
+    LIKED.label: f"m.{LIKED.field}",
     "rating": "m.user_rating",
     "tags": "m.tags",
     "updated": "m.updated_at",
 }
-_METADATA_SORTS = frozenset({"liked", "rating", "tags", "updated"})
+_METADATA_SORTS = frozenset({LIKED.label, "rating", "tags", "updated"})
 #: Schedule types an older sampler name ends with ("DPM++ 2M Karras", "DPM++ 2M SDE Exponential").
 NAMED_SCHEDULES = ("Karras", "Exponential")
 #: The schedule type: the ``scheduler`` field, else the word an older sampler name ends with;
@@ -286,9 +287,8 @@ def filter_where(f: SessionFilter, *, one_row: bool = False) -> Where:
         where.add(f"s.is_unavailable IS {int(f.unavailable)}")
     else:  # a tombstone is no session to list (see TOMBSTONE); as a look-up, the sort's covering index still serves
         where.member("session_stats", "id", f"is_unavailable = {TOMBSTONE}", negate=True)
-    _meta_flag(where, "is_favorite", f.liked)
-    _meta_flag(where, "is_test", f.test)
-    _meta_flag(where, "is_complete", f.complete)
+    for flag in FLAGS:
+        _meta_flag(where, flag.field, getattr(f, flag.label))
     _flag(where, "s.is_seed_sweep", f.sweep)
     _flag(where, "s.is_dry_run", f.dry_run)
     if f.stats_error is not None:

@@ -326,14 +326,11 @@ class SessionsApp(MetadataEditing, App[None]):
     def on_filter_bar_query_edited(self, event: FilterBar.QueryEdited) -> None:
         if self._filter_timer is not None:
             self._filter_timer.stop()  # Timer.reset() would not restart the countdown
-        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, partial(self.run_query, event.text, typing=True))
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "query":  # Enter: run the query now and go back to the list
-            if self._filter_timer is not None:
-                self._filter_timer.stop()
-            self.run_query(event.value)
+        if event.submitted:  # Enter: run the query now and go back to the list
+            self.run_query(event.text)
             self.table.focus()
+            return
+        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, partial(self.run_query, event.text, typing=True))
 
     def run_query(self, text: str, *, reload: bool = False, typing: bool = False) -> None:
         """Show the sessions matching ``text`` (``reload``: the same query again, the data changed).

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
 
+from ..core.flags import FLAGS
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -60,9 +62,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("table.apply_filtered", "A", "Apply to filtered", "app.apply_filtered", "table"),
     Command("table.clear_marks", "escape", "Clear marks", "app.clear_marks", "table", show=False),
     # editing metadata: on the marked rows if any, else the highlighted session (table and details)
-    Command("edit.liked", "f", "Liked", "app.toggle_flag('is_favorite')", "edit"),
-    Command("edit.test", "t", "Test", "app.toggle_flag('is_test')", "edit"),
-    Command("edit.complete", "c", "Complete", "app.toggle_flag('is_complete')", "edit"),
+    *(Command(f"edit.{flag.label}", flag.key, flag.label.capitalize(), f"app.toggle_flag({flag.field!r})", "edit")
+      for flag in FLAGS),
     Command("edit.like", "plus", "Like", "app.rate('like')", "edit", key_display="+"),
     Command("edit.dislike", "minus", "Dislike", "app.rate('dislike')", "edit", key_display="-"),
     Command("edit.clear_rating", "0", "Clear rating", "app.rate(None)", "edit", show=False),

@@ -5,31 +5,16 @@ and its :class:`~sdsessions_tui.core.store.SessionMetadata` as titled sections
 in two :class:`~textual.widgets.Static` widgets (one Rich ``Group`` each), so a
 new session costs two ``update`` calls, never a remount.  Every piece of text
 from disk or from the user goes through :func:`clean_text` into a Rich
-``Text``: no markup is ever built from data.
-
-Images
-------
-``textual-image`` queries the terminal when ``textual_image.renderable`` is first
-imported (Sixel and Kitty-graphics support, cell size in pixels).  The query
-puts *stdin* in cbreak mode: when stdout is a terminal but stdin is not (a
-pipe, ``< /dev/null``, some test runners) the import dies with
-``termios.error``; and once Textual runs, its input thread would swallow the
-answers.  So this module never imports ``textual_image`` by itself: the app
-calls :func:`configure_images` once, before ``App.run``, with the protocol the
-user chose.  Until then (and with ``"none"``) no image is shown.
+``Text``: no markup is ever built from data.  The image is a :class:`.Thumbnail`;
+the status and completion colours are the list's (:mod:`.status_styles`).
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from datetime import datetime
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Iterator, overload
+from typing import Any, Final, Iterator
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.measure import Measurement
@@ -39,311 +24,20 @@ from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
+from ..core.flags import FLAGS
 from ..core.session_stats import FROM_FIRST_IMAGE, FROM_IMAGE_TEXT, FROM_PLAN, SOURCES_KEY, SessionStats
-from ..core.status import combinations_never_generated, completion_label, completion_style
+from ..core.status import combinations_never_generated
 from ..core.store import SessionMetadata
 from ..core.text import clean_text
-from ..core.thumbnails import DEFAULT_SIZE, default_cache_dir, get_thumbnail
 from .commands import bindings
+from .status_styles import STATUS_STYLES, completion_text
+from .thumbnail import THUMBNAIL_DELAY, Thumbnail
 
-if TYPE_CHECKING:  # (never imported at run time: the import would query the terminal)
-    from textual_image.widget._base import Image as ImageWidget  # the base of every protocol's widget
-
-log = logging.getLogger(__name__)
-
-IMAGE_PROTOCOLS: Final = ("auto", "halfcell", "unicode", "sixel", "tgp", "none")
-#: Seconds the highlighted session must stay put before its image is decoded.
-THUMBNAIL_DELAY: Final = 0.15
 #: Placeholder values (and sweep seeds) shown before "N more…" while collapsed.
 COLLAPSED_VALUES: Final = 10
 COLLAPSED_SEEDS: Final = 20
-
-_image_widget_class: type[ImageWidget] | None = None
-_image_protocol: str = "none"
-
-
-# --------------------------------------------------------------------------- image protocol
-
-
-def configure_images(protocol: str = "auto") -> str:
-    """Choose how thumbnails are drawn; call once before ``App.run``.  Returns the protocol in use.
-
-    Only ``"auto"`` imports ``textual_image`` here (its import is the terminal query).  The
-    other protocols ask the terminal nothing, so the import (~70 ms, with Pillow) waits for
-    the first thumbnail (:func:`image_widget_class`), which comes after the app's first frame.
-
-    ``protocol`` is one of :data:`IMAGE_PROTOCOLS`:
-
-    - ``"auto"``: ask the terminal (Sixel, then Kitty graphics, else half cells).  The
-      terminal is only queried when both stdin and stdout are terminals; otherwise
-      the choice is ``"halfcell"`` (stdout a terminal) or ``"unicode"``, without a query.
-    - ``"halfcell"``, ``"unicode"``: coloured text cells; deterministic, never query the terminal.
-    - ``"sixel"``, ``"tgp"``: forced, without a support query (the cell size in pixels
-      still comes from the terminal's window-size ioctl when there is one).
-    - ``"none"``: no image; ``textual_image`` is not imported.
-
-    The terminal is queried at most once per process (at the first ``"auto"`` call,
-    if textual-image was not imported before), so call this before Textual starts reading stdin.  Later calls may switch
-    between protocols; ``"auto"`` then keeps the first answer.  Widgets already
-    mounted keep the protocol they were composed with.  Raises :class:`ValueError`
-    for an unknown protocol.
-    """
-    global _image_widget_class, _image_protocol
-    if protocol not in IMAGE_PROTOCOLS:
-        raise ValueError(f"unknown image protocol {protocol!r}; expected one of {', '.join(IMAGE_PROTOCOLS)}")
-    _image_widget_class, _image_protocol = None, protocol
-    if protocol != "auto":
-        return protocol
-    _import_textual_image(probe=_terminal_can_answer())
-    from textual_image import widget as image_widgets
-
-    classes = _widget_classes()
-    chosen = image_widgets.Image
-    _image_protocol = next((name for name, cls in classes.items() if chosen is cls
-                            or chosen._Renderable is getattr(cls, "_Renderable", None)), "halfcell")
-    return _image_protocol
-
-
-def image_protocol() -> str:
-    """The protocol set by :func:`configure_images` (``"none"`` until it is called)."""
-    return _image_protocol
-
-
-def image_widget_class() -> type[ImageWidget] | None:
-    """The textual-image widget of the configured protocol (imported at the first call); None for ``"none"``."""
-    global _image_widget_class
-    if _image_widget_class is None and _image_protocol != "none":
-        _image_widget_class = _widget_classes()[_image_protocol]
-    return _image_widget_class
-
-
-def _widget_classes() -> dict[str, type[ImageWidget]]:
-    _import_textual_image(probe=False)  # a no-op once imported (by "auto", with its query)
-    from textual_image import widget as image_widgets
-
-    return {"halfcell": image_widgets.HalfcellImage, "unicode": image_widgets.UnicodeImage,
-            "sixel": image_widgets.SixelImage, "tgp": image_widgets.TGPImage}
-
-
-def _terminal_can_answer() -> bool:
-    try:
-        return bool(sys.__stdin__ and sys.__stdout__ and sys.__stdin__.isatty() and sys.__stdout__.isatty())
-    except (OSError, ValueError):  # closed streams
-        return False
-
-
-def _import_textual_image(*, probe: bool) -> None:
-    """Import ``textual_image.widget``, letting it query the terminal only when ``probe``."""
-    if "textual_image.widget" in sys.modules:
-        return
-    from textual_image import _terminal  # no query at import; holds the cell-size cache
-
-    library_log = logging.getLogger("textual_image")
-    level = library_log.level
-    library_log.setLevel(logging.ERROR)  # its "assuming VT340 sizes" warning would land on the terminal
-    try:
-        if probe:
-            cell = _cell_size_without_query(_terminal, fallback=None)
-            if cell is not None:  # the ioctl knows: no need for the escape-sequence query
-                # textual-image's own cache is an attribute of its (typed) function: set with setattr, as it does
-                setattr(_terminal.get_cell_size, "_result", _terminal.CellSize(*cell))  # noqa: B010  # see above
-            try:
-                import textual_image.widget  # noqa: F401  (queries the terminal)
-                return
-            except Exception as error:  # termios.error, ZeroDivisionError on a 0-column pty…
-                log.debug("textual-image terminal query failed, using no query: %s", error)
-                for name in [name for name in sys.modules
-                             if name.startswith(("textual_image.renderable", "textual_image.widget"))]:
-                    del sys.modules[name]
-        if not hasattr(_terminal.get_cell_size, "_result"):
-            setattr(_terminal.get_cell_size, "_result",  # noqa: B010  # as above
-                    _terminal.CellSize(*_cell_size_without_query(_terminal)))
-        original = _terminal.capture_terminal_response
-
-        @contextmanager
-        def no_query(*_args: Any, **_kwargs: Any) -> Iterator[Any]:
-            raise _terminal.TerminalError("terminal queries are disabled")
-            yield  # pragma: no cover
-
-        # The renderable modules bind capture_terminal_response at import: they keep
-        # this refusing version (their support queries return False); the module's own
-        # name is restored for anyone else.
-        _terminal.capture_terminal_response = no_query
-        try:
-            import textual_image.widget  # noqa: F401
-        finally:
-            _terminal.capture_terminal_response = original
-    finally:
-        library_log.setLevel(level)
-
-
-@overload
-def _cell_size_without_query(terminal: Any) -> tuple[int, int]: ...
-@overload
-def _cell_size_without_query(terminal: Any, fallback: tuple[int, int] | None) -> tuple[int, int] | None: ...
-def _cell_size_without_query(terminal: Any, fallback: tuple[int, int] | None = (10, 20)) -> tuple[int, int] | None:
-    """A terminal cell's size in pixels from the window-size ioctl or the environment, else ``fallback``."""
-    try:
-        if sys.__stdout__ is not None and sys.__stdout__.isatty():
-            rows, columns, width, height = terminal.get_tiocgwinsz()
-            if rows and columns and width >= columns and height >= rows:
-                return width // columns, height // rows
-    except Exception:  # no ioctl on this platform/stream
-        pass
-    width_env, height_env = os.environ.get("TEXTUAL_CELL_WIDTH", ""), os.environ.get("TEXTUAL_CELL_HEIGHT", "")
-    if width_env.isdigit() and height_env.isdigit() and int(width_env) and int(height_env):
-        return int(width_env), int(height_env)
-    return fallback
-
-
-# --------------------------------------------------------------------------- thumbnail widget
-
-
-class Thumbnail(Widget):
-    """The first image of a session, decoded in a thread after a short pause.
-
-    :meth:`request` is cheap and may be called on every cursor move: the image is
-    looked up ``THUMBNAIL_DELAY`` seconds after the last request only, in a
-    thread worker (group ``"thumbnail"``, exclusive).  ``state`` is ``"off"`` (no
-    image protocol), ``"empty"`` (no image to show), ``"loading"``, ``"shown"`` or
-    ``"missing"`` (the image could not be read).
-    """
-
-    DEFAULT_CSS = """
-    Thumbnail {
-        height: 12;
-        width: 1fr;
-    }
-    Thumbnail.-off {
-        display: none;
-    }
-    Thumbnail > #thumbnail-message {
-        width: auto;
-        height: 1;
-        color: $text-muted;
-    }
-    Thumbnail > #thumbnail-image {
-        width: auto;
-        height: 100%;
-        display: none;
-    }
-    """
-
-    def __init__(self, cache_dir: Path | None = None, *, size: int = DEFAULT_SIZE, delay: float = THUMBNAIL_DELAY,
-                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
-        self.thumbnail_size = size
-        self.delay = delay
-        self.state = "empty"
-        self.source: Path | None = None
-        """The image asked for last."""
-        self._root: Path | None = None
-        self.cached_path: Path | None = None
-        """The cached thumbnail shown now, or None."""
-        self._image_class = image_widget_class()
-        if self._image_class is None:
-            self.state = "off"
-            self.add_class("-off")
-        self._token = 0
-        self._timer: Timer | None = None
-        self._message_text = "no image"
-        self._message = Static(Text(self._message_text, style="dim"), id="thumbnail-message")
-        self._image: ImageWidget | None = None
-
-    def compose(self) -> ComposeResult:
-        yield self._message
-        if self._image_class is not None:
-            self._image = self._image_class(id="thumbnail-image")
-            yield self._image
-
-    @property
-    def image_widget(self) -> ImageWidget | None:
-        """The textual-image widget (None with the ``"none"`` protocol)."""
-        return self._image
-
-    def request(self, image: Path | None, root: Path | None = None) -> None:
-        """Show ``image`` (an original session image, found under the sessions ``root``) soon; None
-        shows "no image" now.  An image linking outside ``root`` is never opened."""
-        if self.state == "off":
-            return
-        if image is not None and image == self.source and self.state in ("loading", "shown"):
-            return  # same image (e.g. the session was refreshed): nothing to redo; "missing" is retried
-        self.source = image
-        self._root = root
-        self._token += 1
-        if self._timer is not None:
-            self._timer.stop()  # Timer.reset() would not restart the countdown
-            self._timer = None
-        if image is None:
-            self._show("empty")
-            return
-        self._show("loading")
-        self._timer = self.set_timer(self.delay, partial(self._start, self._token, image), name="thumbnail-delay")
-
-    def _start(self, token: int, image: Path) -> None:
-        self._timer = None
-        if token != self._token:
-            return
-        self.run_worker(partial(self._load, token, image, self.cache_dir, self.thumbnail_size, self._root),
-                        name="thumbnail", group="thumbnail", exclusive=True, thread=True, exit_on_error=False)
-
-    @staticmethod
-    def _load(token: int, image: Path, cache_dir: Path, size: int,
-              root: Path | None = None) -> tuple[int, Path | None, Any]:
-        """Thread: the cached thumbnail of ``image`` (made if needed), decoded."""
-        from PIL import Image as PILImage  # here: Pillow is not needed for the first paint
-
-        try:
-            path = get_thumbnail(image, cache_dir, size, root=root)
-            if path is None:
-                return token, None, None
-            with PILImage.open(path) as picture:
-                picture.load()
-                return token, path, picture.copy()
-        except Exception as error:  # a pruned cache file, a cache dir we may not use…
-            log.debug("thumbnail of %s failed: %s", image, error)
-            return token, None, None
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "thumbnail":
-            return
-        event.stop()
-        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-            token, path, picture = event.worker.result
-            if token != self._token:
-                return  # a newer request is pending
-            if picture is None or self._image is None:
-                self._show("missing")
-                return
-            self.cached_path = path
-            self._image.image = picture
-            self._show("shown")
-        elif event.state == WorkerState.ERROR:
-            self._show("missing")
-
-    def _show(self, state: str) -> None:
-        self.state = state
-        if state != "shown":
-            self.cached_path = None
-            if self._image is not None and self._image.display:
-                self._image.image = None
-        if self._image is not None:
-            self._image.display = state == "shown"
-        self._message.display = state != "shown"
-        message = "…" if state == "loading" else "no image"
-        if message != self._message_text:
-            self._message_text = message
-            self._message.update(Text(message, style="dim"))
-
-
-# --------------------------------------------------------------------------- details panel
-
 
 class DetailsPanel(VerticalScroll, can_focus=True):
     """One session's stats and metadata, read-only; Enter expands every placeholder list.
@@ -464,15 +158,6 @@ class DetailsPanel(VerticalScroll, can_focus=True):
 # --------------------------------------------------------------------------- renderables
 
 
-STATUS_STYLES: Final = {
-    "completed": "bold green",
-    "completed_with_failures": "bold yellow",
-    "running": "bold cyan",
-    "aborted": "bold red",
-    "stale": "yellow",
-    "incomplete": "yellow",
-    "unknown": "dim",
-}
 
 
 def top_sections(stats: SessionStats, *, unavailable: bool = False) -> list[RenderableType]:
@@ -626,8 +311,7 @@ def _api_rows(stats: SessionStats) -> list[Row]:
 def _metadata_rows(metadata: SessionMetadata | None) -> list[Row]:
     if metadata is None:
         return [("", Text("no metadata", style="dim"))]
-    flags = [name for name, on in (("liked", metadata.is_favorite), ("test", metadata.is_test),
-                                   ("complete", metadata.is_complete)) if on]
+    flags = [flag.label for flag in FLAGS if getattr(metadata, flag.field)]
     tags = Text(", ").join(Text(_clean(tag), style="bold") for tag in metadata.tags) if metadata.tags else None
     note = Text(clean_text(metadata.user_note, keep_newlines=True)) if metadata.user_note else None
     return [("Tags", tags or Text("—", style="dim")), ("Flags", ", ".join(flags) or Text("—", style="dim")),
@@ -773,13 +457,6 @@ def format_duration(seconds: float | None) -> str:
 
 def format_time(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else None
-
-
-def completion_text(percentage: float | None) -> Text:
-    """Green from 95 %, yellow from 70 %, red below; a dim dash when unknown."""
-    if percentage is None:
-        return Text("—", style="dim")
-    return Text(completion_label(percentage), style=f"bold {completion_style(percentage)}")
 
 
 def hires_summary(params: dict[str, Any]) -> str | None:

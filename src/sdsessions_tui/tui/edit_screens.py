@@ -16,22 +16,22 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..core.edits import Conflict
+from ..core.flags import FLAGS
 from ..core.text import clean_text
 from .commands import bindings
 from .key_bar import KeyBar
 
 #: (label, metadata field, value) offered by "apply to all filtered".
 BULK_ACTIONS: tuple[tuple[str, str, object], ...] = (
-    ("Mark liked", "is_favorite", True), ("Unmark liked", "is_favorite", False),
-    ("Mark test", "is_test", True), ("Unmark test", "is_test", False),
-    ("Mark complete", "is_complete", True), ("Unmark complete", "is_complete", False),
+    *((label, flag.field, value) for flag in FLAGS
+      for label, value in zip(flag.bulk_labels, (True, False), strict=True)),
     ("Rate like", "user_rating", "like"), ("Rate dislike", "user_rating", "dislike"),
     ("Clear rating", "user_rating", None),
 )
 #: Conflicts named in the quit dialog (the rest are counted).
 QUIT_LISTED = 8
-FIELD_LABELS = {"is_favorite": "liked", "is_test": "test", "is_complete": "complete", "user_rating": "rating",
-                "tags": "tags", "user_note": "note"}
+FIELD_LABELS = {**{flag.field: flag.label for flag in FLAGS}, "user_rating": "rating", "tags": "tags",
+                "user_note": "note"}
 
 
 def _count(number: int) -> str:

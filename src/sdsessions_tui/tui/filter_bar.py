@@ -18,16 +18,22 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select
 
 from ..core.filters import SessionFilter
+from ..core.flags import COMPLETE, FLAGS, LIKED, TEST, Flag
 from ..core.query import QueryError, replace_terms, term_values, toggle_term, value_term
 from ..core.text import clean_text, display_model
 from .commands import bindings
 
-#: (chip id, label, query term, "is it lit?" for a parsed filter)
+
+def _flag_chip(flag: Flag) -> tuple[str, str, str]:
+    return f"chip-{flag.label}", flag.chip, flag.term
+
+
+#: (chip id, label, query term); :func:`chip_lit` says whether a parsed filter lights it.
 CHIPS: tuple[tuple[str, str, str], ...] = (
-    ("chip-liked", "♥ liked", "is:liked"),
-    ("chip-test", "test", "is:test"),
+    _flag_chip(LIKED),
+    _flag_chip(TEST),
     ("chip-sweep", "sweep", "is:sweep"),
-    ("chip-complete", "complete", "is:complete"),
+    _flag_chip(COMPLETE),
     ("chip-running", "running", "status:running"),
     ("chip-aborted", "aborted", "status:aborted"),
 )
@@ -42,10 +48,8 @@ PICKER_KEYS = {"model-picker": "model", "date-picker": "date"}
 
 def chip_lit(chip_id: str, f: SessionFilter) -> bool:
     return {
-        "chip-liked": f.liked is True,
-        "chip-test": f.test is True,
+        **{_flag_chip(flag)[0]: getattr(f, flag.label) is True for flag in FLAGS},
         "chip-sweep": f.sweep is True,
-        "chip-complete": f.complete is True,
         "chip-running": "running" in f.statuses,
         "chip-aborted": "aborted" in f.statuses,
     }[chip_id]
@@ -79,7 +83,9 @@ class SaveIndicator(Label):
 
 
 class FilterBar(Vertical):
-    """Posts :class:`FilterBar.QueryEdited` whenever the query text changes (typed, chip or picker).
+    """Posts :class:`FilterBar.QueryEdited` whenever the query text changes (typed, chip or picker), and
+    when Enter applies it: the one message the app needs.  The chips, pickers and input are the bar's
+    own; their events stop here, so the text and the pickers are kept in step in one place.
 
     The chips and pickers (14 widgets, a fifth of the screen's) arrive after the first frame
     (:meth:`add_controls`): their row keeps its line meanwhile, so nothing moves when they do.
@@ -88,9 +94,13 @@ class FilterBar(Vertical):
     BINDINGS = bindings("filter")
 
     class QueryEdited(Message):
-        def __init__(self, text: str) -> None:
+        """The query text now: ``submitted`` when Enter applies it (run it now, back to the list),
+        else an edit (typed, a chip, a pick: worth a debounce)."""
+
+        def __init__(self, text: str, *, submitted: bool = False) -> None:
             super().__init__()
             self.text = text
+            self.submitted = submitted
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -185,6 +195,11 @@ class FilterBar(Vertical):
             event.stop()
             self._show_pickers(event.value)
             self.post_message(self.QueryEdited(event.value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "query":
+            event.stop()
+            self.post_message(self.QueryEdited(event.value, submitted=True))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         term = next((term for chip_id, _label, term in CHIPS if chip_id == event.button.id), None)

@@ -37,11 +37,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..core.filters import SessionSort
+from ..core.flags import FLAGS, LIKED
 from ..core.names import parse_folder_name
 from ..core.status import completion_label, completion_style
 from ..core.store import SessionMetadata, SessionRow
 from ..core.text import clean_text, display_model, format_date
 from .commands import bindings
+from .status_styles import STATUS_STYLES
 
 #: Ids per ``fetch_rows`` call; pages are aligned on multiples of this in the id list.
 FETCH_PAGE = 128
@@ -67,30 +69,27 @@ class Badge:
     meaning: str
 
 
-#: The completion column.  A session whose status is ``completed`` shows only its
-#: percentage, coloured like the report (green ≥ 95 %, yellow ≥ 70 %, red below).
-#: Any other status shows its mark, then the percentage when it is known.
+#: The completion column, in the statuses' colours (:data:`.status_styles.STATUS_STYLES`, the details' too).
+#: A session whose status is ``completed`` shows only its percentage, coloured like the report (green ≥ 95 %,
+#: yellow ≥ 70 %, red below).  Any other status shows its mark, then the percentage when it is known.
 #: ``dry-run`` and ``unavailable`` replace the whole badge (they win over the status,
 #: unavailable first).  The marks are one cell wide everywhere: no emoji-capable or
 #: East-Asian-ambiguous glyph (``▶``, ``⏸``, ``…``), which some terminals draw two cells wide.
 BADGES: dict[str, Badge] = {
-    "completed": Badge("", "green", "finished; the percentage alone"),
-    "running": Badge("►", "bold cyan", "generating right now"),
-    "aborted": Badge("✗", "bold red", "stopped by the user or a crash"),
-    "completed_with_failures": Badge("!", "bold yellow", "finished with fewer images than expected"),
-    "stale": Badge("◷", "magenta", "marked running, but nothing written for 10 minutes"),
-    "incomplete": Badge("⋯", "yellow", "no status, fewer images than expected"),
-    "unknown": Badge("?", "dim", "unreadable, or nothing to compare against"),
+    "completed": Badge("", STATUS_STYLES["completed"], "finished; the percentage alone"),
+    "running": Badge("►", STATUS_STYLES["running"], "generating right now"),
+    "aborted": Badge("✗", STATUS_STYLES["aborted"], "stopped by the user or a crash"),
+    "completed_with_failures": Badge("!", STATUS_STYLES["completed_with_failures"],
+                                     "finished with fewer images than expected"),
+    "stale": Badge("◷", STATUS_STYLES["stale"], "marked running, but nothing written for 10 minutes"),
+    "incomplete": Badge("⋯", STATUS_STYLES["incomplete"], "no status, fewer images than expected"),
+    "unknown": Badge("?", STATUS_STYLES["unknown"], "unreadable, or nothing to compare against"),
     "dry-run": Badge("dry", "blue", "a dry run: no images expected"),
     "unavailable": Badge("gone", "dim strike", "the folder is no longer on disk"),
 }
 
-#: Flags column marks (from the user's metadata), in display order.
-FLAG_MARKS: tuple[tuple[str, str, str], ...] = (
-    ("is_favorite", "♥", "bold red"),
-    ("is_test", "T", "yellow"),
-    ("is_complete", "✓", "green"),
-)
+#: Flags column marks (from the user's metadata: metadata field, mark, style), in display order.
+FLAG_MARKS: tuple[tuple[str, str, str], ...] = tuple((flag.field, flag.glyph, flag.style) for flag in FLAGS)
 #: Rating column marks.
 RATING_MARKS: dict[str, tuple[str, str]] = {"like": ("+", "bold green"), "dislike": ("-", "bold red")}
 #: Cells of a completion percentage ("100%"), right-aligned after the status mark's cell and a space.
@@ -119,7 +118,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("images", "Images", "images", width=9, justify="right"),
     # a space, the status mark, a space, the percentage: the marks line up in one column
     Column("completion", "Done", "completion", width=PERCENT_WIDTH + 3, justify="right"),
-    Column("flags", " ".join(mark for _field, mark, _style in FLAG_MARKS), "liked", width=2 * len(FLAG_MARKS) - 1),
+    Column("flags", " ".join(mark for _field, mark, _style in FLAG_MARKS), LIKED.label, width=2 * len(FLAG_MARKS) - 1),
     Column("rating", "+/-", "rating", width=3),
     Column("tags", "Tags", "tags", weight=2, min_width=6),
 )
