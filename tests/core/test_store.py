@@ -11,9 +11,10 @@ import pytest
 from sdsessions_tui.core import db, engine, migrations, sql_filters
 from sdsessions_tui.core import store as store_module
 from sdsessions_tui.core.db import StoreError
+from sdsessions_tui.core.edits import Edit
 from sdsessions_tui.core.filters import Range, SessionFilter, SessionSort
 from sdsessions_tui.core.stats import read_session
-from sdsessions_tui.core.store import MetadataConflict, Store, stats_to_row
+from sdsessions_tui.core.store import MetadataConflict, SessionMetadata, Store, stats_to_row
 from tests.conftest import write_session
 from tests.core import spec_examples as ex
 from tests.core.helpers import add_sessions, filtered, names, stub_sessions
@@ -378,6 +379,49 @@ def test_data_version_moves_when_another_connection_commits(store, sample):
     with Store(store.path) as other:
         other.update_metadata(sample["20251114_093010-hair_test"], {"is_test": True})
     assert store.data_version() != before
+
+
+def test_only_other_programs_commits_count_as_changed_by_others(store, sample, tmp_path):
+    """Every write path notes its own commit: none of them counts as another program's change."""
+    key = sample["20251114_093010-hair_test"]
+    assert not store.changed_by_others()  # the first look only takes the version
+    store.update_metadata(key, {"is_test": True})
+    store.apply_edits([Edit(key, store.get_metadata(key).version, {"user_note": None}, {"user_note": "mine"})])
+    store.set_metadata_many([key], {"is_favorite": True})
+    store.merge_by_name("20251114_093010-hair_test", SessionMetadata(0, tags=("merged",)))
+    store.mark_unavailable([str(tmp_path / "no such folder")])
+    store.recompute(key)
+    assert not store.changed_by_others()
+    with Store(store.path) as other:
+        other.update_metadata(key, {"is_complete": True})
+    assert store.changed_by_others()
+    assert not store.changed_by_others()  # told once
+
+
+def test_another_programs_commit_just_before_ours_is_still_seen(store, sample):
+    key = sample["20251114_093010-hair_test"]
+    store.changed_by_others()
+    with Store(store.path) as other:
+        other.update_metadata(key, {"is_complete": True})
+    store.update_metadata(key, {"is_test": True})  # ours, after theirs: theirs is not absorbed
+    assert store.changed_by_others()
+
+
+def test_our_commits_from_several_threads_are_never_taken_for_others(store, sample):
+    """Two writers of ours: one's commit, seen inside the other's transaction, is still ours."""
+    keys = list(sample.values())
+    store.changed_by_others()
+
+    def write(key: int) -> None:
+        for value in (True, False, True):
+            store.update_metadata(key, {"is_test": value})
+
+    threads = [threading.Thread(target=write, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not store.changed_by_others()
 
 
 def test_values_sqlite_cannot_store_are_dropped_with_a_warning(store, tmp_path):
