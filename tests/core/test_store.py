@@ -5,6 +5,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -407,20 +409,27 @@ def test_another_programs_commit_just_before_ours_is_still_seen(store, sample):
     assert store.changed_by_others()
 
 
-def test_our_commits_from_several_threads_are_never_taken_for_others(store, sample):
-    """Two writers of ours: one's commit, seen inside the other's transaction, is still ours."""
+def test_our_commit_seen_inside_our_next_write_is_still_ours(store, sample, monkeypatch):
+    """Two writers of ours: the second one's transaction, begun right after the first one's commit
+    and before its bookkeeping, must not take that commit for another program's."""
     keys = list(sample.values())
     store.changed_by_others()
+    original, committed = engine.write_transaction, threading.Event()
 
-    def write(key: int) -> None:
-        for value in (True, False, True):
-            store.update_metadata(key, {"is_test": value})
+    @contextmanager
+    def slow_after_the_first_commit(*args, **kwargs):
+        with original(*args, **kwargs) as connection:
+            yield connection
+        if not committed.is_set():
+            committed.set()
+            time.sleep(0.3)  # the other thread writes now
 
-    threads = [threading.Thread(target=write, args=(key,)) for key in keys]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    monkeypatch.setattr(engine, "write_transaction", slow_after_the_first_commit)
+    first = threading.Thread(target=store.update_metadata, args=(keys[0], {"is_test": True}))
+    first.start()
+    assert committed.wait(5)
+    store.update_metadata(keys[1], {"is_test": True})
+    first.join()
     assert not store.changed_by_others()
 
 
