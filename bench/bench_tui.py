@@ -47,8 +47,9 @@ from sdsessions_tui.cli import tune_gc_after_start_up
 from sdsessions_tui.core.query import parse_query
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
-from sdsessions_tui.tui.app import DETAILS_DEBOUNCE, FILTER_DEBOUNCE, RESULT_HEAD, THUMBNAIL_DELAY, SessionsApp
+from sdsessions_tui.tui.app import DETAILS_DEBOUNCE, FILTER_DEBOUNCE, THUMBNAIL_DELAY, SessionsApp
 from sdsessions_tui.tui.details import DetailsPanel, Thumbnail, configure_images
+from sdsessions_tui.tui.query_runner import RESULT_HEAD
 from sdsessions_tui.tui.session_table import format_date, name_cell
 
 COLS, ROWS, FRAME_MS = 160, 50, 1000 / 60

@@ -10,7 +10,6 @@ before its whole id list is built (see :meth:`SessionsApp._query_worker`).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import signal
 import sys
 import threading
@@ -35,7 +34,7 @@ from textual.worker import WorkerFailed
 
 from ..core.db import StoreError
 from ..core.edits import Edit, SaveResult
-from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort, SortColumn
+from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionSort, SortColumn
 from ..core.query import parse_good_terms
 from ..core.recovery import RecoveryError, add_edits, read_edits, recovery_path, remove_edits
 from ..core.store import Store
@@ -50,6 +49,8 @@ from .filter_bar import FilterBar
 from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
 from .lifeline import HANGUP_EXIT, Lifeline
+from .messages import QueryFailed, QueryHead, QueryMessage, QueryResult
+from .query_runner import QueryRunner
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -64,10 +65,6 @@ WIDE = 120
 FILTER_DEBOUNCE = 0.15
 #: Seconds without a keystroke before an error in the term being typed (the last one) is shown.
 TYPING_ERROR_DELAY = 1.0
-#: Ids of a new result shown before the whole list is known: a screenful and then some.
-RESULT_HEAD = 128
-#: Longest wait (s) for the head's frame before the whole list is fetched anyway.
-HEAD_PAINT_WAIT = 0.1
 DETAILS_DEBOUNCE = 0.04
 #: On top of DETAILS_DEBOUNCE: holding ↓ still never decodes an image per row.
 THUMBNAIL_DELAY = 0.06
@@ -189,11 +186,8 @@ class SessionsApp(MetadataEditing, App[None]):
         self.keymap = dict(keymap or {})
         self.thumbnail_cache = thumbnail_cache
         self.refresh_on_start = refresh_on_start
-        self.parsed = ParsedQuery()
-        self.sort = SessionSort()
-        self.total = 0
-        self._generation = itertools.count()
-        self._latest = 0
+        self.queries = QueryRunner(store, self.post_message)
+        """The list's query: what is shown, what a reload runs again (see :mod:`.query_runner`)."""
         self._filter_timer: Timer | None = None
         self._typing_error_timer: Timer | None = None
         self._details_timer: Timer | None = None
@@ -253,8 +247,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self.run_query("")  # the first result starts the background work (see _show_result)
             return
         ids, self._first_ids = self._first_ids.result(), None
-        self._latest = next(self._generation)
-        self._show_result(ParsedQuery(), self.sort, ids, len(ids), self._latest)
+        self._show_result(QueryResult(self.queries.start(ParsedQuery(), None), ids, len(ids)))
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: this handler runs before App._on_resize records it in ``self.size``.
@@ -335,8 +328,18 @@ class SessionsApp(MetadataEditing, App[None]):
             self.run_query(event.value)
             self.table.focus()
 
-    def run_query(self, text: str, *, reload: bool = False, typing: bool = False) -> None:
-        """Show the sessions matching ``text`` (``reload``: the same query again, the data changed).
+    @property
+    def sort(self) -> SessionSort:
+        """The sort chosen in the menu or the header (a query's ``sort:`` term wins over it)."""
+        return self.queries.sort
+
+    @property
+    def typing_error_pending(self) -> bool:
+        """The error of the term being typed waits for a pause in typing (see :meth:`run_query`)."""
+        return self._typing_error_timer is not None
+
+    def run_query(self, text: str, *, typing: bool = False) -> None:
+        """Show the sessions matching ``text``.
 
         A bad term is left out (the list shows what the others match) and its error shown.  While
         it is the term being typed (``typing``, and it ends the text: ``steps:20-``, ``date:7``),
@@ -353,35 +356,11 @@ class SessionsApp(MetadataEditing, App[None]):
             self._typing_error_timer = self.set_timer(TYPING_ERROR_DELAY, partial(self.run_query, text))
             return
         self.filter_bar.show_error(None if error is None else error.message)
-        self._latest = next(self._generation)
-        self._query_worker(parsed, self._latest, self.table.cursor_key, reload)
+        self._query_worker(self.queries.start(parsed, self.table.cursor_key))
 
     @work(thread=True, group="query")
-    def _query_worker(self, parsed: ParsedQuery, generation: int, anchor: int | None, reload: bool) -> None:
-        """The result's first :data:`RESULT_HEAD` ids first (a few ms from the sort's index), then the
-        whole list (20-60 ms at 100 000 sessions): the rows change at the speed of the first query.
-
-        The head is shown only when the whole list cannot move the cursor afterwards: its session
-        (``anchor``) is in the head, or it left the result (the cursor goes to the top).  Not on a
-        reload: there the cursor keeps its row when its session is gone, wherever that row is.
-        """
-        sort = parsed.sort or self.sort
-        try:
-            ids = self.store.list_ids(parsed.filter, sort, limit=RESULT_HEAD)
-            if len(ids) == RESULT_HEAD:  # (fewer: that was the whole result)
-                if not reload and (anchor is None or anchor in ids or not self.store.matches(anchor, parsed.filter)):
-                    painted = threading.Event()
-                    self.deliver(self._show_head, parsed, sort, ids, anchor, generation, painted)
-                    # The whole list's index scan slows the head's frame down by half on two cores.
-                    painted.wait(HEAD_PAINT_WAIT)
-                ids = self.store.list_ids(parsed.filter, sort)
-            total = self.total
-            if not total:
-                total = len(ids) if parsed.filter == SessionFilter() else len(self.store.list_ids())
-        except StoreError as error:  # (a database on a drive that went away): the last result stays
-            self.deliver(self.filter_bar.show_error, f"The database could not be read: {error}")
-            return
-        self.deliver(self._show_result, parsed, sort, ids, total, generation, reload)
+    def _query_worker(self, query: QueryMessage) -> None:
+        self.queries.run(query)
 
     @property
     def closing(self) -> bool:
@@ -417,29 +396,35 @@ class SessionsApp(MetadataEditing, App[None]):
         self.notify(f"Press {key_label(key)} to quit the app",
                     title="Do you want to quit?")
 
-    def _show_head(self, parsed: ParsedQuery, sort: SessionSort, head: list[int], anchor: int | None,
-                   generation: int, painted: threading.Event) -> None:
+    def on_query_head(self, head: QueryHead) -> None:
         """A result's first rows; the count says "N+" until the whole list arrives."""
-        if generation != self._latest or self.table.cursor_key != anchor:
-            painted.set()
-            return  # an older query, or the cursor moved meanwhile: the whole list decides
-        self.call_after_refresh(painted.set)
-        self._show_ids(parsed, sort, head, keep_row=False)
-        if self.total:  # (unknown after an outside change: counted with the whole list)
-            self.filter_bar.show_result(len(head), self.total, more=True)
+        if self.closing or not self.queries.wants_head(head, self.table.cursor_key):
+            head.painted.set()
+            return
+        self.call_after_refresh(head.painted.set)
+        self._show_ids(head.parsed, head.sort, head.ids, keep_row=False)
+        if self.queries.total:  # (unknown after an outside change: counted with the whole list)
+            self.filter_bar.show_result(len(head.ids), self.queries.total, more=True)
 
-    def _show_result(self, parsed: ParsedQuery, sort: SessionSort, ids: list[int], total: int,
-                     generation: int, reload: bool = False) -> None:
-        if generation != self._latest:
+    def on_query_result(self, result: QueryResult) -> None:
+        if not self.closing:
+            self._show_result(result)
+
+    def _show_result(self, result: QueryResult) -> None:
+        if not self.queries.accept(result):
             return  # an older query finished late
         first = not self._shown
         self._shown = True
-        self.parsed, self.total = parsed, total
+        total = result.total
         self.table.empty_message = NOTHING_KNOWN if not total else "No sessions match this filter"
-        self._show_ids(parsed, sort, ids, keep_row=reload)
-        self.filter_bar.show_result(len(ids), total)
+        self._show_ids(result.parsed, result.sort, result.ids, keep_row=result.reload)
+        self.filter_bar.show_result(len(result.ids), total)
         if first:  # after the first rows are on screen: nothing competes with the first paint
             self.call_after_refresh(self._start_background_work)
+
+    def on_query_failed(self, failed: QueryFailed) -> None:
+        if not self.closing:
+            self.filter_bar.show_error(failed.error)
 
     def _show_ids(self, parsed: ParsedQuery, sort: SessionSort, ids: list[int], *, keep_row: bool) -> None:
         """A result (or its head) in the table, its sort in the header, its terms in the chips."""
@@ -552,8 +537,8 @@ class SessionsApp(MetadataEditing, App[None]):
             self.load_models()
 
     def requery(self) -> None:
-        self.total = 0
-        self.run_query(self.filter_bar.query_input.value, reload=True)
+        """The last query again (not the input's text: see :mod:`.query_runner`), the cursor kept."""
+        self._query_worker(self.queries.reload(self.table.cursor_key))
 
     # --- table and details ------------------------------------------------------------------------
 
@@ -616,7 +601,8 @@ class SessionsApp(MetadataEditing, App[None]):
         if not column:
             return
         descending = not self.sort.descending if column == self.sort.column else column in ("date", "images")
-        self.sort = SessionSort(cast(SortColumn, column), descending)  # (the sort menu and the table name SORT_COLUMNS)
+        # (the sort menu and the table name SORT_COLUMNS)
+        self.queries.sort = SessionSort(cast(SortColumn, column), descending)
         self.run_query(self.filter_bar.query_input.value)
 
     # --- live updates ----------------------------------------------------------------------------
