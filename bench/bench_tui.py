@@ -237,7 +237,7 @@ async def big_db(db: Path, cache: Path, out: Figures) -> None:
             app.filter_bar.query_input.value = ""
             await until(lambda: table.row_count == total and results[-1] > painted)  # noqa: B023
         app.action_focus_table()
-        shown, pauses = stamp(app, "_show_details"), list[float]()
+        shown, pauses = stamp(app, "show_details"), list[float]()
         gc.callbacks.append(lambda phase, info: pauses.append(time.perf_counter() * (1 if phase == "stop" else -1))
                             if info["generation"] == 2 else None)
         for held in [False] * 30 + [True] * 100:  # single presses (the details settle in between), then ↓ held

@@ -66,11 +66,10 @@ class MetadataEditing(_Base):
         @property
         def table(self) -> SessionTable: ...
 
-        def _absorb_own_writes(self) -> None: ...
         def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None: ...
         @property
         def closing(self) -> bool: ...
-        def _show_details(self, key: int | None) -> None: ...
+        def show_details(self, key: int | None) -> None: ...
         def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
         @property
         def details_panel(self) -> DetailsPanel | None: ...
@@ -193,7 +192,6 @@ class MetadataEditing(_Base):
     def _after_bulk(self, changed: int, name: str, value: object, previous: dict[int, dict[str, Any]]) -> None:
         self.undo.record(name, {key: values[name] for key, values in previous.items()},
                          dict.fromkeys(previous, value), now=time.monotonic())
-        self._absorb_own_writes()
         self.table.invalidate()
         self._refresh_details_now()
         self.notify(f"Applied to {changed:,} sessions".replace(",", " "))
@@ -422,7 +420,7 @@ class MetadataEditing(_Base):
         if isinstance(self.screen, DetailsScreen):
             self.show_details_in(self.screen.query_one(DetailsPanel), self.screen.key)
         else:
-            self._show_details(self.table.cursor_key)
+            self.show_details(self.table.cursor_key)
         self._editor_follows_store()
 
     def _open_editor_here(self) -> MetadataEditor | None:
@@ -479,7 +477,6 @@ class MetadataEditing(_Base):
             self._save_failed(event.worker.error)
 
     def _saved(self, result: SaveResult) -> None:
-        self._absorb_own_writes()
         self._save_failures = 0
         self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
         if (editor := self._open_editor_here()) is not None:  # the user's own save: seen now

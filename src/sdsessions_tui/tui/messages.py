@@ -15,7 +15,9 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 
 if TYPE_CHECKING:
+    from ..core.edits import SaveResult
     from ..core.filters import ParsedQuery, SessionSort
+    from ..core.refresh import RefreshSummary
 
 
 # --- the list's query (see .query_runner) -----------------------------------------------------------
@@ -84,3 +86,51 @@ class RetryLater(Message):
     def __init__(self, what: str, error: Exception, attempt: int, again: Callable[[int], object]) -> None:
         super().__init__()
         self.what, self.error, self.attempt, self.again = what, error, attempt, again
+
+
+# --- the app's other workers -------------------------------------------------------------------------
+
+
+class ModelsLoaded(Message):
+    """The model picker's entries: each model with its number of sessions, the commonest first."""
+
+    def __init__(self, models: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.models = models
+
+
+class RecoveryApplied(Message):
+    """The edits kept at the last exit are in the database (their conflicts are to be chosen)."""
+
+    def __init__(self, result: SaveResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+class Recomputed(Message):
+    """A session was read again from its folder (``r``)."""
+
+    def __init__(self, session_key: int) -> None:
+        super().__init__()
+        self.session_key = session_key
+
+
+class RefreshProgress(Message):
+    """A refresh is running (``active``), ``done`` of ``total`` sessions read (``total`` None: not
+    known yet); not ``active``: it ended without a summary, the bar goes.  A newer one waiting
+    replaces it: the bar shows the latest, never a backlog."""
+
+    def __init__(self, done: int, total: int | None, *, active: bool = True) -> None:
+        super().__init__()
+        self.done, self.total, self.active = done, total, active
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RefreshProgress)
+
+
+class RefreshDone(Message):
+    """A refresh ended; ``report``: it was asked for (R), so it says so even with no news."""
+
+    def __init__(self, summary: RefreshSummary, report: bool) -> None:
+        super().__init__()
+        self.summary, self.report = summary, report
