@@ -116,3 +116,31 @@ async def test_refresh_all_with_nothing_new_says_so(live_app):
         await pilot.press("R")
         await until(pilot, lambda: any(note.startswith("Up to date") for note in notes), timeout=15)
         assert "Up to date: 7 sessions, nothing new" in notes
+
+
+async def test_one_watcher_batch_reloads_the_list_once(live_app, monkeypatch):
+    """The watcher's own commit is not another program's: the check for outside changes running
+    between that commit and the UI's handling of the batch reloaded the list a second time."""
+    monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 0.05)
+    app, root = live_app
+    store, upsert = app.store, app.store.upsert_stats
+
+    def stored_then_slow(*args, **kwargs):
+        written = upsert(*args, **kwargs)
+        time.sleep(0.3)  # committed: several checks run before the watcher posts its batch
+        return written
+
+    monkeypatch.setattr(store, "upsert_stats", stored_then_slow)
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.table
+        await until(pilot, lambda: table.row_count == 7)
+        await until(pilot, lambda: app.watch_ready.is_set(), timeout=30)  # (the event of the watcher started)
+        reloads: list[object] = []
+        invalidate = table.invalidate
+        monkeypatch.setattr(table, "invalidate", lambda *keys: (reloads.append(keys), invalidate(*keys)))
+        newest = ex.example_c()
+        newest["snapshot"]["timestamp"] = "2026-01-02T10:00:00"
+        write_session(root, "20260102_100000-brand_new", manifest=newest, images=images_of(newest), mtime=None)
+        await until(pilot, lambda: table.row_count == 8, timeout=10)
+        await pilot.pause(0.5)  # any second reload
+        assert reloads == [()]
