@@ -4,7 +4,8 @@ The database is shown as soon as the app paints (a known DB needs no scan);
 the roots are refreshed afterwards in a thread worker.  Every query runs in a
 worker too, debounced, so typing never waits for SQLite; a stale result (an
 older query finishing late) is dropped.  A query shows its first page of rows
-before its whole id list is built (see :meth:`SessionsApp._query_worker`).
+before its whole id list is built (see :mod:`.query_runner`).  Workers reach the UI thread
+with the typed messages of :mod:`.messages`; the live updates are in :mod:`.live_updates`.
 """
 
 from __future__ import annotations
@@ -127,14 +128,21 @@ class RegistryCommands(Provider):
     """The command palette, fed by the command registry: each command's description, and under it
     its key (as remapped by the config's ``[keymap]``) and where it works."""
 
+    @property
+    def sessions_app(self) -> SessionsApp:
+        """The app, checked: only :class:`SessionsApp` lists this provider (its ``COMMANDS``)."""
+        app = self.app
+        assert isinstance(app, SessionsApp)
+        return app
+
     def _help(self, command: Command) -> str:
-        keymap: dict[str, str] = getattr(self.app, "keymap", {})
         where = "" if command.scope == "app" else f"  ·  {SCOPE_TITLES.get(command.scope, command.scope)}"
-        return escape(f"{key_label(keymap.get(command.id) or command.key)}{where}")  # (drawn as markup)
+        key = self.sessions_app.keymap.get(command.id) or command.key
+        return escape(f"{key_label(key)}{where}")  # (drawn as markup)
 
     async def discover(self) -> Hits:
         for command in palette_commands():
-            yield DiscoveryHit(command.description, partial(cast("SessionsApp", self.app).run_command, command),
+            yield DiscoveryHit(command.description, partial(self.sessions_app.run_command, command),
                                help=self._help(command))
 
     async def search(self, query: str) -> Hits:
@@ -143,7 +151,7 @@ class RegistryCommands(Provider):
             score = matcher.match(command.description)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.description),
-                          partial(cast("SessionsApp", self.app).run_command, command), help=self._help(command))
+                          partial(self.sessions_app.run_command, command), help=self._help(command))
 
 
 class SortMenu(ModalScreen[str]):
@@ -364,6 +372,7 @@ class SessionsApp(MetadataEditing, App[None]):
 
     @work(thread=True, group="query")
     def _query_worker(self, query: QueryMessage) -> None:
+        """Off the UI thread, so typing never waits for SQLite; the results come back as messages."""
         self.queries.run(query)
 
     @property
