@@ -391,9 +391,9 @@ class MetadataEditing(_Base):
             self._edit_details_timer.stop()
             self._edit_details_timer = None
         if typing:
-            self._edit_details_timer = self.set_timer(TYPING_DETAILS_DELAY, self._show_edited_metadata)
+            self._edit_details_timer = self.set_timer(TYPING_DETAILS_DELAY, self.show_edited_metadata)
         else:
-            self.call_after_refresh(self._show_edited_metadata)
+            self.call_after_refresh(self.show_edited_metadata)
 
     def _visible_panel(self) -> DetailsPanel | None:
         """The details panel on screen: full-screen, beside the list, or none (narrow list, or the
@@ -406,7 +406,7 @@ class MetadataEditing(_Base):
             return None
         return self.details_panel
 
-    def _show_edited_metadata(self) -> None:
+    def show_edited_metadata(self) -> None:
         """The details panel's session with its edits (only its metadata section is drawn again)."""
         panel = self._visible_panel()
         if panel is not None and panel.stats is not None and panel.metadata is not None:
