@@ -47,9 +47,10 @@ from sdsessions_tui.cli import tune_gc_after_start_up
 from sdsessions_tui.core.query import parse_query
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
-from sdsessions_tui.tui.app import DETAILS_DEBOUNCE, FILTER_DEBOUNCE, RESULT_HEAD, THUMBNAIL_DELAY, SessionsApp
+from sdsessions_tui.tui.app import DETAILS_DEBOUNCE, FILTER_DEBOUNCE, THUMBNAIL_DELAY, SessionsApp
 from sdsessions_tui.tui.details import DetailsPanel
 from sdsessions_tui.tui.images import configure_images
+from sdsessions_tui.tui.query_runner import RESULT_HEAD
 from sdsessions_tui.tui.session_table import format_date, name_cell
 from sdsessions_tui.tui.thumbnail import Thumbnail
 
@@ -238,7 +239,7 @@ async def big_db(db: Path, cache: Path, out: Figures) -> None:
             app.filter_bar.query_input.value = ""
             await until(lambda: table.row_count == total and results[-1] > painted)  # noqa: B023
         app.action_focus_table()
-        shown, pauses = stamp(app, "_show_details"), list[float]()
+        shown, pauses = stamp(app, "show_details"), list[float]()
         gc.callbacks.append(lambda phase, info: pauses.append(time.perf_counter() * (1 if phase == "stop" else -1))
                             if info["generation"] == 2 else None)
         for held in [False] * 30 + [True] * 100:  # single presses (the details settle in between), then ↓ held

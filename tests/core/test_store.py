@@ -5,15 +5,18 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from contextlib import contextmanager
 
 import pytest
 
 from sdsessions_tui.core import db, engine, migrations, sql_filters
 from sdsessions_tui.core import store as store_module
 from sdsessions_tui.core.db import StoreError
+from sdsessions_tui.core.edits import Edit
 from sdsessions_tui.core.filters import Range, SessionFilter, SessionSort
 from sdsessions_tui.core.stats import read_session
-from sdsessions_tui.core.store import MetadataConflict, Store, stats_to_row
+from sdsessions_tui.core.store import MetadataConflict, SessionMetadata, Store, stats_to_row
 from tests.conftest import write_session
 from tests.core import spec_examples as ex
 from tests.core.helpers import add_sessions, filtered, names, stub_sessions
@@ -364,6 +367,56 @@ def test_data_version_moves_when_another_connection_commits(store, sample):
     with Store(store.path) as other:
         other.update_metadata(sample["20251114_093010-hair_test"], {"is_test": True})
     assert store.data_version() != before
+
+
+def test_only_other_programs_commits_count_as_changed_by_others(store, sample, tmp_path):
+    """Every write path notes its own commit: none of them counts as another program's change."""
+    key = sample["20251114_093010-hair_test"]
+    assert not store.changed_by_others()  # the first look only takes the version
+    store.update_metadata(key, {"is_test": True})
+    store.apply_edits([Edit(key, store.get_metadata(key).version, {"user_note": None}, {"user_note": "mine"})])
+    store.set_metadata_many([key], {"is_favorite": True})
+    store.merge_by_name("20251114_093010-hair_test", SessionMetadata(0, tags=("merged",)))
+    store.mark_unavailable([str(tmp_path / "no such folder")])
+    store.recompute(key)
+    assert not store.changed_by_others()
+    with Store(store.path) as other:
+        other.update_metadata(key, {"is_complete": True})
+    assert store.changed_by_others()
+    assert not store.changed_by_others()  # told once
+
+
+def test_another_programs_commit_just_before_ours_is_still_seen(store, sample):
+    key = sample["20251114_093010-hair_test"]
+    store.changed_by_others()
+    with Store(store.path) as other:
+        other.update_metadata(key, {"is_complete": True})
+    store.update_metadata(key, {"is_test": True})  # ours, after theirs: theirs is not absorbed
+    assert store.changed_by_others()
+
+
+def test_our_commit_seen_inside_our_next_write_is_still_ours(store, sample, monkeypatch):
+    """Two writers of ours: the second one's transaction, begun right after the first one's commit
+    and before its bookkeeping, must not take that commit for another program's."""
+    keys = list(sample.values())
+    store.changed_by_others()
+    original, committed = engine.write_transaction, threading.Event()
+
+    @contextmanager
+    def slow_after_the_first_commit(*args, **kwargs):
+        with original(*args, **kwargs) as connection:
+            yield connection
+        if not committed.is_set():
+            committed.set()
+            time.sleep(0.3)  # the other thread writes now
+
+    monkeypatch.setattr(engine, "write_transaction", slow_after_the_first_commit)
+    first = threading.Thread(target=store.update_metadata, args=(keys[0], {"is_test": True}))
+    first.start()
+    assert committed.wait(5)
+    store.update_metadata(keys[1], {"is_test": True})
+    first.join()
+    assert not store.changed_by_others()
 
 
 def test_values_sqlite_cannot_store_are_dropped_with_a_warning(store, tmp_path):

@@ -9,6 +9,7 @@ from textual.widgets import Input, Label
 
 from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.tui import app as app_module
+from sdsessions_tui.tui import query_runner
 from sdsessions_tui.tui.app import SessionsApp, SortMenu
 from sdsessions_tui.tui.details import DetailsPanel
 from sdsessions_tui.tui.details_screen import DetailsScreen
@@ -97,7 +98,7 @@ def shown_ids(table):
 ])
 async def test_a_result_shows_its_head_first_unless_the_cursor_would_jump(
         make_app, app_store, monkeypatch, cursor_row, query, head, cursor_then, whole, cursor_after):
-    monkeypatch.setattr(app_module, "RESULT_HEAD", 2)
+    monkeypatch.setattr(query_runner, "RESULT_HEAD", 2)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -221,8 +222,8 @@ async def test_late_callbacks_after_the_screens_closed_do_nothing(make_app):
         key = table.cursor_key
     assert not app.screen_stack
     assert app.details_panel is None
-    app._show_details(key)  # what the timer calls
-    app._show_edited_metadata()  # what an edit schedules after the next refresh
+    app.show_details(key)  # what the timer calls
+    app.show_edited_metadata()  # what an edit schedules after the next refresh
 
 
 async def test_help_lists_the_focused_widgets_keys(make_app):
@@ -268,13 +269,15 @@ async def test_a_worker_result_arriving_while_the_app_closes_is_dropped(make_app
     import threading
 
     from sdsessions_tui.core.filters import ParsedQuery, SessionSort
+    from sdsessions_tui.tui.messages import QueryMessage, QueryResult
 
     app = make_app()
     errors: list[BaseException] = []
 
     def late_result() -> None:
         try:
-            app.deliver(app._show_result, ParsedQuery(), SessionSort(), [1], 1, app._latest)
+            query = QueryMessage(ParsedQuery(), SessionSort(), app.queries.latest, None, reload=False)
+            app.post_message(QueryResult(query, [1], 1))
         except BaseException as error:  # noqa: BLE001 - what the worker thread would have died of
             errors.append(error)
 
@@ -286,6 +289,7 @@ async def test_a_worker_result_arriving_while_the_app_closes_is_dropped(make_app
         thread.start()
         while thread.is_alive():
             await pilot.pause(0.01)
+        await pilot.pause(0.05)  # its message handled
     assert not errors
 
 
@@ -376,13 +380,13 @@ async def test_a_half_typed_term_shows_no_error_and_keeps_the_list(make_app, mon
         table = await ready(pilot)
         await pilot.press("slash", *"is:sweep")
         await until(pilot, lambda: table.row_count == 1)
-        generation = app._latest
+        generation = app.queries.latest
         await pilot.press(*" steps:")  # a key still without a value: left out, never an error
-        await until(pilot, lambda: app._latest > generation)  # its query ran (the same result)
+        await until(pilot, lambda: app.queries.latest > generation)  # its query ran (the same result)
         await app.workers.wait_for_complete()
-        assert table.row_count == 1 and not error_text(app) and app._typing_error_timer is None
+        assert table.row_count == 1 and not error_text(app) and not app.typing_error_pending
         await pilot.press(*"20-")  # a range being typed: no error yet, the list stays
-        await until(pilot, lambda: app._typing_error_timer is not None)
+        await until(pilot, lambda: app.typing_error_pending)
         assert table.row_count == 1 and not error_text(app)
         await pilot.press("enter")  # done typing: the error shows (the term left out)
         await until(pilot, lambda: "steps" in error_text(app))

@@ -16,6 +16,7 @@ from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.text import clean_text
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.edit_screens import ApplyMenu
+from sdsessions_tui.tui.messages import Notice
 from tests.tui.helpers import error_text, ready, save_text, until, until_toast
 
 #: Each would be read as markup (or reach the terminal raw) if a path let it through.
@@ -68,7 +69,7 @@ async def test_toasts_show_folder_names_and_errors_literally(make_app, app_store
         await pilot.press("r")
         assert clean_text(folder) in await until_toast(pilot, "could not be re-read")
 
-        app.post_message(SessionsApp.WatchNotice(f"Watching by polling every 2 s: {folder} [link=x]"))
+        app.post_message(Notice(f"Watching by polling every 2 s: {folder} [link=x]"))
         assert "[link=x]" in await until_toast(pilot, "Watching by polling")
 
         monkeypatch.setattr(app_store, "set_metadata_many", unreadable)

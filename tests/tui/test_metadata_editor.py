@@ -170,7 +170,7 @@ async def test_the_table_picks_up_another_instances_changes(make_app, app_store,
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
         key = table.row_at(0).session_key
-        await until(pilot, lambda: app._data_version is not None)  # the checks have started
+        await until(pilot, lambda: app.live.checking)  # the checks have started
         with Store(app_store.path) as other:
             other.update_metadata(key, {"tags": ["from-elsewhere"], "is_favorite": True})
         await until(pilot, lambda: "from-else" in table.render_line(1).text)
@@ -342,7 +342,7 @@ async def test_the_open_note_editor_shows_another_instances_change_until_the_use
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
         key = table.row_at(0).session_key
-        await until(pilot, lambda: app._data_version is not None)
+        await until(pilot, lambda: app.live.checking)
         await pilot.press("n")
         area = app.screen.query_one(NoteArea)
         with Store(app_store.path) as other:

@@ -327,6 +327,12 @@ class Store:
         self._readers: list[sqlite3.Connection] = []
         self._watcher: sqlite3.Connection | None = None
         self._watcher_lock = threading.Lock()
+        """Guards the watcher connection, and the version bookkeeping through each commit of ours."""
+        self._seen_version: int | None = None
+        """The data version accounted for: at the last :meth:`changed_by_others`, or after this
+        store's own last commit (None until someone asks: then commits note nothing)."""
+        self._others_meanwhile = False
+        """Another program committed just before one of our commits (seen inside its transaction)."""
         self.backup: Path | None = None
         """The copy made before this open upgraded the file, if it did."""
         if version != db.SCHEMA_VERSION:
@@ -366,12 +372,35 @@ class Store:
         pick up other instances' changes.
         """
         with self._watcher_lock:
-            try:
-                if self._watcher is None or self._retired(self._watcher):
-                    self._watcher = self._open_reader()
-                return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
-            except sqlite3.Error as error:
-                raise StoreError(describe(error, self.path)) from None
+            return self._version_locked()
+
+    def _version_locked(self) -> int:
+        """:meth:`data_version`, the watcher lock held."""
+        try:
+            if self._watcher is None or self._retired(self._watcher):
+                self._watcher = self._open_reader()
+            return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as error:
+            raise StoreError(describe(error, self.path)) from None
+
+    def changed_by_others(self) -> bool:
+        """Whether another program (another app instance, a ``--refresh-all`` or ``--watch``)
+        committed since the last call: what the TUI polls to show their changes.
+
+        This store's own commits never count: every write notes the version after it (see
+        :meth:`_write`), so no caller has to remember to.  The first call only takes the
+        version to compare with.  False, without waiting, while a commit of ours is being
+        noted: the UI thread that polls never waits for a writer; the next poll tells.
+        """
+        if not self._watcher_lock.acquire(blocking=False):
+            return False
+        try:
+            version = self._version_locked()
+            changed = self._others_meanwhile or (self._seen_version is not None and version != self._seen_version)
+            self._seen_version, self._others_meanwhile = version, False
+            return changed
+        finally:
+            self._watcher_lock.release()
 
     def __enter__(self) -> Store:
         return self
@@ -415,16 +444,44 @@ class Store:
 
     @contextmanager
     def _write(self, busy_timeout: float | None = None) -> Iterator[Connection]:
-        """A short ``BEGIN IMMEDIATE`` transaction; SQLite errors become StoreError."""
+        """A short ``BEGIN IMMEDIATE`` transaction; SQLite errors become StoreError.
+
+        Its commit is noted for :meth:`changed_by_others`: the version is read just before it,
+        while the transaction holds the database's write lock (any other program's commit is in
+        it then), and just after it; the watcher lock, held from one read to the other, keeps
+        another thread's commit of ours from being taken for someone else's.
+        """
         from sqlalchemy.exc import DBAPIError
 
         from .engine import write_transaction
 
+        noting = False
         try:
             with write_transaction(self.engine, busy_timeout) as connection:
                 yield connection
+                self._watcher_lock.acquire()
+                noting = True
+                before = self._noted_version()
+            if before is not None:
+                self._others_meanwhile |= before != self._seen_version
+                self._seen_version = self._noted_version()
         except DBAPIError as error:
             raise StoreError(describe(error, self.path, busy_timeout)) from None
+        finally:
+            if noting:
+                self._watcher_lock.release()
+
+    def _noted_version(self) -> int | None:
+        """The data version for the bookkeeping of our commits (the watcher lock held); None while
+        nobody asks about others' changes, or when it cannot be read (then the next
+        :meth:`changed_by_others` starts over: a write never fails for its bookkeeping)."""
+        if self._seen_version is None:
+            return None
+        try:
+            return self._version_locked()
+        except StoreError:
+            self._seen_version, self._others_meanwhile = None, False
+            return None
 
     # --- refresh side ---------------------------------------------------------------------------
 

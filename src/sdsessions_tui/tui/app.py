@@ -4,15 +4,14 @@ The database is shown as soon as the app paints (a known DB needs no scan);
 the roots are refreshed afterwards in a thread worker.  Every query runs in a
 worker too, debounced, so typing never waits for SQLite; a stale result (an
 older query finishing late) is dropped.  A query shows its first page of rows
-before its whole id list is built (see :meth:`SessionsApp._query_worker`).
+before its whole id list is built (see :mod:`.query_runner`).  Workers reach the UI thread
+with the typed messages of :mod:`.messages`; the live updates are in :mod:`.live_updates`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -25,7 +24,6 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
@@ -34,8 +32,8 @@ from textual.widgets.option_list import Option
 from textual.worker import WorkerFailed
 
 from ..core.db import StoreError
-from ..core.edits import Edit, SaveResult
-from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionFilter, SessionSort, SortColumn
+from ..core.edits import Edit
+from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionSort, SortColumn
 from ..core.query import parse_good_terms
 from ..core.recovery import RecoveryError, add_edits, read_edits, recovery_path, remove_edits
 from ..core.store import Store
@@ -50,13 +48,28 @@ from .filter_bar import FilterBar
 from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
 from .lifeline import HANGUP_EXIT, Lifeline
+from .live_updates import LiveUpdates
+from .messages import (
+    ModelsLoaded,
+    Notice,
+    OutsideChange,
+    QueryFailed,
+    QueryHead,
+    QueryMessage,
+    QueryResult,
+    Recomputed,
+    RecoveryApplied,
+    RefreshDone,
+    RefreshProgress,
+    RetryLater,
+    WatchBatchesReady,
+)
+from .query_runner import QueryRunner
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from ..core.refresh import RefreshSummary
-    from ..core.watch import WatchBatch
     from .metadata_editor import MetadataEditor
 
 #: Columns at which the details panel fits beside the table.
@@ -64,10 +77,6 @@ WIDE = 120
 FILTER_DEBOUNCE = 0.15
 #: Seconds without a keystroke before an error in the term being typed (the last one) is shown.
 TYPING_ERROR_DELAY = 1.0
-#: Ids of a new result shown before the whole list is known: a screenful and then some.
-RESULT_HEAD = 128
-#: Longest wait (s) for the head's frame before the whole list is fetched anyway.
-HEAD_PAINT_WAIT = 0.1
 DETAILS_DEBOUNCE = 0.04
 #: On top of DETAILS_DEBOUNCE: holding ↓ still never decodes an image per row.
 THUMBNAIL_DELAY = 0.06
@@ -76,8 +85,6 @@ THUMBNAIL_CACHE_BYTES = 200 * 1024 * 1024
 PROGRESS_INTERVAL = 0.1
 #: Seconds between checks for changes other programs made to the database.
 EXTERNAL_CHECK_INTERVAL = 1.0
-#: Worker groups that write to the database: their commits are not "other programs' changes".
-WRITING_GROUPS = frozenset({"save", "bulk", "recompute", "refresh", "recovery"})
 #: Seconds a save on the way out (a signal, a hang-up) waits for another program's lock before the
 #: edits stay in the recovery file only.
 FINAL_WRITE_TIMEOUT = 0.25
@@ -121,14 +128,21 @@ class RegistryCommands(Provider):
     """The command palette, fed by the command registry: each command's description, and under it
     its key (as remapped by the config's ``[keymap]``) and where it works."""
 
+    @property
+    def sessions_app(self) -> SessionsApp:
+        """The app, checked: only :class:`SessionsApp` lists this provider (its ``COMMANDS``)."""
+        app = self.app
+        assert isinstance(app, SessionsApp)
+        return app
+
     def _help(self, command: Command) -> str:
-        keymap: dict[str, str] = getattr(self.app, "keymap", {})
         where = "" if command.scope == "app" else f"  ·  {SCOPE_TITLES.get(command.scope, command.scope)}"
-        return escape(f"{key_label(keymap.get(command.id) or command.key)}{where}")  # (drawn as markup)
+        key = self.sessions_app.keymap.get(command.id) or command.key
+        return escape(f"{key_label(key)}{where}")  # (drawn as markup)
 
     async def discover(self) -> Hits:
         for command in palette_commands():
-            yield DiscoveryHit(command.description, partial(cast("SessionsApp", self.app).run_command, command),
+            yield DiscoveryHit(command.description, partial(self.sessions_app.run_command, command),
                                help=self._help(command))
 
     async def search(self, query: str) -> Hits:
@@ -137,7 +151,7 @@ class RegistryCommands(Provider):
             score = matcher.match(command.description)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.description),
-                          partial(cast("SessionsApp", self.app).run_command, command), help=self._help(command))
+                          partial(self.sessions_app.run_command, command), help=self._help(command))
 
 
 class SortMenu(ModalScreen[str]):
@@ -189,25 +203,17 @@ class SessionsApp(MetadataEditing, App[None]):
         self.keymap = dict(keymap or {})
         self.thumbnail_cache = thumbnail_cache
         self.refresh_on_start = refresh_on_start
-        self.parsed = ParsedQuery()
-        self.sort = SessionSort()
-        self.total = 0
-        self._generation = itertools.count()
-        self._latest = 0
+        self.queries = QueryRunner(store, self.post_message)
+        """The list's query: what is shown, what a reload runs again (see :mod:`.query_runner`)."""
         self._filter_timer: Timer | None = None
         self._typing_error_timer: Timer | None = None
         self._details_timer: Timer | None = None
         self._shown = False
         self._quit_anyway = False
         self._init_editing(advance_after_rating)
-        self.watching = watch
-        """The roots are watched (pause and resume from the command palette)."""
-        self.poll = poll
-        self._watch_stop = threading.Event()
-        self.watch_ready = threading.Event()
-        """Set once the watcher sees changes (its OS watches are set up)."""
-        self._data_version: int | None = None
-        self._poll_error: str | None = None
+        self.live = LiveUpdates(store, self.roots, post=self.post_message, watch=watch, poll=poll,
+                                run_in_thread=lambda body: self.run_worker(body, thread=True, group="watch"))
+        """The watcher and the checks for other programs' changes (see :mod:`.live_updates`)."""
         self._on_started = on_started
         self._final_lock = threading.Lock()
         self._saved_all = True
@@ -253,8 +259,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self.run_query("")  # the first result starts the background work (see _show_result)
             return
         ids, self._first_ids = self._first_ids.result(), None
-        self._latest = next(self._generation)
-        self._show_result(ParsedQuery(), self.sort, ids, len(ids), self._latest)
+        self._show_result(QueryResult(self.queries.start(ParsedQuery(), None), ids, len(ids)))
 
     def on_resize(self, event: events.Resize) -> None:
         # The event's size: this handler runs before App._on_resize records it in ``self.size``.
@@ -281,7 +286,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self._narrowed()
 
     def _widened(self) -> None:
-        self._show_details(self.table.cursor_key)  # the panel was not updated while hidden
+        self.show_details(self.table.cursor_key)  # the panel was not updated while hidden
         screen = self.screen
         if isinstance(screen, DetailsScreen) and screen.edit is None:  # (an edit in progress stays)
             self.pop_screen()
@@ -332,8 +337,18 @@ class SessionsApp(MetadataEditing, App[None]):
             return
         self._filter_timer = self.set_timer(FILTER_DEBOUNCE, partial(self.run_query, event.text, typing=True))
 
-    def run_query(self, text: str, *, reload: bool = False, typing: bool = False) -> None:
-        """Show the sessions matching ``text`` (``reload``: the same query again, the data changed).
+    @property
+    def sort(self) -> SessionSort:
+        """The sort chosen in the menu or the header (a query's ``sort:`` term wins over it)."""
+        return self.queries.sort
+
+    @property
+    def typing_error_pending(self) -> bool:
+        """The error of the term being typed waits for a pause in typing (see :meth:`run_query`)."""
+        return self._typing_error_timer is not None
+
+    def run_query(self, text: str, *, typing: bool = False) -> None:
+        """Show the sessions matching ``text``.
 
         A bad term is left out (the list shows what the others match) and its error shown.  While
         it is the term being typed (``typing``, and it ends the text: ``steps:20-``, ``date:7``),
@@ -350,35 +365,12 @@ class SessionsApp(MetadataEditing, App[None]):
             self._typing_error_timer = self.set_timer(TYPING_ERROR_DELAY, partial(self.run_query, text))
             return
         self.filter_bar.show_error(None if error is None else error.message)
-        self._latest = next(self._generation)
-        self._query_worker(parsed, self._latest, self.table.cursor_key, reload)
+        self._query_worker(self.queries.start(parsed, self.table.cursor_key))
 
     @work(thread=True, group="query")
-    def _query_worker(self, parsed: ParsedQuery, generation: int, anchor: int | None, reload: bool) -> None:
-        """The result's first :data:`RESULT_HEAD` ids first (a few ms from the sort's index), then the
-        whole list (20-60 ms at 100 000 sessions): the rows change at the speed of the first query.
-
-        The head is shown only when the whole list cannot move the cursor afterwards: its session
-        (``anchor``) is in the head, or it left the result (the cursor goes to the top).  Not on a
-        reload: there the cursor keeps its row when its session is gone, wherever that row is.
-        """
-        sort = parsed.sort or self.sort
-        try:
-            ids = self.store.list_ids(parsed.filter, sort, limit=RESULT_HEAD)
-            if len(ids) == RESULT_HEAD:  # (fewer: that was the whole result)
-                if not reload and (anchor is None or anchor in ids or not self.store.matches(anchor, parsed.filter)):
-                    painted = threading.Event()
-                    self.deliver(self._show_head, parsed, sort, ids, anchor, generation, painted)
-                    # The whole list's index scan slows the head's frame down by half on two cores.
-                    painted.wait(HEAD_PAINT_WAIT)
-                ids = self.store.list_ids(parsed.filter, sort)
-            total = self.total
-            if not total:
-                total = len(ids) if parsed.filter == SessionFilter() else len(self.store.list_ids())
-        except StoreError as error:  # (a database on a drive that went away): the last result stays
-            self.deliver(self.filter_bar.show_error, f"The database could not be read: {error}")
-            return
-        self.deliver(self._show_result, parsed, sort, ids, total, generation, reload)
+    def _query_worker(self, query: QueryMessage) -> None:
+        """Off the UI thread, so typing never waits for SQLite; the results come back as messages."""
+        self.queries.run(query)
 
     @property
     def closing(self) -> bool:
@@ -414,29 +406,35 @@ class SessionsApp(MetadataEditing, App[None]):
         self.notify(f"Press {key_label(key)} to quit the app",
                     title="Do you want to quit?")
 
-    def _show_head(self, parsed: ParsedQuery, sort: SessionSort, head: list[int], anchor: int | None,
-                   generation: int, painted: threading.Event) -> None:
+    def on_query_head(self, head: QueryHead) -> None:
         """A result's first rows; the count says "N+" until the whole list arrives."""
-        if generation != self._latest or self.table.cursor_key != anchor:
-            painted.set()
-            return  # an older query, or the cursor moved meanwhile: the whole list decides
-        self.call_after_refresh(painted.set)
-        self._show_ids(parsed, sort, head, keep_row=False)
-        if self.total:  # (unknown after an outside change: counted with the whole list)
-            self.filter_bar.show_result(len(head), self.total, more=True)
+        if self.closing or not self.queries.wants_head(head, self.table.cursor_key):
+            head.painted.set()
+            return
+        self.call_after_refresh(head.painted.set)
+        self._show_ids(head.parsed, head.sort, head.ids, keep_row=False)
+        if self.queries.total:  # (unknown after an outside change: counted with the whole list)
+            self.filter_bar.show_result(len(head.ids), self.queries.total, more=True)
 
-    def _show_result(self, parsed: ParsedQuery, sort: SessionSort, ids: list[int], total: int,
-                     generation: int, reload: bool = False) -> None:
-        if generation != self._latest:
+    def on_query_result(self, result: QueryResult) -> None:
+        if not self.closing:
+            self._show_result(result)
+
+    def _show_result(self, result: QueryResult) -> None:
+        if not self.queries.accept(result):
             return  # an older query finished late
         first = not self._shown
         self._shown = True
-        self.parsed, self.total = parsed, total
+        total = result.total
         self.table.empty_message = NOTHING_KNOWN if not total else "No sessions match this filter"
-        self._show_ids(parsed, sort, ids, keep_row=reload)
-        self.filter_bar.show_result(len(ids), total)
+        self._show_ids(result.parsed, result.sort, result.ids, keep_row=result.reload)
+        self.filter_bar.show_result(len(result.ids), total)
         if first:  # after the first rows are on screen: nothing competes with the first paint
             self.call_after_refresh(self._start_background_work)
+
+    def on_query_failed(self, failed: QueryFailed) -> None:
+        if not self.closing:
+            self.filter_bar.show_error(failed.error)
 
     def _show_ids(self, parsed: ParsedQuery, sort: SessionSort, ids: list[int], *, keep_row: bool) -> None:
         """A result (or its head) in the table, its sort in the header, its terms in the chips."""
@@ -449,27 +447,30 @@ class SessionsApp(MetadataEditing, App[None]):
             return
         await self.filter_bar.add_controls()
         await self.mount_details()
-        self._show_details(self.table.cursor_key)
+        self.show_details(self.table.cursor_key)
         if self._on_started is not None:
             self._on_started()
         self.load_models()
         self.prune_thumbnails()
         self._apply_recovered()
-        self._absorb_own_writes()
-        self.set_interval(EXTERNAL_CHECK_INTERVAL, self._check_external_changes)
+        self.live.start_checks()
+        self.set_interval(EXTERNAL_CHECK_INTERVAL, self.live.check)
         if self.refresh_on_start and self.roots:
             self.refresh_roots()
-        if self.watching:
-            self._start_watching()
+        self.live.start_watching()
 
     @work(thread=True, group="models")
     def load_models(self, attempt: int = 0) -> None:
         try:
             models = self.store.distinct_values("model", limit=50)
         except StoreError as error:  # the picker stays as it was meanwhile
-            self.deliver(self.retry_later, "The models could not be read", error, attempt, self.load_models)
+            self.post_message(RetryLater("The models could not be read", error, attempt, self.load_models))
             return
-        self.deliver(lambda: self.filter_bar.set_models(models))
+        self.post_message(ModelsLoaded(models))
+
+    def on_models_loaded(self, loaded: ModelsLoaded) -> None:
+        if not self.closing:
+            self.filter_bar.set_models(loaded.models)
 
     @work(thread=True, group="recovery")
     def _apply_recovered(self, attempt: int = 0) -> None:
@@ -484,16 +485,18 @@ class SessionsApp(MetadataEditing, App[None]):
             result = self.store.apply_edits(edits)
             remove_edits(path, edits)
         except RecoveryError as error:  # not ours or damaged: left for the user to look at
-            self.deliver(self.notify, str(error), severity="error", timeout=15)
+            self.post_message(Notice(str(error), "error", timeout=15))
             return
         except (StoreError, OSError) as error:
-            self.deliver(self.retry_later, "Edits kept at the last exit are not saved yet", error, attempt,
-                         self._apply_recovered)
+            self.post_message(RetryLater("Edits kept at the last exit are not saved yet", error, attempt,
+                                         self._apply_recovered))
             return
-        self.deliver(self._recovered, result)
+        self.post_message(RecoveryApplied(result))
 
-    def _recovered(self, result: SaveResult) -> None:
-        self._absorb_own_writes()
+    def on_recovery_applied(self, applied: RecoveryApplied) -> None:
+        if self.closing:
+            return
+        result = applied.result
         self.table.invalidate()
         self._refresh_details_now()
         self.notify(f"Saved the edits of {len(result.saved)} sessions kept at the last exit")
@@ -510,34 +513,6 @@ class SessionsApp(MetadataEditing, App[None]):
         except StoreError:
             pass  # a read-only database: a save says so when it comes
 
-    def _absorb_own_writes(self) -> None:
-        """Our own commits are shown already: remember the database's version after them.
-
-        (A commit by another program in the same instant is then picked up with the next one.)
-        """
-        try:
-            self._data_version = self.store.data_version()
-        except StoreError:
-            self._data_version = None
-
-    def _check_external_changes(self) -> None:
-        """Another instance (or a headless refresh) wrote: show its changes, keep the cursor."""
-        if any(worker.group in WRITING_GROUPS and not worker.is_finished for worker in self.workers):
-            return  # our own writes: absorbed when they end
-        try:
-            version = self.store.data_version()
-        except StoreError as error:  # asked again every second: said once, not every second
-            if str(error) != self._poll_error:
-                self._poll_error = str(error)
-                self.notify(f"Changes by other programs are not seen: {error}", severity="error")
-            return
-        self._poll_error = None
-        if self._data_version is None or version == self._data_version:
-            self._data_version = version
-            return
-        self._data_version = version
-        self._reload(details=True)
-
     def _reload(self, *, details: bool = False, models: bool = False) -> None:
         """The database changed under the list: visible rows fetched again, the filter run again
         (the cursor stays on its session); the details and the model picker too when asked."""
@@ -549,15 +524,15 @@ class SessionsApp(MetadataEditing, App[None]):
             self.load_models()
 
     def requery(self) -> None:
-        self.total = 0
-        self.run_query(self.filter_bar.query_input.value, reload=True)
+        """The last query again (not the input's text: see :mod:`.query_runner`), the cursor kept."""
+        self._query_worker(self.queries.reload(self.table.cursor_key))
 
     # --- table and details ------------------------------------------------------------------------
 
     def on_session_table_highlighted(self, event: SessionTable.Highlighted) -> None:
         if self._details_timer is not None:
             self._details_timer.stop()
-        self._details_timer = self.set_timer(DETAILS_DEBOUNCE, partial(self._show_details, event.key))
+        self._details_timer = self.set_timer(DETAILS_DEBOUNCE, partial(self.show_details, event.key))
 
     @property
     def details_panel(self) -> DetailsPanel | None:
@@ -575,7 +550,7 @@ class SessionsApp(MetadataEditing, App[None]):
             await self.screen_stack[0].query_one("#side").mount(panel)
         return panel
 
-    def _show_details(self, key: int | None) -> None:
+    def show_details(self, key: int | None) -> None:
         panel = self.details_panel
         if panel is not None and not self.narrow:
             for widget in self.query("MetadataEditor"):  # (by name: its module is imported at its first use)
@@ -613,75 +588,58 @@ class SessionsApp(MetadataEditing, App[None]):
         if not column:
             return
         descending = not self.sort.descending if column == self.sort.column else column in ("date", "images")
-        self.sort = SessionSort(cast(SortColumn, column), descending)  # (the sort menu and the table name SORT_COLUMNS)
+        # (the sort menu and the table name SORT_COLUMNS)
+        self.queries.sort = SessionSort(cast(SortColumn, column), descending)
         self.run_query(self.filter_bar.query_input.value)
 
     # --- live updates ----------------------------------------------------------------------------
 
-    class WatchBatchDone(Message):
-        """The watcher wrote a batch of changes (posted from its thread)."""
+    @property
+    def watching(self) -> bool:
+        """The roots are watched (pause and resume from the command palette)."""
+        return self.live.watching
 
-        def __init__(self, batch: WatchBatch) -> None:
-            super().__init__()
-            self.batch = batch
+    @property
+    def watch_ready(self) -> threading.Event:
+        """Set once the watcher sees changes (its OS watches are set up)."""
+        return self.live.ready
 
-    class WatchNotice(Message):
-        def __init__(self, text: str, severity: SeverityLevel = "warning") -> None:
-            super().__init__()
-            self.text, self.severity = text, severity
+    def on_outside_change(self, _message: OutsideChange) -> None:
+        """Another instance (or a headless refresh) wrote: show its changes, keep the cursor."""
+        if not self.closing:
+            self._reload(details=True)
 
-    def _start_watching(self, attempt: int = 0) -> None:
-        roots = [str(root) for root in self.roots if root.is_dir()]
-        if roots and self.watching:
-            # A batch of 1 000 sessions is ~1 s of Python on the watcher's thread: a key must not
-            # wait the default 5 ms for the GIL at every switch (measured: worst key 153 → ~40 ms).
-            sys.setswitchinterval(0.001)
-            self._watch_stop, self.watch_ready = threading.Event(), threading.Event()
-            self._watch_worker(roots, self._watch_stop, self.watch_ready, attempt)
-
-    @work(thread=True, group="watch")
-    def _watch_worker(self, roots: list[str], stop: threading.Event, ready: threading.Event, attempt: int) -> None:
-        """Keep the database current with the roots; a watcher that fails (the database, the OS's
-        watches) is started again with back-off (a batch the database refuses is retried inside)."""
-        from ..core.watch import watch
-
-        try:
-            watch(self.store, roots, stop, poll=self.poll, on_ready=ready.set,
-                  on_batch=lambda batch: self.post_message(self.WatchBatchDone(batch)),
-                  notice=lambda text: self.post_message(self.WatchNotice(text)))
-        except (StoreError, OSError) as error:
-            if not stop.is_set():  # (paused meanwhile, or quitting: not started again)
-                self.deliver(self.retry_later, "Watching stopped", error, attempt, self._start_watching)
-
-    def on_sessions_app_watch_batch_done(self, event: WatchBatchDone) -> None:
+    def on_watch_batches_ready(self, _message: WatchBatchesReady) -> None:
         """New sessions appear where the sort puts them; the cursor, filter, scroll and edits stay."""
-        if self.closing:
+        news = self.live.take_batches()
+        if self.closing or news is None:
             return
-        self._absorb_own_writes()
         panel = self._visible_panel()
-        self._reload(details=panel is not None and panel.stats is not None
-                     and panel.stats.session_path in event.batch.changed,
-                     models=bool(event.batch.new or event.batch.relinked))
+        self._reload(details=panel is not None and panel.stats is not None and panel.stats.session_path in news.changed,
+                     models=news.models)
 
-    def on_sessions_app_watch_notice(self, event: WatchNotice) -> None:
-        self.notify(event.text, severity=event.severity, timeout=10)
+    def on_notice(self, notice: Notice) -> None:
+        if not self.closing:
+            self.notify(notice.text, severity=notice.severity, timeout=notice.timeout)
+
+    def on_retry_later(self, retry: RetryLater) -> None:
+        if not self.closing:
+            self.retry_later(retry.what, retry.error, retry.attempt, retry.again)
 
     def action_toggle_watch(self) -> None:
         if not self.roots:
             self.notify("No sessions folder to watch: start sdsessions with a ROOT", severity="warning")
             return
-        self.watching = not self.watching
-        self.filter_bar.show_watch_paused(not self.watching)  # (lasting, beside the count)
-        if self.watching:
-            self._start_watching()
+        watching = self.live.toggle()
+        self.filter_bar.show_watch_paused(not watching)  # (lasting, beside the count)
+        if watching:
             self.refresh_roots()  # what changed while paused
             self.notify("Watching the sessions folders again")
         else:
-            self._watch_stop.set()
             self.notify("Watching paused: the list changes only on R (refresh all)")
 
     def on_unmount(self) -> None:
-        self._watch_stop.set()  # the watcher's thread ends within a step (50 ms): a prompt exit
+        self.live.stop()  # the watcher's thread ends within a step (50 ms): a prompt exit
 
     # --- actions (named in the command registry) --------------------------------------------------
 
@@ -740,14 +698,16 @@ class SessionsApp(MetadataEditing, App[None]):
         try:
             self.store.recompute(key)
         except StoreError as error:
-            self.deliver(self.notify, f"The session could not be re-read: {error}", severity="error")
+            self.post_message(Notice(f"The session could not be re-read: {error}", "error"))
             return
-        self.deliver(self._after_recompute, key)
+        self.post_message(Recomputed(key))
 
-    def _after_recompute(self, key: int) -> None:
-        self._absorb_own_writes()
+    def on_recomputed(self, recomputed: Recomputed) -> None:
+        if self.closing:
+            return
+        key = recomputed.session_key
         self.table.invalidate([key])
-        self._show_details(key)
+        self.show_details(key)
         self.notify("Session re-read from disk")
 
     def action_refresh_all(self) -> None:
@@ -766,26 +726,33 @@ class SessionsApp(MetadataEditing, App[None]):
         roots = [root for root in self.roots if root.is_dir()]
         if not roots:  # remembered folders on an unmounted drive: nothing to scan
             if report:
-                self.deliver(self.notify, "None of the sessions folders is there to refresh", severity="warning")
+                self.post_message(Notice("None of the sessions folders is there to refresh"))
             return
-        self.deliver(lambda: self.progress_bar.add_class("-active"))
+        self.post_message(RefreshProgress(0, None))
         shown = [0.0]
 
         def progress(done: int, total: int) -> None:
-            """At most ten updates a second: each one waits for the UI thread (widgets live there)."""
+            """At most ten updates a second: each one is a frame of the UI thread's."""
             now = time.monotonic()
             if done == total or now - shown[0] >= PROGRESS_INTERVAL:
                 shown[0] = now
-                self.deliver(lambda: self.progress_bar.update(progress=done, total=total))
+                self.post_message(RefreshProgress(done, total))
 
         try:
             summary = refresh(self.store, roots, progress=progress)
         except StoreError as error:
-            self.deliver(self.progress_bar.remove_class, "-active")
-            self.deliver(self.retry_later, "The folders could not be refreshed", error, attempt,
-                         partial(self.refresh_roots, report))
+            self.post_message(RefreshProgress(0, None, active=False))
+            self.post_message(RetryLater("The folders could not be refreshed", error, attempt,
+                                         partial(self.refresh_roots, report)))
             return
-        self.deliver(self._after_refresh, summary, report)
+        self.post_message(RefreshDone(summary, report))
+
+    def on_refresh_progress(self, progress: RefreshProgress) -> None:
+        if self.closing:
+            return
+        self.progress_bar.set_class(progress.active, "-active")
+        if progress.total is not None:
+            self.progress_bar.update(progress=progress.done, total=progress.total)
 
     def retry_later(self, what: str, error: Exception, attempt: int, again: Callable[[int], object]) -> None:
         """Background work the database refused (a lock held past the timeout, a read-only or
@@ -804,9 +771,11 @@ class SessionsApp(MetadataEditing, App[None]):
             main.mount(bar, before=main.query_one(KeyBar))
         return bar
 
-    def _after_refresh(self, summary: RefreshSummary, report: bool = False) -> None:
+    def on_refresh_done(self, done: RefreshDone) -> None:
+        if self.closing:
+            return
+        summary, report = done.summary, done.report
         self.progress_bar.remove_class("-active")
-        self._absorb_own_writes()
         if summary.new or summary.updated or summary.unavailable:
             self._reload(models=True)
         if summary.new or summary.unavailable:  # running sessions are re-read every time: not news
@@ -823,7 +792,7 @@ class SessionsApp(MetadataEditing, App[None]):
                 self.ask_about_conflicts_at_quit(lambda: self.call_later(self.action_quit))
             return
         if saved or self._quit_anyway:
-            self._watch_stop.set()
+            self.live.stop()
             self.exit()
         self._quit_anyway = True
 
@@ -839,7 +808,7 @@ class SessionsApp(MetadataEditing, App[None]):
     def _exit_on_signal(self, signum: int = signal.SIGTERM) -> None:
         """Save (or keep in the recovery file) and exit: non-zero after a hang-up or when an edit
         could not reach the database."""
-        self._watch_stop.set()
+        self.live.stop()
         self.exit(return_code=HANGUP_EXIT if signum == signal.SIGHUP else 0)
 
     def final_save(self) -> bool:

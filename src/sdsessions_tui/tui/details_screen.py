@@ -3,7 +3,8 @@ the list from there on), and where ``e`` and ``n`` edit on a narrow terminal."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -14,7 +15,20 @@ from .key_bar import KeyBar
 
 if TYPE_CHECKING:
     from ..core.store import SessionRow
-    from .app import SessionsApp
+    from .metadata_editor import MetadataEditor
+
+
+@runtime_checkable
+class DetailsHost(Protocol):
+    """What the full-screen details ask of the app that pushes them (:class:`~.app.SessionsApp`):
+    named here, so the screen needs neither the app's module (it imports this one) nor a cast."""
+
+    thumbnail_cache: Path | None
+
+    def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
+    def show_save_state(self) -> None: ...
+    async def editor_on(self, screen: Screen[Any]) -> MetadataEditor: ...
+    def open_editor(self, editor: MetadataEditor, part: str | None, rows: list[SessionRow]) -> None: ...
 
 
 class DetailsScreen(Screen[None]):
@@ -30,9 +44,11 @@ class DetailsScreen(Screen[None]):
         self.edit = edit
 
     @property
-    def sessions_app(self) -> SessionsApp:
-        """``app``, typed: this screen is pushed by :class:`~.app.SessionsApp` only."""
-        return cast("SessionsApp", self.app)
+    def sessions_app(self) -> DetailsHost:
+        """``app``, checked: this screen is pushed by :class:`~.app.SessionsApp` only."""
+        app = self.app
+        assert isinstance(app, DetailsHost)
+        return app
 
     def compose(self) -> ComposeResult:
         yield SaveIndicator()

@@ -66,11 +66,10 @@ class MetadataEditing(_Base):
         @property
         def table(self) -> SessionTable: ...
 
-        def _absorb_own_writes(self) -> None: ...
         def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None: ...
         @property
         def closing(self) -> bool: ...
-        def _show_details(self, key: int | None) -> None: ...
+        def show_details(self, key: int | None) -> None: ...
         def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
         @property
         def details_panel(self) -> DetailsPanel | None: ...
@@ -193,7 +192,6 @@ class MetadataEditing(_Base):
     def _after_bulk(self, changed: int, name: str, value: object, previous: dict[int, dict[str, Any]]) -> None:
         self.undo.record(name, {key: values[name] for key, values in previous.items()},
                          dict.fromkeys(previous, value), now=time.monotonic())
-        self._absorb_own_writes()
         self.table.invalidate()
         self._refresh_details_now()
         self.notify(f"Applied to {changed:,} sessions".replace(",", " "))
@@ -394,9 +392,9 @@ class MetadataEditing(_Base):
             self._edit_details_timer.stop()
             self._edit_details_timer = None
         if typing:
-            self._edit_details_timer = self.set_timer(TYPING_DETAILS_DELAY, self._show_edited_metadata)
+            self._edit_details_timer = self.set_timer(TYPING_DETAILS_DELAY, self.show_edited_metadata)
         else:
-            self.call_after_refresh(self._show_edited_metadata)
+            self.call_after_refresh(self.show_edited_metadata)
 
     def _visible_panel(self) -> DetailsPanel | None:
         """The details panel on screen: full-screen, beside the list, or none (narrow list, or the
@@ -409,7 +407,7 @@ class MetadataEditing(_Base):
             return None
         return self.details_panel
 
-    def _show_edited_metadata(self) -> None:
+    def show_edited_metadata(self) -> None:
         """The details panel's session with its edits (only its metadata section is drawn again)."""
         panel = self._visible_panel()
         if panel is not None and panel.stats is not None and panel.metadata is not None:
@@ -423,7 +421,7 @@ class MetadataEditing(_Base):
         if isinstance(self.screen, DetailsScreen):
             self.show_details_in(self.screen.query_one(DetailsPanel), self.screen.key)
         else:
-            self._show_details(self.table.cursor_key)
+            self.show_details(self.table.cursor_key)
         self._editor_follows_store()
 
     def _open_editor_here(self) -> MetadataEditor | None:
@@ -481,7 +479,6 @@ class MetadataEditing(_Base):
             self._save_failed(event.worker.error)
 
     def _saved(self, result: SaveResult) -> None:
-        self._absorb_own_writes()
         self._save_failures = 0
         self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
         if (editor := self._open_editor_here()) is not None:  # the user's own save: seen now
