@@ -8,7 +8,7 @@ from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.edits import Edit
 from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import SessionMetadata
-from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui import save_queue
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.details import DetailsPanel
 from sdsessions_tui.tui.edit_screens import ApplyMenu, ConflictScreen
@@ -18,7 +18,7 @@ from tests.tui.helpers import count_writes, lines_of, ready, save_text, until
 
 async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 2.0)  # Pilot's key presses are slow on a busy CI box
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 2.0)  # Pilot's key presses are slow on a busy CI box
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -39,7 +39,7 @@ async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, ap
 
 
 async def test_quitting_mid_debounce_persists_the_edit(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 30.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -121,7 +121,7 @@ async def test_editing_keys_work_from_the_details_panel(make_app, app_store):
 
 
 async def test_a_conflicting_edit_shows_both_values(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -176,7 +176,7 @@ def test_every_editing_key_is_in_the_registry(key):
 
 
 async def test_the_details_panel_shows_an_edit_before_it_is_saved(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 30.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -232,7 +232,7 @@ async def test_a_same_named_copy_in_another_root_is_edited_on_its_own(make_app, 
 async def test_quitting_with_an_open_conflict_asks_and_keeps_the_chosen_side(make_app, app_store, monkeypatch):
     from sdsessions_tui.tui.edit_screens import QuitConflictsScreen
 
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 30.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -252,7 +252,7 @@ async def test_quitting_with_an_open_conflict_asks_and_keeps_the_chosen_side(mak
 async def test_a_conflict_found_by_the_save_at_quit_is_asked_about_not_dropped(make_app, app_store, monkeypatch):
     from sdsessions_tui.tui.edit_screens import QuitConflictsScreen
 
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # pending until q
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 30.0)  # pending until q
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)

@@ -7,7 +7,7 @@ from textual import events
 from sdsessions_tui.core.edits import MAX_NOTE_LENGTH
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui import app as app_module
-from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui import save_queue
 from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.help import HelpScreen
 from sdsessions_tui.tui.metadata_editor import MetadataEditor, NoteArea, TagAutoComplete, TagList
@@ -30,7 +30,7 @@ def tag_list(app) -> list[str]:
 
 async def test_nine_quick_keystrokes_in_the_tag_input_make_one_write(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 2.0)  # Pilot's presses are slow on a busy CI box
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 2.0)  # Pilot's presses are slow on a busy CI box
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -104,7 +104,7 @@ async def test_completion_offers_existing_tags_with_counts(make_app, app_store):
 
 async def test_the_note_has_a_counter_and_a_hard_limit(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 2.0)
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 2.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -179,7 +179,7 @@ async def test_the_table_picks_up_another_instances_changes(make_app, app_store,
 
 
 async def test_two_instances_editing_different_fields_both_win(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 30.0)  # saved by ctrl+s, after the other instance wrote
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -282,8 +282,8 @@ async def test_escape_closes_the_suggestions_first_and_closing_adds_the_typed_ta
 async def test_escape_and_a_key_read_together_close_the_note_then_act(make_app, app_store, monkeypatch):
     """Esc then "-" in one packet (a slow link) is not an en dash typed in the note: Esc closes the
     editor, and "-" rates the session dislike, as it would have with a pause between the two."""
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)  # (no save starting as the test ends)
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 30.0)  # (no save starting as the test ends)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -298,12 +298,12 @@ async def test_escape_and_a_key_read_together_close_the_note_then_act(make_app, 
 
 
 async def test_escape_and_a_letter_read_as_alt_close_the_tag_editor_then_act(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 30.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
         row = table.row_at(0)
-        monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
+        monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 30.0)
         await pilot.press("e", *"wip")
         (alt_t,) = keys_read_from("\x1bt")
         assert alt_t.key == "alt+t" and alt_t.character == "t"  # what Textual makes of it
@@ -318,7 +318,7 @@ async def test_a_note_saved_by_another_instance_while_editing_is_a_conflict_not_
     """Instance B saves the note while A's editor is open (before A's check for outside changes
     sees it): what A types then is a conflict, both texts shown, neither lost."""
     monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 60.0)
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)  # saved by ctrl+s
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 30.0)  # saved by ctrl+s
     app_store.update_metadata(hair_key(app_store), {"user_note": "seen"})
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
@@ -346,7 +346,7 @@ async def test_the_open_note_editor_shows_another_instances_change_until_the_use
     from sdsessions_tui.tui.edit_screens import ConflictScreen
 
     monkeypatch.setattr(app_module, "EXTERNAL_CHECK_INTERVAL", 0.1)
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 30.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)

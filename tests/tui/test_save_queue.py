@@ -33,6 +33,9 @@ class FakeClock:
         self.timers.append(timer)
         return timer
 
+    def call_later(self, callback: Callable[[], object]) -> None:
+        self.set_timer(0, callback)
+
     def advance(self, seconds: float) -> None:
         end = self.now + seconds
         while due := sorted((t for t in self.timers if not t.stopped and t.due <= end), key=lambda t: t.due):

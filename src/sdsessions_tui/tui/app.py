@@ -44,12 +44,13 @@ from . import commands as registry
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
-from .edit_actions import RETRY_DELAYS, MetadataEditing
+from .edit_actions import MetadataEditing
 from .edit_screens import ConflictScreen, QuitConflictsScreen
 from .filter_bar import FilterBar
 from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
 from .lifeline import HANGUP_EXIT, Lifeline
+from .save_queue import RETRY_DELAYS
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -501,7 +502,7 @@ class SessionsApp(MetadataEditing, App[None]):
         self._refresh_details_now()
         self.notify(f"Saved the edits of {len(result.saved)} sessions kept at the last exit")
         for conflict in result.conflicts:  # another program changed the same field meanwhile: choose
-            self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
+            self.ask(conflict)
 
     @work(thread=True, group="housekeeping")
     def prune_thumbnails(self) -> None:
@@ -820,8 +821,8 @@ class SessionsApp(MetadataEditing, App[None]):
     async def action_quit(self) -> None:
         """Save what is pending and exit; save conflicts not resolved yet (open, queued, or found
         by this last save) are asked about first, never dropped; a failed save says so, q again quits."""
-        saved = self.flush_edits()
-        if self.conflicts:
+        saved = self.saves.flush()
+        if self.saves.conflicts:
             if not isinstance(self.screen, QuitConflictsScreen):
                 self.ask_about_conflicts_at_quit(lambda: self.call_later(self.action_quit))
             return
@@ -863,9 +864,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self._final_lock.release()
 
     def _final_save_locked(self) -> bool:
-        if self._save_timer is not None and threading.current_thread() is threading.main_thread():
-            self._save_timer.stop()
-        edits = self.edits.take()
+        edits = self.saves.take_all()
         if not edits:
             return self._saved_all
         path = recovery_path(self.store.path)
@@ -924,9 +923,7 @@ class SessionsApp(MetadataEditing, App[None]):
         for the user's choice (only a signal or a hang-up exits past them; ``q`` asks) go with
         them, still clashing, so the next start asks again.
         """
-        for conflict in self.conflicts:
-            self.edits.keep_undecided(conflict)
-        self.conflicts.clear()
+        self.saves.keep_undecided()
         if self.edits and not self.final_save() and return_code == 0:
             return_code = EXIT_UNSAVED
         self.lifeline.exiting(return_code)

@@ -22,18 +22,17 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
-from textual.worker import Worker, WorkerState
 
 from ..core.db import StoreError
-from ..core.edits import ANY_VERSION, Conflict, EditError, SaveResult, add_tag, normalize_tag, remove_tag
+from ..core.edits import ANY_VERSION, Conflict, Edit, EditError, SaveResult, add_tag, normalize_tag, remove_tag
 from ..core.store import SessionMetadata, SessionRow
-from ..core.text import clean_text
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
 from .edit_screens import FIELD_LABELS, ApplyMenu, ConflictScreen, QuitConflictsScreen
-from .editing import PendingEdits, SaveState
 from .escape_keys import split_escape_pairs
 from .filter_bar import SaveIndicator
+from .messages import SaveEnded
+from .save_queue import SaveQueue, debounce
 from .undo import UndoEntry, UndoStack, settled
 
 if TYPE_CHECKING:
@@ -47,15 +46,8 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-#: Seconds after the last flag or rating key before the burst is written.
-FLAG_SAVE_DELAY = 0.5
-#: Seconds after the last keystroke in the tag or note editor.
-TEXT_SAVE_DELAY = 1.0
 #: Seconds of pause in typing a tag or note before the details panel shows it.
 TYPING_DETAILS_DELAY = 0.3
-#: Back-off between automatic retries of a failed save (the last one repeats).
-RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-SAVE_STATE_TEXT = {"idle": "", "unsaved": "● unsaved", "saving": "… saving", "saved": "✓ saved"}
 
 
 class MetadataEditing(_Base):
@@ -80,22 +72,16 @@ class MetadataEditing(_Base):
 
     def _init_editing(self, advance_after_rating: bool) -> None:
         split_escape_pairs()  # Esc then "-" over a slow link: Esc, then "-" (see escape_keys)
-        self.save_state: SaveState = "idle"
-        self._save_text = ""
-        self.edits = PendingEdits()
+        self.saves = SaveQueue(self, self._save_in_background, self.store, self)
+        """When the edits are written; see :mod:`.save_queue`."""
+        self.edits = self.saves.edits
         """Edits on screen but not in the database yet; see :mod:`.editing`."""
-        self._save_timer: Timer | None = None
-        self._save_worker: Worker[SaveResult] | None = None
-        self._save_failures = 0
         self.advance_after_rating = advance_after_rating
         self._focus_before_edit: Widget | None = None
         self._edit_details_timer: Timer | None = None
         self.undo = UndoStack()
         """What ``u`` takes back; see :mod:`.undo`."""
         self._undoing = False
-        self.conflicts: list[Conflict] = []
-        """Save conflicts the user has not resolved yet (their dialogs open or queued, or found
-        by the flush at quit): quitting asks about them."""
 
     def _targets(self) -> list[SessionRow]:
         """The marked rows if any, else the highlighted session (or the one full-screen)."""
@@ -116,14 +102,15 @@ class MetadataEditing(_Base):
 
     def _edit(self, rows: list[SessionRow], name: str, value: object) -> None:
         """A flag or rating key: set ``name`` on every target, then maybe move on (fast culling)."""
-        self._edit_each(rows, name, lambda _shown: value, FLAG_SAVE_DELAY)
+        self._edit_each(rows, name, lambda _shown: value)
         if self.advance_after_rating and not self.table.marked and not isinstance(self.screen, DetailsScreen):
             self.table.action_cursor_down()
 
     def _edit_each(self, rows: list[SessionRow], name: str, value_for: Callable[[SessionMetadata], object],
-                   delay: float, *, undoable: bool = True) -> int:
+                   *, typing: bool = False, undoable: bool = True) -> int:
         """Set ``name`` to ``value_for(metadata on screen)`` on each row it changes; show it, schedule the save
-        (``undoable``: and remember the values shown before, for ``u``).
+        (``typing``: the editor's text, saved once typing pauses; ``undoable``: and remember the values
+        shown before, for ``u``).
 
         Returns how many sessions changed.
         """
@@ -138,12 +125,12 @@ class MetadataEditing(_Base):
                 changed.append(row.id)
                 before[row.id], after[row.id] = getattr(shown, name), value
         if changed and undoable:
-            self.undo.record(name, before, after, now=time.monotonic(), window=delay)
+            self.undo.record(name, before, after, now=time.monotonic(), window=debounce(typing=typing))
         if changed:
             self.table.redraw(changed)
             if self.table.cursor_key in changed or isinstance(self.screen, DetailsScreen):
-                self._schedule_details_refresh(typing=delay == TEXT_SAVE_DELAY)
-            self._schedule_save(delay)
+                self._schedule_details_refresh(typing=typing)
+            self.saves.edited(typing=typing)
         return len(changed)
 
     def action_toggle_flag(self, name: str) -> None:
@@ -228,7 +215,7 @@ class MetadataEditing(_Base):
     def _undo_with(self, entry: UndoEntry, rows: dict[int, SessionRow]) -> None:
         self._undoing = False
         self._edit_each([_as_left(row, entry, self.edits.effective(row.metadata)) for row in rows.values()],
-                        entry.name, lambda meta: entry.before[meta.session_key], FLAG_SAVE_DELAY, undoable=False)
+                        entry.name, lambda meta: entry.before[meta.session_key], undoable=False)
         sessions = len(entry.before)
         self.notify(f"Undid: {FIELD_LABELS.get(entry.name, entry.name)} on {sessions:,} "
                     f"session{'s' if sessions > 1 else ''}".replace(",", " "))
@@ -323,7 +310,7 @@ class MetadataEditing(_Base):
         stored now: another instance's change meanwhile is a conflict, never overwritten.
         """
         rows = [replace(row, metadata=editor.seen.get(row.id, row.metadata)) for row in self._editor_rows(editor)]
-        changed = self._edit_each(rows, name, value_for, TEXT_SAVE_DELAY)
+        changed = self._edit_each(rows, name, value_for, typing=True)
         if name == "tags":
             self._show_editor_tags(editor, [self.edits.effective(row.metadata) for row in rows])
         return changed, len(rows)
@@ -366,8 +353,8 @@ class MetadataEditing(_Base):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """A keystroke in the tag input delays a pending save, like one in the note."""
-        if event.input.id == "tag-input" and self._save_timer is not None and self.save_state == "unsaved":
-            self._schedule_save(TEXT_SAVE_DELAY)
+        if event.input.id == "tag-input":
+            self.saves.still_typing()
 
     def action_close_editor(self) -> None:
         """Esc ("Done"): a tag typed but not added yet is added first, as Enter would; one that
@@ -447,67 +434,39 @@ class MetadataEditing(_Base):
         if rows and any(row.metadata.version != getattr(editor.seen.get(row.id), "version", None) for row in rows):
             self.open_editor(editor, None, rows)  # on the stored values, the focus where it was
 
-    def _schedule_save(self, delay: float) -> None:
-        if self._save_timer is not None:
-            self._save_timer.stop()  # Timer.reset() would not restart the countdown
-        self._save_timer = self.set_timer(delay, self._start_save)
-        self.show_save_state("unsaved")
-
     def action_save_now(self) -> None:
-        self._start_save()
+        self.saves.save_now()
 
-    def _start_save(self) -> None:
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
-        if self._save_worker is not None or not self.edits:
-            return  # a save is running: its end starts the next one
-        burst = self.edits.take()
-        self.show_save_state("saving")
-        self._save_worker = self.run_worker(partial(self.store.apply_edits, burst), thread=True, group="save",
-                                            exit_on_error=False)
+    def _save_in_background(self, burst: list[Edit]) -> None:
+        """The save queue's background save: its end reaches the queue as a :class:`~.messages.SaveEnded`."""
+        self.run_worker(partial(self._save_worker, burst), thread=True, group="save", exit_on_error=False)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is not self._save_worker or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-            return
-        if self.closing:  # the quit already flushed what was pending
-            return
-        self._save_worker = None
-        if event.state == WorkerState.SUCCESS:
-            self._saved(cast(SaveResult, event.worker.result))  # (the save worker's, succeeded)
-        else:
-            self._save_failed(event.worker.error)
+    def _save_worker(self, burst: list[Edit]) -> None:
+        outcome: SaveResult | BaseException
+        try:
+            outcome = self.store.apply_edits(burst)
+        except Exception as error:  # noqa: BLE001 - any error: the queue keeps the edits and retries
+            outcome = error
+        self.post_message(SaveEnded(outcome))
 
-    def _saved(self, result: SaveResult) -> None:
+    def on_save_ended(self, message: SaveEnded) -> None:
+        if not self.closing:  # (closing: the quit already flushed what was pending)
+            self.saves.save_ended(message.outcome)
+
+    def edits_saved(self, result: SaveResult) -> None:
+        """The user's own save: the table and an open editor take its stored values as seen."""
         self._absorb_own_writes()
-        self._save_failures = 0
-        self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
-        if (editor := self._open_editor_here()) is not None:  # the user's own save: seen now
+        if (editor := self._open_editor_here()) is not None:
             clashed = {conflict.session_key for conflict in result.conflicts}
             editor.seen.update({key: meta for key, meta in result.saved.items() if key in editor.seen
                                 and key not in clashed})
         self.table.invalidate()
-        for conflict in result.conflicts:
-            if conflict not in self.conflicts:  # (already found by the save at a cancelled quit)
-                self.conflicts.append(conflict)
-                self._ask(conflict)
-        if self.edits:
-            self._start_save()
-        else:
-            self.show_save_state("saved")
 
-    def _ask(self, conflict: Conflict) -> None:
+    def ask(self, conflict: Conflict) -> None:
         self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
 
     def _resolve(self, conflict: Conflict, keep_mine: bool | None) -> None:
-        if conflict in self.conflicts:
-            self.conflicts.remove(conflict)
-        if keep_mine:
-            self.edits.keep_mine(conflict)
-            self.show_save_state("unsaved")
-            self.call_later(self._start_save)
-        else:
-            self.edits.keep_theirs(conflict)
+        self.saves.resolve(conflict, keep_mine)
         self.table.invalidate()
         self._refresh_details_now()
         editor = self._open_editor_here()
@@ -516,57 +475,28 @@ class MetadataEditing(_Base):
             if rows:
                 self.open_editor(editor, None, rows)
 
-    def _save_failed(self, error: BaseException | None) -> None:
-        self.edits.failed()
-        delay = RETRY_DELAYS[min(self._save_failures, len(RETRY_DELAYS) - 1)]
-        self._save_failures += 1
-        reason = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
-        self.show_save_state("error", f"✗ not saved: {clean_text(reason)} — retry in {delay:g} s or ctrl+s")
-        self._save_timer = self.set_timer(delay, self._start_save)
-
-    def show_save_state(self, state: SaveState | None = None, text: str | None = None) -> None:
-        """Show ``state`` (its standard text unless ``text``); without arguments, the last state again."""
-        if state is not None:
-            self.save_state = state
-            self._save_text = text if text is not None else SAVE_STATE_TEXT[state]
-        label = self._save_text
+    def show_save_state(self) -> None:
+        """The save queue's state on every screen's indicator, after the count of marked rows."""
+        label = self.saves.text
         if self.table.marked:
             label = f"{len(self.table.marked)} marked  {label}"
         for screen in self.screen_stack:
             for indicator in screen.query(SaveIndicator):
-                indicator.show(self.save_state, label)
-
-    def flush_edits(self) -> bool:
-        """Write every pending edit now, on this thread (quit, SIGTERM, SIGHUP); False if that failed."""
-        if self._save_timer is not None:
-            self._save_timer.stop()
-        if not self.edits:
-            return True
-        try:  # an edit being saved by the worker is written again: same values, harmless
-            result = self.store.apply_edits(self.edits.take())
-        except StoreError as error:
-            self.edits.failed()
-            self.show_save_state("error", f"✗ not saved: {clean_text(str(error))} — q again quits anyway")
-            return False
-        self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
-        self.conflicts.extend(result.conflicts)  # q asks about them (a signal cannot: exit keeps mine to ask again)
-        return True
+                indicator.show(self.saves.state, label)
 
     def ask_about_conflicts_at_quit(self, then: Callable[[], object]) -> None:
         """Quitting with conflicts not resolved: keep mine or theirs for all of them, then ``then``
         (the quit again); or cancel, and each conflict has its dialog (those found at quit too)."""
-        conflicts = list(self.conflicts)
+        conflicts = list(self.saves.conflicts)
         shown = {id(screen.conflict) for screen in self.screen_stack if isinstance(screen, ConflictScreen)}
 
         def chosen(keep_mine: bool | None) -> None:
             if keep_mine is None:
                 for conflict in conflicts:
                     if id(conflict) not in shown:
-                        self._ask(conflict)
+                        self.ask(conflict)
                 return
-            for conflict in conflicts:
-                (self.edits.keep_mine if keep_mine else self.edits.keep_theirs)(conflict)
-                self.conflicts.remove(conflict)
+            self.saves.resolve_all(conflicts, keep_mine)
             while isinstance(self.screen, ConflictScreen):  # answered for all of them
                 self.pop_screen()
             then()

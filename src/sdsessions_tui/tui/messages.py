@@ -6,3 +6,16 @@ so a reader finds every such message here.
 """
 
 from __future__ import annotations
+
+from textual.message import Message
+
+from ..core.edits import SaveResult
+
+
+class SaveEnded(Message):
+    """A background save of the pending edits ended: the store's result, or the error that
+    stopped it (any error: the save queue keeps the edits and retries)."""
+
+    def __init__(self, outcome: SaveResult | BaseException) -> None:
+        super().__init__()
+        self.outcome = outcome

@@ -44,9 +44,13 @@ class Timer(Protocol):
 
 
 class Scheduler(Protocol):
-    """Runs ``callback`` once after ``delay`` seconds, on the thread that owns the queue."""
+    """Runs callbacks later on the thread that owns the queue (the app's loop)."""
 
-    def set_timer(self, delay: float, callback: Callable[[], object]) -> Timer: ...
+    def set_timer(self, delay: float, callback: Callable[[], object]) -> Timer:
+        """Run ``callback`` once after ``delay`` seconds (more than 0), unless stopped."""
+
+    def call_later(self, callback: Callable[[], object]) -> object:
+        """Run ``callback`` soon, once what runs now has finished."""
 
 
 class EditWriter(Protocol):
@@ -148,7 +152,7 @@ class SaveQueue:
         if keep_mine:
             self.edits.keep_mine(conflict)
             self._show("unsaved")
-            self._set_timer(0)  # once the dialog has gone
+            self._scheduler.call_later(self.save_now)  # once the dialog's callback has returned
         else:
             self.edits.keep_theirs(conflict)
 
