@@ -148,7 +148,7 @@ async def test_one_u_takes_back_a_whole_typed_note(make_app, app_store, monkeypa
         await until(pilot, lambda: app_store.get_metadata(key).user_note == "before and after")
         await pilot.press("u", "ctrl+s")
         await until(pilot, lambda: app_store.get_metadata(key).user_note == "before")
-        assert len(app.undo) == 0
+        assert len(app.editing.undo) == 0
 
 
 async def test_undoing_over_another_instances_change_asks_instead_of_overwriting(make_app, app_store,

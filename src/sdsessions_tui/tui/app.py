@@ -50,7 +50,8 @@ from .filter_bar import FilterBar
 from .help import SCOPE_TITLES, HelpScreen, key_label
 from .key_bar import KeyBar
 from .lifeline import HANGUP_EXIT, Lifeline
-from .save_queue import RETRY_DELAYS
+from .messages import SaveEnded
+from .save_queue import RETRY_DELAYS, SaveQueue
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class SortMenu(ModalScreen[str]):
         self.dismiss(event.option.id)
 
 
-class SessionsApp(MetadataEditing, App[None]):
+class SessionsApp(App[None]):
     CSS_PATH = stylesheet()
     TITLE = "sdsessions"
     BINDINGS = bindings("app")
@@ -200,7 +201,12 @@ class SessionsApp(MetadataEditing, App[None]):
         self._details_timer: Timer | None = None
         self._shown = False
         self._quit_anyway = False
-        self._init_editing(advance_after_rating)
+        self.editing = MetadataEditing(self, advance_after_rating)
+        """The editing keys, the tag and note editor, undo; see :mod:`.edit_actions`."""
+        self.saves = SaveQueue(self, self._save_in_background, store, self.editing)
+        """When the edits are written; see :mod:`.save_queue`."""
+        self.edits = self.saves.edits
+        """Edits on screen but not in the database yet; see :mod:`.editing`."""
         self.watching = watch
         """The roots are watched (pause and resume from the command palette)."""
         self.poll = poll
@@ -302,10 +308,10 @@ class SessionsApp(MetadataEditing, App[None]):
         if self.screen is not main or key is None:
             main.set_focus(self.table)
         elif editor is not None and editor.is_open:  # the editor goes full-screen with its sessions
-            if not self.add_typed_tag(editor):
+            if not self.editing.add_typed_tag(editor):
                 return  # a refused tag stays typed, its reason shown, where it is
             part = "note" if focused.id == "note-input" else "tags"
-            rows = self._editor_rows(editor)
+            rows = self.editing.editor_rows(editor)
             editor.close()
             main.set_focus(self.table)
             if rows:
@@ -502,7 +508,7 @@ class SessionsApp(MetadataEditing, App[None]):
         self._refresh_details_now()
         self.notify(f"Saved the edits of {len(result.saved)} sessions kept at the last exit")
         for conflict in result.conflicts:  # another program changed the same field meanwhile: choose
-            self.ask(conflict)
+            self.editing.ask(conflict)
 
     @work(thread=True, group="housekeeping")
     def prune_thumbnails(self) -> None:
@@ -586,7 +592,7 @@ class SessionsApp(MetadataEditing, App[None]):
                 editor = cast("MetadataEditor", widget)
                 # another session under the cursor (a click): the typed tag is added first
                 if editor.is_open and editor.keys != [key] and not self.table.marked:
-                    if self.add_typed_tag(editor):
+                    if self.editing.add_typed_tag(editor):
                         editor.close()
             self.show_details_in(panel, key)
 
@@ -686,6 +692,74 @@ class SessionsApp(MetadataEditing, App[None]):
 
     def on_unmount(self) -> None:
         self._watch_stop.set()  # the watcher's thread ends within a step (50 ms): a prompt exit
+
+    # --- editing: the save queue's background save, and the edit actions (see edit_actions) ---------
+
+    def _save_in_background(self, burst: list[Edit]) -> None:
+        """The save queue's background save: its end reaches the queue as a :class:`~.messages.SaveEnded`."""
+        self.run_worker(partial(self._save_worker, burst), thread=True, group="save", exit_on_error=False)
+
+    def _save_worker(self, burst: list[Edit]) -> None:
+        outcome: SaveResult | BaseException
+        try:
+            outcome = self.store.apply_edits(burst)
+        except Exception as error:  # noqa: BLE001 - any error: the queue keeps the edits and retries
+            outcome = error
+        self.post_message(SaveEnded(outcome))
+
+    def on_save_ended(self, message: SaveEnded) -> None:
+        if not self.closing:  # (closing: the quit already flushed what was pending)
+            self.saves.save_ended(message.outcome)
+
+    def action_save_now(self) -> None:
+        self.saves.save_now()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A keystroke in the tag input delays a pending save, like one in the note."""
+        if event.input.id == "tag-input":
+            self.saves.still_typing()
+
+    def action_toggle_flag(self, name: str) -> None:
+        self.editing.toggle_flag(name)
+
+    def action_rate(self, rating: str | None) -> None:
+        self.editing.rate(rating)
+
+    def action_toggle_mark(self) -> None:
+        self.editing.toggle_mark()
+
+    def action_clear_marks(self) -> None:
+        self.editing.clear_marks()
+
+    def action_apply_filtered(self) -> None:
+        self.editing.apply_filtered()
+
+    def action_undo(self) -> None:
+        self.editing.undo_last()
+
+    async def action_edit_tags(self) -> None:
+        await self.editing.edit_tags()
+
+    async def action_edit_note(self) -> None:
+        await self.editing.edit_note()
+
+    def action_close_editor(self) -> None:
+        self.editing.close_editor()
+
+    def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
+        self.editing.tag_submitted(event)
+
+    def on_metadata_editor_tag_removed(self, event: MetadataEditor.TagRemoved) -> None:
+        self.editing.tag_removed(event)
+
+    def on_metadata_editor_note_changed(self, event: MetadataEditor.NoteChanged) -> None:
+        self.editing.note_changed(event)
+
+    def _visible_panel(self) -> DetailsPanel | None:
+        return self.editing.visible_panel()
+
+    def _refresh_details_now(self) -> None:
+        self.editing.refresh_details_now()
 
     # --- actions (named in the command registry) --------------------------------------------------
 
@@ -824,7 +898,7 @@ class SessionsApp(MetadataEditing, App[None]):
         saved = self.saves.flush()
         if self.saves.conflicts:
             if not isinstance(self.screen, QuitConflictsScreen):
-                self.ask_about_conflicts_at_quit(lambda: self.call_later(self.action_quit))
+                self.editing.ask_about_conflicts_at_quit(lambda: self.call_later(self.action_quit))
             return
         if saved or self._quit_anyway:
             self._watch_stop.set()

@@ -43,7 +43,8 @@ class DetailsScreen(Screen[None]):
         panel = self.query_one(DetailsPanel)
         self.sessions_app.show_details_in(panel, self.key)
         panel.focus()
-        self.sessions_app.show_save_state()  # (the indicator of this screen)
+        editing = self.sessions_app.editing
+        editing.show_save_state()  # (the indicator of this screen)
         if self.edit is not None:
-            editor = await self.sessions_app.editor_on(self)
-            self.sessions_app.open_editor(editor, *self.edit)
+            editor = await editing.editor_on(self)
+            editing.open_editor(editor, *self.edit)
