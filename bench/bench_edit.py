@@ -30,7 +30,7 @@ from textual import events
 from sdsessions_tui.cli import tune_gc_after_start_up
 from sdsessions_tui.core.query import parse_query
 from sdsessions_tui.core.store import Store
-from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui import save_queue
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.edit_screens import ApplyMenu
 from sdsessions_tui.tui.metadata_editor import MetadataEditor
@@ -109,7 +109,7 @@ async def run(db: Path, cache: Path, out: Figures) -> tuple[str, int]:
             await asyncio.sleep(0.2)
         # apply to all filtered: "Mark liked" over ~10 000 sessions
         bulk_calls, bulk_done = stamp(store, "set_metadata_many"), stamp(store, "set_metadata_many", end=True)
-        applied = stamp(app, "_after_bulk", end=True)
+        applied = stamp(app.editing, "_after_bulk", end=True)
         app.filter_bar.query_input.value = query
         await until(lambda: table.row_count == batch_size, 10)
         for lap in range(3):
@@ -131,7 +131,7 @@ async def run(db: Path, cache: Path, out: Figures) -> tuple[str, int]:
 def report(out: Figures, query: str, batch_size: int) -> None:
     m = {key: median(values) for key, values in out.items()}
     worst = {key: max(values) for key, values in out.items()}
-    flag_delay, text_delay = edit_actions.FLAG_SAVE_DELAY * 1000, edit_actions.TEXT_SAVE_DELAY * 1000
+    flag_delay, text_delay = save_queue.FLAG_SAVE_DELAY * 1000, save_queue.TEXT_SAVE_DELAY * 1000
     print(f"  key → visible (one frame = {FRAME_MS:.1f} ms), median / worst:")
     for key, label in (("flag_frame", "flag / rating key → row redrawn"), ("tag_frame", "tag input keystroke"),
                        ("note_frame", "note keystroke")):

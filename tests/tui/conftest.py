@@ -10,7 +10,7 @@ import pytest
 from sdsessions_tui.core.refresh import refresh
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui import app as app_module
-from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui import save_queue
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.images import configure_images
 from tests.tui.tree import HAIR, build_tree, session_key
@@ -58,8 +58,8 @@ def held_saves(monkeypatch: pytest.MonkeyPatch) -> None:
     """Edits wait for Ctrl+S, ``q`` or the test's own step: no save starts on its own while a test
     arranges what another instance does meanwhile (the real delays, 0.5 and 1 s, can pass between
     two key presses on a loaded machine)."""
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 30.0)
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 30.0)
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 30.0)
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from pathlib import Path
 #: The child: the CLI with the flag debounce raised to a minute, so an edit is certainly still
 #: pending when the test acts (only the exit paths can save it).
 CHILD = ("import sys\n"
-         "from sdsessions_tui.tui import edit_actions\n"
-         "edit_actions.FLAG_SAVE_DELAY = 60.0\n"
+         "from sdsessions_tui.tui import save_queue\n"
+         "save_queue.FLAG_SAVE_DELAY = 60.0\n"
          "{prelude}\n"
          "from sdsessions_tui.cli import main\n"
          "sys.exit(main())\n")

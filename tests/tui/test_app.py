@@ -223,7 +223,7 @@ async def test_late_callbacks_after_the_screens_closed_do_nothing(make_app):
     assert not app.screen_stack
     assert app.details_panel is None
     app.show_details(key)  # what the timer calls
-    app.show_edited_metadata()  # what an edit schedules after the next refresh
+    app.editing.show_edited_metadata()  # what an edit schedules after the next refresh
 
 
 async def test_help_lists_the_focused_widgets_keys(make_app):

@@ -8,7 +8,7 @@ from sdsessions_tui.core.db import StoreError
 from sdsessions_tui.core.edits import Edit
 from sdsessions_tui.core.filters import SessionFilter
 from sdsessions_tui.core.store import SessionMetadata
-from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui import save_queue
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.details import DetailsPanel
 from sdsessions_tui.tui.edit_screens import ApplyMenu, ConflictScreen
@@ -18,7 +18,7 @@ from tests.tui.helpers import count_writes, lines_of, ready, save_text, until
 
 async def test_flag_keys_show_at_once_and_save_once_after_the_burst(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 2.0)  # Pilot's key presses are slow on a busy CI box
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 2.0)  # Pilot's key presses are slow on a busy CI box
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)

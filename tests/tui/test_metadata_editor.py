@@ -7,7 +7,7 @@ from textual import events
 from sdsessions_tui.core.edits import MAX_NOTE_LENGTH
 from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui import app as app_module
-from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui import save_queue
 from sdsessions_tui.tui.details_screen import DetailsScreen
 from sdsessions_tui.tui.help import HelpScreen
 from sdsessions_tui.tui.metadata_editor import MetadataEditor, NoteArea, TagAutoComplete, TagList
@@ -30,7 +30,7 @@ def tag_list(app) -> list[str]:
 
 async def test_nine_quick_keystrokes_in_the_tag_input_make_one_write(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 2.0)  # Pilot's presses are slow on a busy CI box
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 2.0)  # Pilot's presses are slow on a busy CI box
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
@@ -104,7 +104,7 @@ async def test_completion_offers_existing_tags_with_counts(make_app, app_store):
 
 async def test_the_note_has_a_counter_and_a_hard_limit(make_app, app_store, monkeypatch):
     writes = count_writes(app_store, monkeypatch)
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 2.0)
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 2.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)

@@ -121,9 +121,9 @@ async def test_exiting_with_edits_the_database_refuses_keeps_them_and_exits_non_
 
 async def test_an_edit_clashing_at_exit_with_another_programs_is_kept_to_choose_at_the_next_start(
         make_app, app_store, monkeypatch):
-    from sdsessions_tui.tui import edit_actions
+    from sdsessions_tui.tui import save_queue
 
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 60.0)
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 60.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await ready(pilot)
@@ -143,9 +143,9 @@ async def test_an_exit_past_an_open_conflict_dialog_keeps_mine_to_ask_again_at_t
         make_app, app_store, monkeypatch):
     """A signal or hang-up cannot ask: the user's side of an unresolved conflict goes to the
     recovery file, still clashing, and the next start shows the same choice (nothing dropped)."""
-    from sdsessions_tui.tui import edit_actions
+    from sdsessions_tui.tui import save_queue
 
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 60.0)
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 60.0)
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await ready(pilot)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sdsessions_tui.core.filters import SessionFilter
-from sdsessions_tui.tui import edit_actions
+from sdsessions_tui.tui import save_queue
 from sdsessions_tui.tui.edit_screens import ApplyMenu, ConflictScreen
 from sdsessions_tui.tui.undo import UndoStack
 from tests.tui.helpers import cursor_to, ready, save_text, until, until_toast
@@ -78,7 +78,7 @@ def test_the_stack_is_bounded():
 
 @pytest.fixture
 def quick_saves(monkeypatch):
-    monkeypatch.setattr(edit_actions, "FLAG_SAVE_DELAY", 0.2)
+    monkeypatch.setattr(save_queue, "FLAG_SAVE_DELAY", 0.2)
 
 
 async def test_u_puts_a_flag_back_and_saves_it(make_app, app_store, quick_saves):
@@ -136,7 +136,7 @@ async def test_undoing_an_added_tag_takes_it_off_again(make_app, app_store, quic
 
 
 async def test_one_u_takes_back_a_whole_typed_note(make_app, app_store, monkeypatch):
-    monkeypatch.setattr(edit_actions, "TEXT_SAVE_DELAY", 3.0)  # the keys of one burst, on a busy CI box too
+    monkeypatch.setattr(save_queue, "TEXT_SAVE_DELAY", 3.0)  # the keys of one burst, on a busy CI box too
     app = make_app()
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
         table = await ready(pilot)
@@ -148,7 +148,7 @@ async def test_one_u_takes_back_a_whole_typed_note(make_app, app_store, monkeypa
         await until(pilot, lambda: app_store.get_metadata(key).user_note == "before and after")
         await pilot.press("u", "ctrl+s")
         await until(pilot, lambda: app_store.get_metadata(key).user_note == "before")
-        assert len(app.undo) == 0
+        assert len(app.editing.undo) == 0
 
 
 async def test_undoing_over_another_instances_change_asks_instead_of_overwriting(make_app, app_store,

@@ -32,7 +32,7 @@ from textual.widgets.option_list import Option
 from textual.worker import WorkerFailed
 
 from ..core.db import StoreError
-from ..core.edits import Edit
+from ..core.edits import Edit, SaveResult
 from ..core.filters import SORT_COLUMNS, ParsedQuery, SessionSort, SortColumn
 from ..core.query import parse_good_terms
 from ..core.recovery import RecoveryError, add_edits, read_edits, recovery_path, remove_edits
@@ -42,7 +42,7 @@ from . import commands as registry
 from .commands import Command, bindings, palette_commands
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
-from .edit_actions import RETRY_DELAYS, MetadataEditing
+from .edit_actions import MetadataEditing
 from .edit_screens import ConflictScreen, QuitConflictsScreen
 from .filter_bar import FilterBar
 from .help import SCOPE_TITLES, HelpScreen, key_label
@@ -62,9 +62,11 @@ from .messages import (
     RefreshDone,
     RefreshProgress,
     RetryLater,
+    SaveEnded,
     WatchBatchesReady,
 )
 from .query_runner import QueryRunner
+from .save_queue import RETRY_DELAYS, SaveQueue
 from .session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -181,7 +183,7 @@ class SortMenu(ModalScreen[str]):
         self.dismiss(event.option.id)
 
 
-class SessionsApp(MetadataEditing, App[None]):
+class SessionsApp(App[None]):
     CSS_PATH = stylesheet()
     TITLE = "sdsessions"
     BINDINGS = bindings("app")
@@ -210,7 +212,12 @@ class SessionsApp(MetadataEditing, App[None]):
         self._details_timer: Timer | None = None
         self._shown = False
         self._quit_anyway = False
-        self._init_editing(advance_after_rating)
+        self.editing = MetadataEditing(self, advance_after_rating)
+        """The editing keys, the tag and note editor, undo; see :mod:`.edit_actions`."""
+        self.saves = SaveQueue(self, self._save_in_background, store, self.editing)
+        """When the edits are written; see :mod:`.save_queue`."""
+        self.edits = self.saves.edits
+        """Edits on screen but not in the database yet; see :mod:`.editing`."""
         self.live = LiveUpdates(store, self.roots, post=self.post_message, watch=watch, poll=poll,
                                 run_in_thread=lambda body: self.run_worker(body, thread=True, group="watch"))
         """The watcher and the checks for other programs' changes (see :mod:`.live_updates`)."""
@@ -306,10 +313,10 @@ class SessionsApp(MetadataEditing, App[None]):
         if self.screen is not main or key is None:
             main.set_focus(self.table)
         elif editor is not None and editor.is_open:  # the editor goes full-screen with its sessions
-            if not self.add_typed_tag(editor):
+            if not self.editing.add_typed_tag(editor):
                 return  # a refused tag stays typed, its reason shown, where it is
             part = "note" if focused.id == "note-input" else "tags"
-            rows = self._editor_rows(editor)
+            rows = self.editing.editor_rows(editor)
             editor.close()
             main.set_focus(self.table)
             if rows:
@@ -498,10 +505,10 @@ class SessionsApp(MetadataEditing, App[None]):
             return
         result = applied.result
         self.table.invalidate()
-        self._refresh_details_now()
+        self.editing.refresh_details_now()
         self.notify(f"Saved the edits of {len(result.saved)} sessions kept at the last exit")
         for conflict in result.conflicts:  # another program changed the same field meanwhile: choose
-            self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
+            self.editing.ask(conflict)
 
     @work(thread=True, group="housekeeping")
     def prune_thumbnails(self) -> None:
@@ -518,7 +525,7 @@ class SessionsApp(MetadataEditing, App[None]):
         (the cursor stays on its session); the details and the model picker too when asked."""
         self.table.invalidate()
         if details:
-            self._refresh_details_now()
+            self.editing.refresh_details_now()
         self.requery()
         if models:
             self.load_models()
@@ -557,7 +564,7 @@ class SessionsApp(MetadataEditing, App[None]):
                 editor = cast("MetadataEditor", widget)
                 # another session under the cursor (a click): the typed tag is added first
                 if editor.is_open and editor.keys != [key] and not self.table.marked:
-                    if self.add_typed_tag(editor):
+                    if self.editing.add_typed_tag(editor):
                         editor.close()
             self.show_details_in(panel, key)
 
@@ -614,7 +621,7 @@ class SessionsApp(MetadataEditing, App[None]):
         news = self.live.take_batches()
         if self.closing or news is None:
             return
-        panel = self._visible_panel()
+        panel = self.editing.visible_panel()
         self._reload(details=panel is not None and panel.stats is not None and panel.stats.session_path in news.changed,
                      models=news.models)
 
@@ -640,6 +647,68 @@ class SessionsApp(MetadataEditing, App[None]):
 
     def on_unmount(self) -> None:
         self.live.stop()  # the watcher's thread ends within a step (50 ms): a prompt exit
+
+    # --- editing: the save queue's background save, and the edit actions (see edit_actions) ---------
+
+    def _save_in_background(self, burst: list[Edit]) -> None:
+        """The save queue's background save: its end reaches the queue as a :class:`~.messages.SaveEnded`."""
+        self.run_worker(partial(self._save_worker, burst), thread=True, group="save", exit_on_error=False)
+
+    def _save_worker(self, burst: list[Edit]) -> None:
+        outcome: SaveResult | BaseException
+        try:
+            outcome = self.store.apply_edits(burst)
+        except Exception as error:  # noqa: BLE001 - any error: the queue keeps the edits and retries
+            outcome = error
+        self.post_message(SaveEnded(outcome))
+
+    def on_save_ended(self, message: SaveEnded) -> None:
+        if not self.closing:  # (closing: the quit already flushed what was pending)
+            self.saves.save_ended(message.outcome)
+
+    def action_save_now(self) -> None:
+        self.saves.save_now()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A keystroke in the tag input delays a pending save, like one in the note."""
+        if event.input.id == "tag-input":
+            self.saves.still_typing()
+
+    def action_toggle_flag(self, name: str) -> None:
+        self.editing.toggle_flag(name)
+
+    def action_rate(self, rating: str | None) -> None:
+        self.editing.rate(rating)
+
+    def action_toggle_mark(self) -> None:
+        self.editing.toggle_mark()
+
+    def action_clear_marks(self) -> None:
+        self.editing.clear_marks()
+
+    def action_apply_filtered(self) -> None:
+        self.editing.apply_filtered()
+
+    def action_undo(self) -> None:
+        self.editing.undo_last()
+
+    async def action_edit_tags(self) -> None:
+        await self.editing.edit_tags()
+
+    async def action_edit_note(self) -> None:
+        await self.editing.edit_note()
+
+    def action_close_editor(self) -> None:
+        self.editing.close_editor()
+
+    def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
+        self.editing.tag_submitted(event)
+
+    def on_metadata_editor_tag_removed(self, event: MetadataEditor.TagRemoved) -> None:
+        self.editing.tag_removed(event)
+
+    def on_metadata_editor_note_changed(self, event: MetadataEditor.NoteChanged) -> None:
+        self.editing.note_changed(event)
 
     # --- actions (named in the command registry) --------------------------------------------------
 
@@ -786,10 +855,10 @@ class SessionsApp(MetadataEditing, App[None]):
     async def action_quit(self) -> None:
         """Save what is pending and exit; save conflicts not resolved yet (open, queued, or found
         by this last save) are asked about first, never dropped; a failed save says so, q again quits."""
-        saved = self.flush_edits()
-        if self.conflicts:
+        saved = self.saves.flush()
+        if self.saves.conflicts:
             if not isinstance(self.screen, QuitConflictsScreen):
-                self.ask_about_conflicts_at_quit(lambda: self.call_later(self.action_quit))
+                self.editing.ask_about_conflicts_at_quit(lambda: self.call_later(self.action_quit))
             return
         if saved or self._quit_anyway:
             self.live.stop()
@@ -829,9 +898,7 @@ class SessionsApp(MetadataEditing, App[None]):
             self._final_lock.release()
 
     def _final_save_locked(self) -> bool:
-        if self._save_timer is not None and threading.current_thread() is threading.main_thread():
-            self._save_timer.stop()
-        edits = self.edits.take()
+        edits = self.saves.take_all()
         if not edits:
             return self._saved_all
         path = recovery_path(self.store.path)
@@ -890,9 +957,7 @@ class SessionsApp(MetadataEditing, App[None]):
         for the user's choice (only a signal or a hang-up exits past them; ``q`` asks) go with
         them, still clashing, so the next start asks again.
         """
-        for conflict in self.conflicts:
-            self.edits.keep_undecided(conflict)
-        self.conflicts.clear()
+        self.saves.keep_undecided()
         if self.edits and not self.final_save() and return_code == 0:
             return_code = EXIT_UNSAVED
         self.lifeline.exiting(return_code)

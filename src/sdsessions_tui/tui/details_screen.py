@@ -4,7 +4,7 @@ the list from there on), and where ``e`` and ``n`` edit on a narrow terminal."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.app import ComposeResult
 from textual.screen import Screen
@@ -15,7 +15,7 @@ from .key_bar import KeyBar
 
 if TYPE_CHECKING:
     from ..core.store import SessionRow
-    from .metadata_editor import MetadataEditor
+    from .edit_actions import MetadataEditing
 
 
 @runtime_checkable
@@ -25,10 +25,9 @@ class DetailsHost(Protocol):
 
     thumbnail_cache: Path | None
 
+    editing: MetadataEditing
+
     def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
-    def show_save_state(self) -> None: ...
-    async def editor_on(self, screen: Screen[Any]) -> MetadataEditor: ...
-    def open_editor(self, editor: MetadataEditor, part: str | None, rows: list[SessionRow]) -> None: ...
 
 
 class DetailsScreen(Screen[None]):
@@ -59,7 +58,8 @@ class DetailsScreen(Screen[None]):
         panel = self.query_one(DetailsPanel)
         self.sessions_app.show_details_in(panel, self.key)
         panel.focus()
-        self.sessions_app.show_save_state()  # (the indicator of this screen)
+        editing = self.sessions_app.editing
+        editing.show_save_state()  # (the indicator of this screen)
         if self.edit is not None:
-            editor = await self.sessions_app.editor_on(self)
-            self.sessions_app.open_editor(editor, *self.edit)
+            editor = await editing.editor_on(self)
+            editing.open_editor(editor, *self.edit)

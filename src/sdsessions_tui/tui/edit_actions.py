@@ -1,12 +1,12 @@
-"""The app's metadata editing: flag and rating keys, marks, "apply to all filtered", the tag and
-note editor, and the debounced saves behind them.
+"""The app's metadata editing: flag and rating keys, marks, "apply to all filtered", undo, and
+the tag and note editor.
 
-A mixin of :class:`~.app.SessionsApp` (the list, the filter and the live updates stay
-in ``app.py``).  Edits show at once through :class:`~.editing.PendingEdits` (the table
-and the details draw the metadata with them); a timer saves each burst in a worker,
-in one short transaction; a failure keeps the edits and retries with back-off; a
-conflict with another instance is shown to the user; quitting and the signals
-flush what is pending.
+Edits show at once through :class:`~.editing.PendingEdits` (the table and the details draw
+the metadata with them); when they are written is the :class:`~.save_queue.SaveQueue`'s
+business, and what a save's end shows (the editor's values, a conflict's dialog) is here.
+A plain object composed by :class:`~.app.SessionsApp`, which it reaches through
+:class:`EditHost` (what it needs of the app, typed), so the app's other parts (the list, the
+filter, the live updates) stay out of it; the app's ``action_*`` methods delegate here.
 """
 
 from __future__ import annotations
@@ -15,114 +15,115 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from textual import work
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input
-from textual.worker import Worker, WorkerState
 
 from ..core.db import StoreError
 from ..core.edits import ANY_VERSION, Conflict, EditError, SaveResult, add_tag, normalize_tag, remove_tag
 from ..core.store import SessionMetadata, SessionRow
-from ..core.text import clean_text
 from .details import DetailsPanel
 from .details_screen import DetailsScreen
 from .edit_screens import FIELD_LABELS, ApplyMenu, ConflictScreen, QuitConflictsScreen
-from .editing import PendingEdits, SaveState
 from .escape_keys import split_escape_pairs
 from .filter_bar import SaveIndicator
+from .save_queue import debounce
 from .undo import UndoEntry, UndoStack, settled
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.notifications import SeverityLevel
 
     from ..core.store import Store
+    from .editing import PendingEdits
     from .metadata_editor import MetadataEditor
+    from .save_queue import SaveQueue
     from .session_table import SessionTable
 
-    _Base = App[None]
-else:
-    _Base = object
-
-#: Seconds after the last flag or rating key before the burst is written.
-FLAG_SAVE_DELAY = 0.5
-#: Seconds after the last keystroke in the tag or note editor.
-TEXT_SAVE_DELAY = 1.0
 #: Seconds of pause in typing a tag or note before the details panel shows it.
 TYPING_DETAILS_DELAY = 0.3
-#: Back-off between automatic retries of a failed save (the last one repeats).
-RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-SAVE_STATE_TEXT = {"idle": "", "unsaved": "● unsaved", "saving": "… saving", "saved": "✓ saved"}
 
 
-class MetadataEditing(_Base):
-    """Editing keys and saves; the app provides ``store``, ``table`` and the details helpers."""
+class EditHost(Protocol):
+    """What the edit actions need of the app (:class:`~.app.SessionsApp`): its store, list, details
+    panel and save queue, and the Textual calls they make on it."""
 
-    if TYPE_CHECKING:
-        store: Store
-        @property
-        def table(self) -> SessionTable: ...
+    store: Store
+    saves: SaveQueue
 
-        def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None: ...
-        @property
-        def closing(self) -> bool: ...
-        def show_details(self, key: int | None) -> None: ...
-        def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
-        @property
-        def details_panel(self) -> DetailsPanel | None: ...
-        async def mount_details(self) -> DetailsPanel: ...
-        @property
-        def narrow(self) -> bool: ...
+    @property
+    def table(self) -> SessionTable: ...
+    @property
+    def narrow(self) -> bool: ...
+    @property
+    def details_panel(self) -> DetailsPanel | None: ...
+    async def mount_details(self) -> DetailsPanel: ...
+    def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
+    def show_details(self, key: int | None) -> None: ...
+    def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None: ...
+    # (Textual's)
+    @property
+    def screen(self) -> Screen[Any]: ...
+    @property
+    def screen_stack(self) -> list[Screen[Any]]: ...
+    @property
+    def focused(self) -> Widget | None: ...
+    def notify(self, message: str, *, severity: SeverityLevel = ..., timeout: float | None = ...) -> None: ...
+    def push_screen(self, screen: Screen[Any], callback: Callable[[Any], None] | None = ...) -> object: ...
+    def pop_screen(self) -> object: ...
+    def set_timer(self, delay: float, callback: Callable[[], object]) -> Timer: ...
+    def call_after_refresh(self, callback: Callable[[], object]) -> object: ...
+    def run_worker(self, work: Callable[[], object], *, group: str, thread: bool) -> object: ...
 
-    def _init_editing(self, advance_after_rating: bool) -> None:
+
+class MetadataEditing:
+    """The editing keys, the editor and undo, on ``host``'s list and details; the app delegates its
+    ``action_*`` methods and the editor's messages here (Textual looks actions up on the app)."""
+
+    def __init__(self, host: EditHost, advance_after_rating: bool) -> None:
         split_escape_pairs()  # Esc then "-" over a slow link: Esc, then "-" (see escape_keys)
-        self.save_state: SaveState = "idle"
-        self._save_text = ""
-        self.edits = PendingEdits()
-        """Edits on screen but not in the database yet; see :mod:`.editing`."""
-        self._save_timer: Timer | None = None
-        self._save_worker: Worker[SaveResult] | None = None
-        self._save_failures = 0
+        self.host = host
         self.advance_after_rating = advance_after_rating
         self._focus_before_edit: Widget | None = None
         self._edit_details_timer: Timer | None = None
         self.undo = UndoStack()
         """What ``u`` takes back; see :mod:`.undo`."""
         self._undoing = False
-        self.conflicts: list[Conflict] = []
-        """Save conflicts the user has not resolved yet (their dialogs open or queued, or found
-        by the flush at quit): quitting asks about them."""
+
+    @property
+    def edits(self) -> PendingEdits:
+        """The edits on screen but not saved yet (the save queue's)."""
+        return self.host.saves.edits
 
     def _targets(self) -> list[SessionRow]:
         """The marked rows if any, else the highlighted session (or the one full-screen)."""
-        if isinstance(self.screen, DetailsScreen):
-            keys = [self.screen.key]
-        elif self.table.marked:
-            keys = [key for key in self.table.ids if key in self.table.marked]
+        if isinstance(self.host.screen, DetailsScreen):
+            keys = [self.host.screen.key]
+        elif self.host.table.marked:
+            keys = [key for key in self.host.table.ids if key in self.host.table.marked]
         else:  # the common case, one key press: the row the table already holds
-            cursor = self.table.cursor_row
-            row = self.table.row_at(cursor) if cursor is not None else None
+            cursor = self.host.table.cursor_row
+            row = self.host.table.row_at(cursor) if cursor is not None else None
             return [row] if row is not None else []
         try:
-            rows = self.store.fetch_rows(keys)
+            rows = self.host.store.fetch_rows(keys)
         except StoreError as error:
-            self.notify(f"Cannot read the sessions to edit: {error}", severity="error")
+            self.host.notify(f"Cannot read the sessions to edit: {error}", severity="error")
             return []
         return [rows[key] for key in keys if key in rows]
 
     def _edit(self, rows: list[SessionRow], name: str, value: object) -> None:
         """A flag or rating key: set ``name`` on every target, then maybe move on (fast culling)."""
-        self._edit_each(rows, name, lambda _shown: value, FLAG_SAVE_DELAY)
-        if self.advance_after_rating and not self.table.marked and not isinstance(self.screen, DetailsScreen):
-            self.table.action_cursor_down()
+        self._edit_each(rows, name, lambda _shown: value)
+        if self.advance_after_rating and not self.host.table.marked and not isinstance(self.host.screen, DetailsScreen):
+            self.host.table.action_cursor_down()
 
     def _edit_each(self, rows: list[SessionRow], name: str, value_for: Callable[[SessionMetadata], object],
-                   delay: float, *, undoable: bool = True) -> int:
+                   *, typing: bool = False, undoable: bool = True) -> int:
         """Set ``name`` to ``value_for(metadata on screen)`` on each row it changes; show it, schedule the save
-        (``undoable``: and remember the values shown before, for ``u``).
+        (``typing``: the editor's text, saved once typing pauses; ``undoable``: and remember the values
+        shown before, for ``u``).
 
         Returns how many sessions changed.
         """
@@ -137,123 +138,122 @@ class MetadataEditing(_Base):
                 changed.append(row.session_key)
                 before[row.session_key], after[row.session_key] = getattr(shown, name), value
         if changed and undoable:
-            self.undo.record(name, before, after, now=time.monotonic(), window=delay)
+            self.undo.record(name, before, after, now=time.monotonic(), window=debounce(typing=typing))
         if changed:
-            self.table.redraw(changed)
-            if self.table.cursor_key in changed or isinstance(self.screen, DetailsScreen):
-                self._schedule_details_refresh(typing=delay == TEXT_SAVE_DELAY)
-            self._schedule_save(delay)
+            self.host.table.redraw(changed)
+            if self.host.table.cursor_key in changed or isinstance(self.host.screen, DetailsScreen):
+                self._schedule_details_refresh(typing=typing)
+            self.host.saves.edited(typing=typing)
         return len(changed)
 
-    def action_toggle_flag(self, name: str) -> None:
+    def toggle_flag(self, name: str) -> None:
         rows = self._targets()
         if rows:
             value = not all(getattr(self.edits.effective(row.metadata), name) for row in rows)
             self._edit(rows, name, value)
 
-    def action_rate(self, rating: str | None) -> None:
+    def rate(self, rating: str | None) -> None:
         rows = self._targets()
         if rows:
             self._edit(rows, "user_rating", rating)
 
-    def action_clear_marks(self) -> None:
-        if self.table.marked:
-            self.table.clear_marks()
+    def clear_marks(self) -> None:
+        if self.host.table.marked:
+            self.host.table.clear_marks()
             self.show_save_state()
 
-    def action_toggle_mark(self) -> None:
-        key = self.table.cursor_key
+    def toggle_mark(self) -> None:
+        key = self.host.table.cursor_key
         if key is not None:
-            self.table.toggle_mark(key)
-            self.table.action_cursor_down()
+            self.host.table.toggle_mark(key)
+            self.host.table.action_cursor_down()
             self.show_save_state()
 
-    def action_apply_filtered(self) -> None:
-        ids = list(self.table.ids)
+    def apply_filtered(self) -> None:
+        ids = list(self.host.table.ids)
         if not ids:
-            self.notify("No sessions in this filter", severity="warning")
+            self.host.notify("No sessions in this filter", severity="warning")
             return
-        self.push_screen(ApplyMenu(len(ids)), partial(self._apply_to, ids))
+        self.host.push_screen(ApplyMenu(len(ids)), partial(self._apply_to, ids))
 
     def _apply_to(self, ids: list[int], choice: tuple[str, object] | None) -> None:
         if choice is not None:
-            self._bulk_worker(ids, *choice)
+            name, value = choice
+            self.host.run_worker(partial(self._bulk_worker, ids, name, value), thread=True, group="bulk")
 
-    @work(thread=True, group="bulk")
     def _bulk_worker(self, ids: list[int], name: str, value: object) -> None:
         previous: dict[int, dict[str, Any]] = {}  # each session's value before: what undoing puts back
         try:
-            changed = self.store.set_metadata_many(ids, {name: value}, previous=previous)
+            changed = self.host.store.set_metadata_many(ids, {name: value}, previous=previous)
         except StoreError as error:
-            self.deliver(self.notify, f"Not applied: {error}", severity="error", timeout=10)
+            self.host.deliver(self.host.notify, f"Not applied: {error}", severity="error", timeout=10)
             return
-        self.deliver(self._after_bulk, changed, name, value, previous)
+        self.host.deliver(self._after_bulk, changed, name, value, previous)
 
     def _after_bulk(self, changed: int, name: str, value: object, previous: dict[int, dict[str, Any]]) -> None:
         self.undo.record(name, {key: values[name] for key, values in previous.items()},
                          dict.fromkeys(previous, value), now=time.monotonic())
-        self.table.invalidate()
-        self._refresh_details_now()
-        self.notify(f"Applied to {changed:,} sessions".replace(",", " "))
+        self.host.table.invalidate()
+        self.refresh_details_now()
+        self.host.notify(f"Applied to {changed:,} sessions".replace(",", " "))
 
-    def action_undo(self) -> None:
+    def undo_last(self) -> None:
         """Put back the values the last edit action changed, as edits of their own (saved like any
         edit: a session another instance changed since is a conflict, shown to the user)."""
         if self._undoing:  # one at a time: two undos of one field must land in their order
-            self.notify("Still undoing the last edit")
+            self.host.notify("Still undoing the last edit")
             return
         entry = self.undo.pop()
         if entry is None:
-            self.notify("Nothing to undo")
+            self.host.notify("Nothing to undo")
             return
         self._undoing = True
-        self._undo_worker(entry)
+        self.host.run_worker(partial(self._undo_worker, entry), thread=True, group="undo")
 
-    @work(thread=True, group="undo")
     def _undo_worker(self, entry: UndoEntry) -> None:
         """The sessions' rows as stored now (off the UI thread: an undone ``A`` can hold 100 000)."""
         try:
-            rows = self.store.fetch_rows(list(entry.before))
+            rows = self.host.store.fetch_rows(list(entry.before))
         except StoreError as error:
-            self.deliver(self._undo_failed, error)
+            self.host.deliver(self._undo_failed, error)
             return
-        self.deliver(self._undo_with, entry, rows)
+        self.host.deliver(self._undo_with, entry, rows)
 
     def _undo_failed(self, error: StoreError) -> None:
         self._undoing = False
-        self.notify(f"Not undone: {error}", severity="error", timeout=10)
+        self.host.notify(f"Not undone: {error}", severity="error", timeout=10)
 
     def _undo_with(self, entry: UndoEntry, rows: dict[int, SessionRow]) -> None:
         self._undoing = False
         self._edit_each([_as_left(row, entry, self.edits.effective(row.metadata)) for row in rows.values()],
-                        entry.name, lambda meta: entry.before[meta.session_key], FLAG_SAVE_DELAY, undoable=False)
+                        entry.name, lambda meta: entry.before[meta.session_key], undoable=False)
         sessions = len(entry.before)
-        self.notify(f"Undid: {FIELD_LABELS.get(entry.name, entry.name)} on {sessions:,} "
-                    f"session{'s' if sessions > 1 else ''}".replace(",", " "))
-        editor: Any = next(iter(self.screen.query("MetadataEditor")), None)
+        self.host.notify(f"Undid: {FIELD_LABELS.get(entry.name, entry.name)} on {sessions:,} "
+                         f"session{'s' if sessions > 1 else ''}".replace(",", " "))
+        editor: Any = next(iter(self.host.screen.query("MetadataEditor")), None)
         if editor is not None and editor.is_open and set(editor.keys) & set(entry.before):
-            focused = self.focused  # the editor shows the values put back; the focus stays
-            self.open_editor(editor, "note" if entry.name == "user_note" else "tags", self._editor_rows(editor))
+            focused = self.host.focused  # the editor shows the values put back; the focus stays
+            self.open_editor(editor, "note" if entry.name == "user_note" else "tags", self.editor_rows(editor))
             if focused is not None:
                 focused.focus()
 
     # --- the tag and note editor ------------------------------------------------------------------
 
-    async def action_edit_tags(self) -> None:
+    async def edit_tags(self) -> None:
         await self._start_editing("tags")
 
-    async def action_edit_note(self) -> None:
+    async def edit_note(self) -> None:
         await self._start_editing("note")
 
     async def _start_editing(self, part: str) -> None:
         rows = self._targets()
         if not rows:
             return
-        if self.narrow and not isinstance(self.screen, DetailsScreen):
-            key = self.table.cursor_key
-            self.push_screen(DetailsScreen(key if key is not None else rows[0].session_key, edit=(part, rows)))
+        if self.host.narrow and not isinstance(self.host.screen, DetailsScreen):
+            key = self.host.table.cursor_key
+            self.host.push_screen(DetailsScreen(key if key is not None else rows[0].session_key, edit=(part, rows)))
         else:
-            self.open_editor(await self.editor_on(self.screen), part, rows)
+            self.open_editor(await self.editor_on(self.host.screen), part, rows)
 
     async def editor_on(self, screen: Screen[Any]) -> MetadataEditor:
         """The screen's tag and note editor, mounted above its details panel at first use.
@@ -266,7 +266,7 @@ class MetadataEditing(_Base):
         if found:
             return found.first()
         editor = MetadataEditor()
-        panel = screen.query_one(DetailsPanel) if isinstance(screen, DetailsScreen) else await self.mount_details()
+        panel = screen.query_one(DetailsPanel) if isinstance(screen, DetailsScreen) else await self.host.mount_details()
         await cast(Widget, panel.parent).mount(editor, before=panel)  # (a mounted panel's parent: a widget)
         return editor
 
@@ -274,7 +274,7 @@ class MetadataEditing(_Base):
         """Edit the tags (``part`` "tags") or the note ("note") of these sessions in ``editor``
         (``part`` None: the focus stays where it is)."""
         if not editor.is_open:
-            self._focus_before_edit = self.focused
+            self._focus_before_edit = self.host.focused
         shown = [self.edits.effective(row.metadata) for row in rows]
         notes = {meta.user_note or "" for meta in shown}
         title = f"Editing {len(rows)} marked sessions" if len(rows) > 1 else f"Editing {rows[0].display_name}"
@@ -285,17 +285,16 @@ class MetadataEditing(_Base):
             editor.open([row.session_key for row in rows], title, "",
                         note_reason="These sessions have different notes: edit those one at a time")
         self._show_editor_tags(editor, shown)
-        self._load_known_tags(editor)
+        self.host.run_worker(partial(self._load_known_tags, editor), thread=True, group="tags")
         if part is not None:
             editor.focus_part(part)
 
-    @work(thread=True, group="tags")
     def _load_known_tags(self, editor: MetadataEditor) -> None:
         try:
-            known = self.store.distinct_values("tag")
+            known = self.host.store.distinct_values("tag")
         except StoreError:
             return  # no completion; adding tags still works
-        self.deliver(editor.set_known_tags, known)
+        self.host.deliver(editor.set_known_tags, known)
 
     @staticmethod
     def _show_editor_tags(editor: MetadataEditor, shown: list[SessionMetadata]) -> None:
@@ -305,9 +304,9 @@ class MetadataEditing(_Base):
                 counts.setdefault(tag.casefold(), [tag, 0])[1] += 1
         editor.show_tags([(tag, count) for tag, count in counts.values()], len(shown))
 
-    def _editor_rows(self, editor: MetadataEditor) -> list[SessionRow]:
+    def editor_rows(self, editor: MetadataEditor) -> list[SessionRow]:
         try:
-            rows = self.store.fetch_rows(editor.keys)
+            rows = self.host.store.fetch_rows(editor.keys)
         except StoreError as error:
             editor.show_message(f"Cannot read the sessions: {error}", error=True)
             return []
@@ -321,13 +320,13 @@ class MetadataEditing(_Base):
         stored now: another instance's change meanwhile is a conflict, never overwritten.
         """
         rows = [replace(row, metadata=editor.seen.get(row.session_key, row.metadata))
-                for row in self._editor_rows(editor)]
-        changed = self._edit_each(rows, name, value_for, TEXT_SAVE_DELAY)
+                for row in self.editor_rows(editor)]
+        changed = self._edit_each(rows, name, value_for, typing=True)
         if name == "tags":
             self._show_editor_tags(editor, [self.edits.effective(row.metadata) for row in rows])
         return changed, len(rows)
 
-    def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
+    def tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
         self._add_tag(event.editor, event.text)
 
     def add_typed_tag(self, editor: MetadataEditor) -> bool:
@@ -354,34 +353,30 @@ class MetadataEditing(_Base):
             editor.show_message(f"Added “{tag}”" + (f" to {changed} sessions" if sessions > 1 else ""))
         return True
 
-    def on_metadata_editor_tag_removed(self, event: MetadataEditor.TagRemoved) -> None:
+    def tag_removed(self, event: MetadataEditor.TagRemoved) -> None:
         editor = event.editor
         changed, sessions = self._edit_in_editor(editor, "tags", lambda meta: remove_tag(meta.tags, event.tag))
         if changed:
             editor.show_message(f"Removed “{event.tag}”" + (f" from {changed} sessions" if sessions > 1 else ""))
 
-    def on_metadata_editor_note_changed(self, event: MetadataEditor.NoteChanged) -> None:
+    def note_changed(self, event: MetadataEditor.NoteChanged) -> None:
         self._edit_in_editor(event.editor, "user_note", lambda _meta: event.text or None)
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        """A keystroke in the tag input delays a pending save, like one in the note."""
-        if event.input.id == "tag-input" and self._save_timer is not None and self.save_state == "unsaved":
-            self._schedule_save(TEXT_SAVE_DELAY)
-
-    def action_close_editor(self) -> None:
+    def close_editor(self) -> None:
         """Esc ("Done"): a tag typed but not added yet is added first, as Enter would; one that
         is refused (a comma...) keeps the editor open with the reason, the text in place."""
-        editor = cast("MetadataEditor", self.screen.query_one("MetadataEditor"))  # (by name: see _open_editor_here)
+        # (by name: see _open_editor_here)
+        editor = cast("MetadataEditor", self.host.screen.query_one("MetadataEditor"))
         if not self.add_typed_tag(editor):
             return
         editor.close()
-        if isinstance(self.screen, DetailsScreen) and self.screen.edit is not None:
-            self.pop_screen()  # opened for editing from the table: back to the table
+        if isinstance(self.host.screen, DetailsScreen) and self.host.screen.edit is not None:
+            self.host.pop_screen()  # opened for editing from the table: back to the table
             return
         previous = self._focus_before_edit
         # at once, not after the queued keys (focus() waits): Esc and the next key in one packet
         # from a slow link, the key goes to the list
-        self.screen.set_focus(previous if previous is not None and previous.is_attached else self.table)
+        self.host.screen.set_focus(previous if previous is not None and previous.is_attached else self.host.table)
 
     def _schedule_details_refresh(self, *, typing: bool) -> None:
         """Show an edit in the details too: after the row's frame for a key, once typing pauses for text.
@@ -392,48 +387,48 @@ class MetadataEditing(_Base):
             self._edit_details_timer.stop()
             self._edit_details_timer = None
         if typing:
-            self._edit_details_timer = self.set_timer(TYPING_DETAILS_DELAY, self.show_edited_metadata)
+            self._edit_details_timer = self.host.set_timer(TYPING_DETAILS_DELAY, self.show_edited_metadata)
         else:
-            self.call_after_refresh(self.show_edited_metadata)
+            self.host.call_after_refresh(self.show_edited_metadata)
 
-    def _visible_panel(self) -> DetailsPanel | None:
+    def visible_panel(self) -> DetailsPanel | None:
         """The details panel on screen: full-screen, beside the list, or none (narrow list, or the
         app has closed its screens: an edit's after-refresh callback can still run then)."""
-        if not self.screen_stack:
+        if not self.host.screen_stack:
             return None
-        if isinstance(self.screen, DetailsScreen):
-            return self.screen.query_one(DetailsPanel)
-        if self.narrow:
+        if isinstance(self.host.screen, DetailsScreen):
+            return self.host.screen.query_one(DetailsPanel)
+        if self.host.narrow:
             return None
-        return self.details_panel
+        return self.host.details_panel
 
     def show_edited_metadata(self) -> None:
         """The details panel's session with its edits (only its metadata section is drawn again)."""
-        panel = self._visible_panel()
+        panel = self.visible_panel()
         if panel is not None and panel.stats is not None and panel.metadata is not None:
             try:
-                stored = self.store.get_metadata(panel.metadata.session_key)
+                stored = self.host.store.get_metadata(panel.metadata.session_key)
             except StoreError:
                 return  # the edit is in the table and the editor; the panel catches up on the next show
             panel.show_metadata(self.edits.effective(stored))
 
-    def _refresh_details_now(self) -> None:
-        if isinstance(self.screen, DetailsScreen):
-            self.show_details_in(self.screen.query_one(DetailsPanel), self.screen.key)
+    def refresh_details_now(self) -> None:
+        if isinstance(self.host.screen, DetailsScreen):
+            self.host.show_details_in(self.host.screen.query_one(DetailsPanel), self.host.screen.key)
         else:
-            self.show_details(self.table.cursor_key)
-        self._editor_follows_store()
+            self.host.show_details(self.host.table.cursor_key)
+        self.editor_follows_store()
 
     def _open_editor_here(self) -> MetadataEditor | None:
         """The open tag and note editor, if any (under a dialog too)."""
-        for screen in reversed(self.screen_stack):
+        for screen in reversed(self.host.screen_stack):
             for widget in screen.query("MetadataEditor"):  # (by name: its module is imported at its first use)
                 editor = cast("MetadataEditor", widget)
                 if editor.is_open:
                     return editor
         return None
 
-    def _editor_follows_store(self) -> None:
+    def editor_follows_store(self) -> None:
         """The sessions being edited changed in the database (another instance): while the user
         has no edit of them pending, the editor shows the new values, and its edits rest on them.
 
@@ -442,135 +437,59 @@ class MetadataEditing(_Base):
         editor = self._open_editor_here()
         if editor is None or self.edits.touches(editor.keys):
             return
-        rows = self._editor_rows(editor)
+        rows = self.editor_rows(editor)
         if rows and any(row.metadata.version != getattr(editor.seen.get(row.session_key), "version", None)
                         for row in rows):
             self.open_editor(editor, None, rows)  # on the stored values, the focus where it was
 
-    def _schedule_save(self, delay: float) -> None:
-        if self._save_timer is not None:
-            self._save_timer.stop()  # Timer.reset() would not restart the countdown
-        self._save_timer = self.set_timer(delay, self._start_save)
-        self.show_save_state("unsaved")
-
-    def action_save_now(self) -> None:
-        self._start_save()
-
-    def _start_save(self) -> None:
-        if self._save_timer is not None:
-            self._save_timer.stop()
-            self._save_timer = None
-        if self._save_worker is not None or not self.edits:
-            return  # a save is running: its end starts the next one
-        burst = self.edits.take()
-        self.show_save_state("saving")
-        self._save_worker = self.run_worker(partial(self.store.apply_edits, burst), thread=True, group="save",
-                                            exit_on_error=False)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is not self._save_worker or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-            return
-        if self.closing:  # the quit already flushed what was pending
-            return
-        self._save_worker = None
-        if event.state == WorkerState.SUCCESS:
-            self._saved(cast(SaveResult, event.worker.result))  # (the save worker's, succeeded)
-        else:
-            self._save_failed(event.worker.error)
-
-    def _saved(self, result: SaveResult) -> None:
-        self._save_failures = 0
-        self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
-        if (editor := self._open_editor_here()) is not None:  # the user's own save: seen now
+    def edits_saved(self, result: SaveResult) -> None:
+        """The user's own save: the table and an open editor take its stored values as seen."""
+        if (editor := self._open_editor_here()) is not None:
             clashed = {conflict.session_key for conflict in result.conflicts}
             editor.seen.update({key: meta for key, meta in result.saved.items() if key in editor.seen
                                 and key not in clashed})
-        self.table.invalidate()
-        for conflict in result.conflicts:
-            if conflict not in self.conflicts:  # (already found by the save at a cancelled quit)
-                self.conflicts.append(conflict)
-                self._ask(conflict)
-        if self.edits:
-            self._start_save()
-        else:
-            self.show_save_state("saved")
+        self.host.table.invalidate()
 
-    def _ask(self, conflict: Conflict) -> None:
-        self.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
+    def ask(self, conflict: Conflict) -> None:
+        self.host.push_screen(ConflictScreen(conflict), partial(self._resolve, conflict))
 
     def _resolve(self, conflict: Conflict, keep_mine: bool | None) -> None:
-        if conflict in self.conflicts:
-            self.conflicts.remove(conflict)
-        if keep_mine:
-            self.edits.keep_mine(conflict)
-            self.show_save_state("unsaved")
-            self.call_later(self._start_save)
-        else:
-            self.edits.keep_theirs(conflict)
-        self.table.invalidate()
-        self._refresh_details_now()
+        self.host.saves.resolve(conflict, keep_mine)
+        self.host.table.invalidate()
+        self.refresh_details_now()
         editor = self._open_editor_here()
         if editor is not None and not keep_mine:  # theirs: show the stored values
-            rows = self._editor_rows(editor)
+            rows = self.editor_rows(editor)
             if rows:
                 self.open_editor(editor, None, rows)
 
-    def _save_failed(self, error: BaseException | None) -> None:
-        self.edits.failed()
-        delay = RETRY_DELAYS[min(self._save_failures, len(RETRY_DELAYS) - 1)]
-        self._save_failures += 1
-        reason = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
-        self.show_save_state("error", f"✗ not saved: {clean_text(reason)} — retry in {delay:g} s or ctrl+s")
-        self._save_timer = self.set_timer(delay, self._start_save)
-
-    def show_save_state(self, state: SaveState | None = None, text: str | None = None) -> None:
-        """Show ``state`` (its standard text unless ``text``); without arguments, the last state again."""
-        if state is not None:
-            self.save_state = state
-            self._save_text = text if text is not None else SAVE_STATE_TEXT[state]
-        label = self._save_text
-        if self.table.marked:
-            label = f"{len(self.table.marked)} marked  {label}"
-        for screen in self.screen_stack:
+    def show_save_state(self) -> None:
+        """The save queue's state on every screen's indicator, after the count of marked rows."""
+        label = self.host.saves.text
+        if self.host.table.marked:
+            label = f"{len(self.host.table.marked)} marked  {label}"
+        for screen in self.host.screen_stack:
             for indicator in screen.query(SaveIndicator):
-                indicator.show(self.save_state, label)
-
-    def flush_edits(self) -> bool:
-        """Write every pending edit now, on this thread (quit, SIGTERM, SIGHUP); False if that failed."""
-        if self._save_timer is not None:
-            self._save_timer.stop()
-        if not self.edits:
-            return True
-        try:  # an edit being saved by the worker is written again: same values, harmless
-            result = self.store.apply_edits(self.edits.take())
-        except StoreError as error:
-            self.edits.failed()
-            self.show_save_state("error", f"✗ not saved: {clean_text(str(error))} — q again quits anyway")
-            return False
-        self.edits.done(result.saved, {conflict.session_key: list(conflict.mine) for conflict in result.conflicts})
-        self.conflicts.extend(result.conflicts)  # q asks about them (a signal cannot: exit keeps mine to ask again)
-        return True
+                indicator.show(self.host.saves.state, label)
 
     def ask_about_conflicts_at_quit(self, then: Callable[[], object]) -> None:
         """Quitting with conflicts not resolved: keep mine or theirs for all of them, then ``then``
         (the quit again); or cancel, and each conflict has its dialog (those found at quit too)."""
-        conflicts = list(self.conflicts)
-        shown = {id(screen.conflict) for screen in self.screen_stack if isinstance(screen, ConflictScreen)}
+        conflicts = list(self.host.saves.conflicts)
+        shown = {id(screen.conflict) for screen in self.host.screen_stack if isinstance(screen, ConflictScreen)}
 
         def chosen(keep_mine: bool | None) -> None:
             if keep_mine is None:
                 for conflict in conflicts:
                     if id(conflict) not in shown:
-                        self._ask(conflict)
+                        self.ask(conflict)
                 return
-            for conflict in conflicts:
-                (self.edits.keep_mine if keep_mine else self.edits.keep_theirs)(conflict)
-                self.conflicts.remove(conflict)
-            while isinstance(self.screen, ConflictScreen):  # answered for all of them
-                self.pop_screen()
+            self.host.saves.resolve_all(conflicts, keep_mine)
+            while isinstance(self.host.screen, ConflictScreen):  # answered for all of them
+                self.host.pop_screen()
             then()
 
-        self.push_screen(QuitConflictsScreen(conflicts), chosen)
+        self.host.push_screen(QuitConflictsScreen(conflicts), chosen)
 
 
 def _as_left(row: SessionRow, entry: UndoEntry, shown: SessionMetadata) -> SessionRow:

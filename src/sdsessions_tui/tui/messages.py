@@ -134,3 +134,15 @@ class RefreshDone(Message):
     def __init__(self, summary: RefreshSummary, report: bool) -> None:
         super().__init__()
         self.summary, self.report = summary, report
+
+
+# --- saves (see .save_queue) -------------------------------------------------------------------------
+
+
+class SaveEnded(Message):
+    """A background save of the pending edits ended: the store's result, or the error that
+    stopped it (any error: the save queue keeps the edits and retries)."""
+
+    def __init__(self, outcome: SaveResult | BaseException) -> None:
+        super().__init__()
+        self.outcome = outcome
