@@ -12,7 +12,8 @@ POSE, PLACE = Axis("Pose"), Axis("Location")
 def grid_manifest():
     """Pose × Location, all 3 × 2, seeds 1..6; one Location missing on the last image."""
     images = []
-    for i, (pose, place) in enumerate((p, loc) for p in ("standing", "sitting", "leaning") for loc in ("alley", "club")):
+    pairs = [(pose, place) for pose in ("standing", "sitting", "leaning") for place in ("alley", "club")]
+    for i, (pose, place) in enumerate(pairs):
         images.append({"filename": f"g_{i:04d}.png", "seed": i + 1,
                        "applied_variations": {"Pose": pose, **({"Location": place} if i < 5 else {})}})
     return {"snapshot": {"variations": {

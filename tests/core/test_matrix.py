@@ -41,7 +41,7 @@ def test_two_placeholders_with_the_others_as_facets(tmp_path):
     assert default_axes(gallery) == (Axis("Pose"), Axis("Location"))  # 3 × 3 values: manifest order
     matrix = build_matrix(gallery, Axis("Pose"), Axis("Location"))
     assert [[len(cell.images) for cell in row] for row in matrix.cells] == [[0, 1, 0], [1, 0, 0], [0, 0, 1]]
-    assert matrix.cell(0, 1).state is None and matrix.cell(0, 1).image is None  # no image has that pair
+    assert matrix.cell(0, 0).state is None and matrix.cell(0, 0).image is None  # no image has that pair
     assert matrix.facet_axes == [SEED]
     assert axis_choices(gallery) == [Axis("Pose"), Axis("Location"), SEED]
 
