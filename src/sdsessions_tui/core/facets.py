@@ -8,6 +8,7 @@ the web UI counts (a value of the same axis never hides another).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -68,18 +69,20 @@ def facets(gallery: Gallery, chosen: FacetFilter, axes: list[Axis] | None = None
     exactly one axis counts for that axis only (choosing there could show it), others for none.
     """
     axes = varying_axes(gallery) if axes is None else axes
-    counts: dict[Axis, dict[AxisValue, int]] = {axis: {} for axis in axes}
+    counted: dict[Axis, list[GalleryImage]] = {axis: [] for axis in axes}
+    shown: list[GalleryImage] = []
     for image in gallery.images:
         failing = [axis for axis, values in chosen.selected.items() if axis.value_of(image) not in values]
-        if len(failing) > 1:
-            continue
-        for axis in axes if not failing else [a for a in failing if a in counts]:
-            value = axis.value_of(image)
-            counts[axis][value] = counts[axis].get(value, 0) + 1
+        if not failing:
+            shown.append(image)
+        elif len(failing) == 1 and failing[0] in counted:
+            counted[failing[0]].append(image)
+    counts = {axis: Counter(map(axis.value_of, shown)) + Counter(map(axis.value_of, counted[axis]))
+              for axis in axes}
     out = []
     for axis in axes:
         picked = chosen.selected.get(axis, frozenset())
-        out.append(Facet(axis, [FacetValue(value, value_label(value), counts[axis].get(value, 0), value in picked)
+        out.append(Facet(axis, [FacetValue(value, value_label(value), counts[axis][value], value in picked)
                                 for value in axis_values(gallery, axis)]))
     return out
 

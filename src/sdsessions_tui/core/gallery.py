@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .coerce import as_dict, value_text
@@ -122,10 +123,8 @@ class Gallery:
     hidden_planned: int = 0
     """Planned-but-absent images beyond :data:`MAX_PLANNED_GAPS`, counted only."""
 
-    @property
-    def varying(self) -> list[str]:
-        """The placeholders whose value differs between images: what a caption must show."""
-        return [name for name in self.placeholders if len(_texts(self.images, name)) > 1]
+    varying: list[str] = field(default_factory=list)
+    """The placeholders whose value differs between images: what a caption must show."""
 
     def open_path(self, image: GalleryImage) -> Path | None:
         """The path to read ``image`` from, or None when it has no file or its file now leads outside
@@ -138,8 +137,11 @@ class Gallery:
         return path
 
 
-def _texts(images: Iterable[GalleryImage], name: str) -> set[str]:
-    return {value.text for image in images if (value := image.variations.get(name)) is not None}
+def _varying(images: list[GalleryImage], names: list[str]) -> list[str]:
+    # Images share their variations mapping when their values are equal (see _Builder.variations).
+    distinct = list({id(image.variations): image.variations for image in images}.values())
+    return [name for name in names
+            if len({value.text for v in distinct if (value := v.get(name)) is not None}) > 1]
 
 
 def load_gallery(session_path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None, *,
@@ -164,6 +166,7 @@ def load_gallery(session_path: str | os.PathLike[str], root: str | os.PathLike[s
     _Builder(gallery, listing, extracted, finished=_finished(extracted, metadata.file)).build()
     gallery.placeholders += [name for name in dict.fromkeys(n for image in gallery.images for n in image.variations)
                              if name not in gallery.placeholders]
+    gallery.varying = _varying(gallery.images, gallery.placeholders)
     return gallery
 
 
@@ -200,6 +203,9 @@ def _main_first(value: dict[str, Any]) -> dict[str, Any]:
     return {**({"main": value["main"]} if "main" in value else {}), **value}
 
 
+_NO_VARIATIONS: Mapping[str, Value] = MappingProxyType({})
+
+
 @dataclass(slots=True)
 class _Record:
     """A gallery entry before its position is known."""
@@ -219,6 +225,27 @@ class _Builder:
         self.gallery, self.listing, self.extracted, self.finished = gallery, listing, extracted, finished
         self.prefix = extracted.image_prefix if extracted else None
         self.used: set[str] = set()
+        self._variations: dict[tuple[tuple[Any, Any], ...], dict[str, Value]] = {}
+        self._values: dict[str, Value] = {}
+
+    def _plain(self, text: str) -> Value:
+        value = self._values.get(text)
+        if value is None:
+            value = self._values[text] = Value(text)
+        return value
+
+    def variations(self, applied: Any) -> Mapping[str, Value]:
+        """:func:`variations_of`, one shared (read-only) mapping per distinct set of plain values: a
+        2 000-image run has a few dozen combinations, and facets compare mappings by identity first."""
+        if not isinstance(applied, dict) or not applied:
+            return _NO_VARIATIONS
+        if not all(type(v) is str for v in applied.values()):
+            return variations_of(applied)
+        key = tuple(applied.items())
+        found = self._variations.get(key)
+        if found is None:
+            found = self._variations[key] = {str(name): self._plain(text) for name, text in key}
+        return found
 
     def build(self) -> None:
         extracted = self.extracted
@@ -253,7 +280,7 @@ class _Builder:
         if name in self.listing.outside:
             return _Record(ImageState.REFUSED, name, index, entry,
                            "not opened: a symbolic link leading outside the root")
-        fallback = multi_image_fallback(name, self.listing)
+        fallback = multi_image_fallback(name, self.listing) if self.listing.images else None
         if fallback:
             return self._claim(_Record(ImageState.OK, fallback, index, entry))
         if self.gallery.is_dry_run:
@@ -335,25 +362,26 @@ class _Builder:
             self.gallery.warnings.append(f"{absent - shown} more planned images not listed")
         return shown
 
-    def _sweep_groups(self, records: list[_Record]) -> dict[int, dict[str, Value]]:
+    def _sweep_groups(self, records: list[_Record]) -> dict[int, Mapping[str, Value]]:
         """In a seed sweep the images of one combination are ``len(seed_list)`` consecutive indices
         (spec §12): a failed index takes its combination from a written image of its group."""
         seeds = self.gallery.seed_list
         if not (self.gallery.is_seed_sweep and seeds):
             return {}
-        groups: dict[int, dict[str, Value]] = {}
+        groups: dict[int, Mapping[str, Value]] = {}
         for record in records:
-            if record.entry is not None and record.index is not None:
-                groups.setdefault(record.index // len(seeds), variations_of(record.entry.applied_variations))
+            if record.entry is not None and record.index is not None and record.index // len(seeds) not in groups:
+                groups[record.index // len(seeds)] = self.variations(record.entry.applied_variations)
         return groups
 
-    def _image(self, position: int, record: _Record, sweep: dict[int, dict[str, Value]]) -> GalleryImage:
+    def _image(self, position: int, record: _Record, sweep: dict[int, Mapping[str, Value]]) -> GalleryImage:
         entry = record.entry
         if entry is not None:
             return GalleryImage(position, record.state, record.filename, record.index, entry.seed,
-                                variations_of(entry.applied_variations), entry.prompt, entry.negative_prompt,
+                                self.variations(entry.applied_variations), entry.prompt, entry.negative_prompt,
                                 record.reason)
-        seed, variations = None, {}
+        seed: int | None = None
+        variations = _NO_VARIATIONS
         if record.state in (ImageState.FAILED, ImageState.NOT_WRITTEN) and record.index is not None:
             seed = self._planned_seed(record.index)
             seeds = self.gallery.seed_list
