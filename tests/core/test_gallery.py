@@ -324,3 +324,28 @@ def test_the_root_given_is_the_one_links_are_checked_against(tmp_path):
     os.symlink(tmp_path / "elsewhere.png", folder / "Teasing_0000.png")
     (tmp_path / "elsewhere.png").write_bytes(b"x")
     assert load_gallery(folder, root=tmp_path).images[0].state is OK  # inside that wider root
+
+
+def test_a_gap_in_a_dry_run_is_not_written_either(tmp_path):
+    manifest = ex.example_f()
+    del manifest["images"][1]
+    folder = write_session(tmp_path / "root" / "dryrun", "20251114_100000-hair_test", manifest=manifest)
+    gallery = load_gallery(folder)
+    assert [image.state for image in gallery.images] == [NOT_WRITTEN] * len(ex.example_f()["images"])
+    assert gallery.images[1].filename is None and gallery.images[1].seed == 1001  # the sweep's planned seed
+
+
+def test_names_without_indices_leave_the_count_to_say_what_is_absent(tmp_path):
+    manifest = ex.example_b()
+    for image in manifest["images"]:
+        image["filename"] = image["filename"].replace("_000", "-")
+    manifest["snapshot"]["generation_params"]["num_images"] = 5
+    gallery = load_gallery(session(tmp_path, manifest))
+    assert states(gallery) == [(None, OK)] * 3 + [(None, FAILED)] * 2
+
+
+def test_a_fixed_seed_run_plans_one_seed(tmp_path):
+    manifest = ex.example_a()
+    manifest["snapshot"]["generation_params"]["seed_mode"] = "fixed"
+    gallery = load_gallery(session(tmp_path, manifest))
+    assert [image.seed for image in gallery.images[2:]] == [42] * 4
