@@ -349,3 +349,18 @@ def test_a_fixed_seed_run_plans_one_seed(tmp_path):
     manifest["snapshot"]["generation_params"]["seed_mode"] = "fixed"
     gallery = load_gallery(session(tmp_path, manifest))
     assert [image.seed for image in gallery.images[2:]] == [42] * 4
+
+
+def test_the_other_images_of_a_batch_take_their_prompt_not_their_seed(tmp_path):
+    manifest = ex.example_b()
+    files = ["Teasing_0000_001.png", "Teasing_0000_002.png", "Teasing_0001.png", "Teasing_0001_002.png",
+             "Teasing_0002.png", "Other_0009_002.png"]
+    gallery = load_gallery(session(tmp_path, manifest, images=files))
+    assert [(image.filename, image.state) for image in gallery.images] == [
+        ("Teasing_0000_001.png", OK), ("Teasing_0001.png", OK), ("Teasing_0002.png", OK),
+        ("Teasing_0000_002.png", UNLISTED), ("Teasing_0001_002.png", UNLISTED), ("Other_0009_002.png", UNLISTED)]
+    sibling = gallery.images[3]
+    assert (sibling.index, sibling.seed, sibling.prompt) == (0, None, manifest["images"][0]["prompt"])
+    assert sibling.variations == gallery.images[0].variations
+    assert sibling.reason.startswith("another image of a listed image's batch")
+    assert gallery.images[5].variations == {} and gallery.images[5].reason == "not listed in the manifest"

@@ -18,6 +18,7 @@ manifest of 10 000 entries costs milliseconds (``bench/bench_gallery.py``).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -260,10 +261,23 @@ class _Builder:
         state, reason = (ImageState.UNLISTED, "not listed in the manifest") if listed else (ImageState.OK, None)
         unlisted = [_Record(state, name, image_index(name, self.prefix), reason=reason)
                     for name in self.listing.images if name not in self.used and not is_annotated(name)]
+        if listed:
+            self._batch_siblings(records, unlisted)
         unlisted.sort(key=_index_key)
         records = self._with_gaps(records, unlisted)
         sweep = self._sweep_groups(records)
         self.gallery.images = [self._image(position, record, sweep) for position, record in enumerate(records)]
+
+    def _batch_siblings(self, records: list[_Record], unlisted: list[_Record]) -> None:
+        """The new orchestrator writes every image of a response as ``<stem>_001``, ``_002``… and lists
+        one (spec §4): the others are unlisted but made from the same prompt, so they take its
+        placeholders and prompts (not its seed: each image of a batch has its own)."""
+        stems = {r.entry.filename: r.entry for r in records if r.state is ImageState.OK and r.entry is not None}
+        for record in unlisted:
+            entry = stems.get(_batch_stem(record.filename)) if record.filename else None
+            if entry is not None:
+                record.entry = ImageEntry(None, None, entry.applied_variations, entry.prompt, entry.negative_prompt)
+                record.reason = "another image of a listed image's batch, not listed in the manifest"
 
     def _recorded(self, entry: ImageEntry) -> _Record:
         """A V2 ``images[]`` entry: its file, or why it has none."""
@@ -406,6 +420,15 @@ class _Builder:
         if extracted.seed_mode == "progressive":
             return base + index
         return None
+
+
+_BATCH = re.compile(r"(.+)_\d{3}(\.[^.]+)")
+
+
+def _batch_stem(name: str | None) -> str | None:
+    """``x_0000_002.png`` → ``x_0000.png``: the name a batch's images share; None for other names."""
+    match = _BATCH.fullmatch(name) if name else None
+    return match[1] + match[2] if match else None
 
 
 def _index_key(record: _Record) -> tuple[int, int, str]:
