@@ -5,11 +5,16 @@ import json
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from sdsessions_tui.core.facets import FacetFilter, facets
 from sdsessions_tui.core.gallery import MAX_PLANNED_GAPS, ImageState, Value, caption, load_gallery, variations_of
+from sdsessions_tui.core.matrix import build_matrix, default_axes
 from tests.conftest import write_session
 from tests.core import spec_examples as ex
 from tests.core.legacy_v0_examples import CONFIG, METADATA, v0_images
+from tests.core.test_reader_fuzz import MANIFEST_NAMES, manifests
 
 OK, UNLISTED, FAILED = ImageState.OK, ImageState.UNLISTED, ImageState.FAILED
 NOT_WRITTEN, MISSING, REFUSED = ImageState.NOT_WRITTEN, ImageState.MISSING, ImageState.REFUSED
@@ -364,3 +369,30 @@ def test_the_other_images_of_a_batch_take_their_prompt_not_their_seed(tmp_path):
     assert sibling.variations == gallery.images[0].variations
     assert sibling.reason.startswith("another image of a listed image's batch")
     assert gallery.images[5].variations == {} and gallery.images[5].reason == "not listed in the manifest"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(manifest=manifests, manifest_name=st.sampled_from(MANIFEST_NAMES),
+       files=st.lists(st.sampled_from(["s_0000.png", "s_0003.png", "s_0000_002.png", "x_001_a.png", "s.png"]),
+                      max_size=4, unique=True))
+def test_any_manifest_gives_a_gallery_facets_and_a_matrix(tmp_path_factory, manifest, manifest_name, files):
+    folder = write_session(tmp_path_factory.mktemp("fuzz") / "root", "20251114_093010-s", manifest=manifest,
+                           manifest_name=manifest_name, images=files)
+    gallery = load_gallery(folder, retry_delays=())
+    assert len(gallery.images) <= MAX_PLANNED_GAPS + len(manifest.get("images") or []) + len(files) + 10
+    assert [image.position for image in gallery.images] == list(range(len(gallery.images)))
+    for facet in facets(gallery, FacetFilter()):
+        assert sum(value.count for value in facet.values) == len(gallery.images)
+    axes = default_axes(gallery)
+    if axes is not None:
+        matrix = build_matrix(gallery, *axes)
+        assert sum(len(cell.images) for row in matrix.cells for cell in row) == len(gallery.images)
+    for image in gallery.images[:50]:
+        caption(image, gallery.varying)
+
+
+def test_a_planned_count_beyond_any_integer_size_is_counted(tmp_path):
+    manifest = ex.example_e()
+    manifest["snapshot"]["generation_params"]["num_images"] = 2**70  # len(range) would overflow
+    gallery = load_gallery(session(tmp_path, manifest))
+    assert gallery.hidden_planned == 2**70 - MAX_PLANNED_GAPS

@@ -355,7 +355,7 @@ class _Builder:
         last = max(recorded or known, default=start - 1)
         # Planned indices run from start; the expected count may reach past the last one seen.
         span = range(start, max(last, start + expected - 1) + 1 if expected is not None else last + 1)
-        absent = len(span) - sum(1 for i in known if i in span)
+        absent = max(0, span.stop - span.start) - sum(1 for i in known if i in span)  # len() overflows past 2**63
         missing = islice((i for i in span if i not in known), self._shown(absent))
         gaps = iter([self._absent(i, gap=i < last) for i in missing])
         out: list[_Record] = []
