@@ -101,3 +101,10 @@ def test_an_image_model_by_hash_or_name_alone(tmp_path):
     assert [d.image for d in disagreements(gallery, image, only_hash)] == ["[0000000000]"]
     only_name = parse_infotext("p\nSteps: 1, Sampler: Euler, Model: animagineXL40_v4Opt")
     assert disagreements(gallery, image, only_name) == []
+
+
+def test_an_image_deleted_while_shown_says_so(tmp_path):
+    gallery = teasing(tmp_path)
+    (gallery.path / "Teasing_0000.png").unlink()
+    assert read_image_text(gallery, gallery.images[0]).reason == (
+        "the file was deleted or moved since the gallery was listed")

@@ -74,6 +74,8 @@ def read_image_text(gallery: Gallery, image: GalleryImage) -> ImageText:
         why = image.reason or "the file now leads outside the root"
         return ImageText(None, reason=f"no file to read ({why})")
     text = png_parameters(os.fspath(path))
+    if text is None and not path.exists():
+        return ImageText(None, reason="the file was deleted or moved since the gallery was listed")
     if text is None:
         return ImageText(None, reason="no generation text in this file (not a PNG, none written, or unreadable)")
     parsed = parse_infotext(text)
