@@ -16,18 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from _trees import median, time_runs, verdict
+from _trees import TINY_PNG, median, time_runs, verdict
 
 from sdsessions_tui.core.axes import SEED, Axis
 from sdsessions_tui.core.facets import FacetFilter, facets
 from sdsessions_tui.core.gallery import Value, load_gallery
 from sdsessions_tui.core.matrix import build_matrix, default_axes
 from sdsessions_tui.core.stats import read_session
-
-TINY_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
-    "0000000c4944415408d763f8cfc000000301010018dd8db00000000049454e44ae426082"
-)
 
 
 def session(root: Path, name: str, entries: list[dict[str, Any]], snapshot: dict[str, Any], *,
