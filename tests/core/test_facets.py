@@ -65,6 +65,7 @@ def test_toggling_twice_and_clearing(tmp_path):
     assert chosen.cleared(PLACE).selected == {POSE: frozenset({Value("a")})}
     assert chosen.cleared().selected == {}
     assert FacetFilter().toggled(POSE, Value("a")) == FacetFilter().toggled(POSE, Value("a"))
+    assert len({chosen, chosen.toggled(POSE, Value("z")).toggled(POSE, Value("z")), FacetFilter()}) == 2
 
 
 def test_the_seed_is_an_axis_of_its_own_even_beside_a_placeholder_named_seed(tmp_path):

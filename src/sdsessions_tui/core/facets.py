@@ -24,6 +24,9 @@ class FacetFilter:
 
     selected: Mapping[Axis, frozenset[AxisValue]] = field(default_factory=lambda: MappingProxyType({}))
 
+    def __hash__(self) -> int:  # the mapping proxy is not hashable; the choice is
+        return hash(frozenset(self.selected.items()))
+
     def toggled(self, axis: Axis, value: AxisValue) -> FacetFilter:
         """This filter with ``value`` added to (or removed from) ``axis``'s choice."""
         chosen = self.selected.get(axis, frozenset()) ^ {value}
