@@ -25,6 +25,10 @@ class ImageEntry:
     seed: int | None
     applied_variations: Any
     """The placeholder values of this image: the sweep fallback groups on them."""
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    index: int | None = None
+    """The planned index, where the manifest states it (a phase-2 plan); V2 names carry it instead."""
 
 
 @dataclass(slots=True)
@@ -55,6 +59,8 @@ class Extracted:
     status_raw: str | None = None
     entries: list[ImageEntry] | None = None
     """V2 ``images[]``; None when the era records no results, so files are counted instead."""
+    plan: list[ImageEntry] = field(default_factory=list)
+    """A phase-2 manifest's planned prompts (no file names): the gallery matches files to them by index."""
     api_params: dict[str, Any] = field(default_factory=dict)
     theme_name: str | None = None
     style: str | None = None
@@ -127,7 +133,8 @@ def extract_v2(manifest: dict[str, Any]) -> Extracted:
         for item in images:
             item = as_dict(item)
             out.entries.append(ImageEntry(item.get("filename"), as_int(item.get("seed")),
-                                          item.get("applied_variations")))
+                                          item.get("applied_variations"), as_str(item.get("prompt")),
+                                          as_str(item.get("negative_prompt"))))
         first = as_dict(images[0]) if images else {}
         # The new orchestrator may reset a torn snapshot to {} (spec §9): the
         # first image still says what was generated.
@@ -162,8 +169,17 @@ def extract_phase2(manifest: dict[str, Any]) -> Extracted:
             values.setdefault(str(name), {}).setdefault(_text(value), value)
     out.placeholders = {name: placeholder(list(found.values())) for name, found in values.items()}
     out.image_prefix = as_str(manifest.get("session_name"))
+    out.plan = [ImageEntry(None, seed, values, as_str(entry.get("prompt")), as_str(entry.get("negative_prompt")),
+                           _planned_index(entry.get("index"), position))
+                for position, (entry, values, seed) in enumerate(zip(planned, chosen, seeds, strict=True))]
     _from_plan(out, planned, chosen, seeds)
     return out
+
+
+def _planned_index(value: Any, position: int) -> int:
+    """The entry's ``index``, else its place in the plan (the plan is written in index order)."""
+    index = as_int(value)
+    return index if index is not None and index >= 0 else position
 
 
 def _text(value: Any) -> str:

@@ -46,6 +46,8 @@ class FolderListing:
     mtime: float | None = None
     warnings: list[str] = field(default_factory=list)
     """Files left out, and why (a symbolic link leading outside the root)."""
+    outside: set[str] = field(default_factory=set)
+    """Names left out as links leading outside the root: the gallery says so for a manifest entry naming one."""
     _infos: dict[str, FileInfo | None] = field(default_factory=dict)
 
     def exists(self, name: str) -> bool:
@@ -91,6 +93,7 @@ def list_folder(path: Path, root: Path | None = None) -> FolderListing:
                         if leaves_root(entry.path, real_root):
                             why = f"{entry.name} is a symbolic link leading outside the root; not read"
                             listing.warnings.append(why[:300])
+                            listing.outside.add(entry.name)
                             continue
                 except OSError:
                     continue

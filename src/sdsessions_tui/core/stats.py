@@ -59,7 +59,7 @@ def read_session(
     ``now`` (epoch seconds) decides running vs. stale; ``retry_delays`` are the
     pauses between re-reads of a half-written manifest.
     """
-    folder = session if isinstance(session, SessionFolder) else _folder_for(Path(session))
+    folder = session if isinstance(session, SessionFolder) else folder_for(Path(session))
     try:
         return _compute(folder, time.time() if now is None else now, retry_delays)
     except Exception as error:  # a bug must cost one session, not the whole refresh
@@ -79,7 +79,8 @@ def vanished_mid_read(stats_error: str | None, session_path: str) -> bool:
     return stats_error is not None and not os.path.isdir(session_path)
 
 
-def _folder_for(path: Path) -> SessionFolder:
+def folder_for(path: Path) -> SessionFolder:
+    """The session folder at ``path``, its root being the parent (the grandparent for a dry run)."""
     dry_run = path.parent.name == DRYRUN_DIR
     return SessionFolder(path, path.parent.parent if dry_run else path.parent, parse_folder_name(path.name), dry_run)
 
@@ -104,7 +105,7 @@ def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...])
         stats.stats_error = listing.error
         return stats
 
-    metadata = _read_metadata(folder.path, listing, retry_delays)
+    metadata = read_metadata(folder.path, listing, retry_delays)
     extracted, stats.manifest_file, stats.stats_error = metadata.extracted, metadata.file, metadata.error
     stats.manifest_mtime, stats.manifest_size = metadata.mtime, metadata.size
     if extracted is not None:
@@ -146,7 +147,7 @@ def _compute(folder: SessionFolder, now: float, retry_delays: tuple[float, ...])
 
 
 @dataclass(frozen=True, slots=True)
-class _Metadata:
+class Metadata:
     """What the session's metadata file gave: its content (None when unreadable), the file, why it
     could not be read, and the file's time and size as read.
 
@@ -162,15 +163,15 @@ class _Metadata:
     size: int | None = None
 
 
-def _from_json(read: JsonRead, name: str, extract: Callable[[dict[str, Any]], Extracted]) -> _Metadata:
+def _from_json(read: JsonRead, name: str, extract: Callable[[dict[str, Any]], Extracted]) -> Metadata:
     if read.data is not None:
-        return _Metadata(extract(read.data), name, None, read.mtime, read.size)
+        return Metadata(extract(read.data), name, None, read.mtime, read.size)
     if read.lasting:
-        return _Metadata(None, name, read.error, read.mtime, read.size)
-    return _Metadata(None, name, read.error)
+        return Metadata(None, name, read.error, read.mtime, read.size)
+    return Metadata(None, name, read.error)
 
 
-def _read_metadata(path: Path, listing: FolderListing, retry_delays: tuple[float, ...]) -> _Metadata:
+def read_metadata(path: Path, listing: FolderListing, retry_delays: tuple[float, ...]) -> Metadata:
     """Pick the metadata file by the spec's precedence (§15) and extract it."""
     if listing.exists(MANIFEST_V2):
         return _from_json(read_json_object(path / MANIFEST_V2, retry_delays), MANIFEST_V2, extract_v2)
@@ -184,11 +185,11 @@ def _read_metadata(path: Path, listing: FolderListing, retry_delays: tuple[float
     if listing.exists(CONFIG_FILE):
         config = _read_config(path / CONFIG_FILE)
         if config is None:
-            return _Metadata(None, CONFIG_FILE, f"cannot read {CONFIG_FILE}")
+            return Metadata(None, CONFIG_FILE, f"cannot read {CONFIG_FILE}")
         info = listing.info(CONFIG_FILE)
-        return _Metadata(extract_v0(None, config), CONFIG_FILE, None, info.mtime if info else None,
+        return Metadata(extract_v0(None, config), CONFIG_FILE, None, info.mtime if info else None,
                          info.size if info else None)
-    return _Metadata()
+    return Metadata()
 
 
 def _phase2_manifest(folder_name: str, listing: FolderListing) -> str | None:
