@@ -38,7 +38,7 @@ DATA_LINES = SIZE[1] - 1  # below the header
 def make_row(key: int, **changes: Any) -> SessionRow:
     metadata = changes.pop("metadata", None) or SessionMetadata(key, f"session_{key:06d}")
     row = SessionRow(
-        id=key, session_id=f"session_{key:06d}", session_path=f"/sessions/session_{key:06d}",
+        session_key=key, session_id=f"session_{key:06d}", session_path=f"/sessions/session_{key:06d}",
         display_name=f"session {key}", session_created_at="2025-11-17T11:17:05",
         sd_model="sd_xl_base_1.0.safetensors [31e35c80fc]", sampler_name="Euler a", steps=20, cfg_scale=7.0,
         width=512, height=512, images_actual=10, images_expected=10, completion_percentage=100.0,
