@@ -109,7 +109,7 @@ async def run(db: Path, cache: Path, out: Figures) -> tuple[str, int]:
             await asyncio.sleep(0.2)
         # apply to all filtered: "Mark liked" over ~10 000 sessions
         bulk_calls, bulk_done = stamp(store, "set_metadata_many"), stamp(store, "set_metadata_many", end=True)
-        applied = stamp(app.editing, "_after_bulk", end=True)
+        applied = stamp(app.editing, "bulk_applied", end=True)
         app.filter_bar.query_input.value = query
         await until(lambda: table.row_count == batch_size, 10)
         for lap in range(3):

@@ -50,6 +50,7 @@ from .key_bar import KeyBar
 from .lifeline import HANGUP_EXIT, Lifeline
 from .live_updates import LiveUpdates
 from .messages import (
+    BulkApplied,
     ModelsLoaded,
     Notice,
     OutsideChange,
@@ -63,6 +64,7 @@ from .messages import (
     RefreshProgress,
     RetryLater,
     SaveEnded,
+    UndoRowsRead,
     WatchBatchesReady,
 )
 from .query_runner import QueryRunner
@@ -386,20 +388,6 @@ class SessionsApp(App[None]):
         stack = self.screen_stack
         return not stack or not stack[0].query("#sessions") or not stack[0].query("#filter-bar")
 
-    def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None:
-        """From a worker thread: run ``callback`` on the UI thread, unless the app is shutting down.
-
-        A late result (a query, a refresh) must not reach widgets being removed at exit.
-        """
-        def guarded() -> None:
-            if not self.closing:
-                callback(*args, **kwargs)
-
-        try:
-            self.call_from_thread(guarded)
-        except RuntimeError:  # the app's loop has ended
-            pass
-
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Textual's toast, as plain text unless asked: messages carry folder names, paths and
@@ -700,6 +688,14 @@ class SessionsApp(App[None]):
 
     def action_close_editor(self) -> None:
         self.editing.close_editor()
+
+    def on_bulk_applied(self, applied: BulkApplied) -> None:
+        if not self.closing:
+            self.editing.bulk_applied(applied)
+
+    def on_undo_rows_read(self, read: UndoRowsRead) -> None:
+        if not self.closing:
+            self.editing.undo_rows_read(read)
 
     def on_metadata_editor_tag_submitted(self, event: MetadataEditor.TagSubmitted) -> None:
         self.editing.tag_submitted(event)

@@ -29,10 +29,12 @@ from .details_screen import DetailsScreen
 from .edit_screens import FIELD_LABELS, ApplyMenu, ConflictScreen, QuitConflictsScreen
 from .escape_keys import split_escape_pairs
 from .filter_bar import SaveIndicator
+from .messages import BulkApplied, KnownTagsLoaded, Notice, UndoRowsRead
 from .save_queue import debounce
 from .undo import UndoEntry, UndoStack, settled
 
 if TYPE_CHECKING:
+    from textual.message import Message
     from textual.notifications import SeverityLevel
 
     from ..core.store import Store
@@ -61,8 +63,8 @@ class EditHost(Protocol):
     async def mount_details(self) -> DetailsPanel: ...
     def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
     def show_details(self, key: int | None) -> None: ...
-    def deliver(self, callback: Callable[..., object], *args: Any, **kwargs: Any) -> None: ...
     # (Textual's)
+    def post_message(self, message: Message) -> bool: ...
     @property
     def screen(self) -> Screen[Any]: ...
     @property
@@ -186,16 +188,17 @@ class MetadataEditing:
         try:
             changed = self.host.store.set_metadata_many(ids, {name: value}, previous=previous)
         except StoreError as error:
-            self.host.deliver(self.host.notify, f"Not applied: {error}", severity="error", timeout=10)
+            self.host.post_message(Notice(f"Not applied: {error}", "error", timeout=10))
             return
-        self.host.deliver(self._after_bulk, changed, name, value, previous)
+        self.host.post_message(BulkApplied(changed, name, value, previous))
 
-    def _after_bulk(self, changed: int, name: str, value: object, previous: dict[int, dict[str, Any]]) -> None:
-        self.undo.record(name, {key: values[name] for key, values in previous.items()},
-                         dict.fromkeys(previous, value), now=time.monotonic())
+    def bulk_applied(self, applied: BulkApplied) -> None:
+        name, value = applied.name, applied.value
+        self.undo.record(name, {key: values[name] for key, values in applied.previous.items()},
+                         dict.fromkeys(applied.previous, value), now=time.monotonic())
         self.host.table.invalidate()
         self.refresh_details_now()
-        self.host.notify(f"Applied to {changed:,} sessions".replace(",", " "))
+        self.host.notify(f"Applied to {applied.changed:,} sessions".replace(",", " "))
 
     def undo_last(self) -> None:
         """Put back the values the last edit action changed, as edits of their own (saved like any
@@ -215,16 +218,16 @@ class MetadataEditing:
         try:
             rows = self.host.store.fetch_rows(list(entry.before))
         except StoreError as error:
-            self.host.deliver(self._undo_failed, error)
+            self.host.post_message(UndoRowsRead(entry, {}, error))
             return
-        self.host.deliver(self._undo_with, entry, rows)
+        self.host.post_message(UndoRowsRead(entry, rows))
 
-    def _undo_failed(self, error: StoreError) -> None:
+    def undo_rows_read(self, read: UndoRowsRead) -> None:
         self._undoing = False
-        self.host.notify(f"Not undone: {error}", severity="error", timeout=10)
-
-    def _undo_with(self, entry: UndoEntry, rows: dict[int, SessionRow]) -> None:
-        self._undoing = False
+        if read.error is not None:
+            self.host.notify(f"Not undone: {read.error}", severity="error", timeout=10)
+            return
+        entry, rows = read.entry, read.rows
         self._edit_each([_as_left(row, entry, self.edits.effective(row.metadata)) for row in rows.values()],
                         entry.name, lambda meta: entry.before[meta.session_key], undoable=False)
         sessions = len(entry.before)
@@ -294,7 +297,7 @@ class MetadataEditing:
             known = self.host.store.distinct_values("tag")
         except StoreError:
             return  # no completion; adding tags still works
-        self.host.deliver(editor.set_known_tags, known)
+        editor.post_message(KnownTagsLoaded(known))
 
     @staticmethod
     def _show_editor_tags(editor: MetadataEditor, shown: list[SessionMetadata]) -> None:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 from textual.notifications import SeverityLevel
 
 if TYPE_CHECKING:
+    from ..core.db import StoreError
     from ..core.edits import SaveResult
     from ..core.filters import ParsedQuery, SessionSort
     from ..core.refresh import RefreshSummary
+    from ..core.store import SessionRow
+    from .undo import UndoEntry
 
 
 # --- the list's query (see .query_runner) -----------------------------------------------------------
@@ -146,3 +149,31 @@ class SaveEnded(Message):
     def __init__(self, outcome: SaveResult | BaseException) -> None:
         super().__init__()
         self.outcome = outcome
+
+
+# --- editing (see .edit_actions) ---------------------------------------------------------------------
+
+
+class BulkApplied(Message):
+    """"Apply to all filtered" wrote ``name`` = ``value`` on ``changed`` sessions; ``previous`` holds
+    each session's values before (what undoing puts back)."""
+
+    def __init__(self, changed: int, name: str, value: object, previous: dict[int, dict[str, Any]]) -> None:
+        super().__init__()
+        self.changed, self.name, self.value, self.previous = changed, name, value, previous
+
+
+class UndoRowsRead(Message):
+    """The rows an undo puts values back on, as stored now (``error``: they could not be read)."""
+
+    def __init__(self, entry: UndoEntry, rows: dict[int, SessionRow], error: StoreError | None = None) -> None:
+        super().__init__()
+        self.entry, self.rows, self.error = entry, rows, error
+
+
+class KnownTagsLoaded(Message):
+    """Every tag in the database, for the tag editor's completion (posted to the editor)."""
+
+    def __init__(self, tags: list[tuple[str, int]]) -> None:
+        super().__init__()
+        self.tags = tags

@@ -30,6 +30,7 @@ from ..core.store import SessionMetadata
 from ..core.text import clean_text
 from .commands import bindings, command
 from .escape_keys import plain_key
+from .messages import KnownTagsLoaded
 
 
 class TagAutoComplete(AutoComplete):
@@ -215,6 +216,10 @@ class MetadataEditor(VerticalScroll, can_focus=False):
         if options:
             tag_list.highlighted = min(highlighted or 0, len(options) - 1)
         tag_list.set_class(not options, "-empty")
+
+    def on_known_tags_loaded(self, loaded: KnownTagsLoaded) -> None:
+        loaded.stop()
+        self.set_known_tags(loaded.tags)
 
     def set_known_tags(self, tags: list[tuple[str, int]]) -> None:
         """The database's tags with their counts (loaded in a worker when the editor opens)."""
