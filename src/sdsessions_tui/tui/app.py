@@ -548,8 +548,7 @@ class SessionsApp(App[None]):
     def show_details(self, key: int | None) -> None:
         panel = self.details_panel
         if panel is not None and not self.narrow:
-            for widget in self.query("MetadataEditor"):  # (by name: its module is imported at its first use)
-                editor = cast("MetadataEditor", widget)
+            for editor in self.editing.editors(self.screen):
                 # another session under the cursor (a click): the typed tag is added first
                 if editor.is_open and editor.keys != [key] and not self.table.marked:
                     if self.editing.add_typed_tag(editor):

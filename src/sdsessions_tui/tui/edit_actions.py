@@ -12,6 +12,7 @@ filter, the live updates) stay out of it; the app's ``action_*`` methods delegat
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -86,6 +87,7 @@ class MetadataEditing:
     def __init__(self, host: EditHost, advance_after_rating: bool) -> None:
         split_escape_pairs()  # Esc then "-" over a slow link: Esc, then "-" (see escape_keys)
         self.host = host
+        self._editors: weakref.WeakSet[MetadataEditor] = weakref.WeakSet()
         self.advance_after_rating = advance_after_rating
         self._focus_before_edit: Widget | None = None
         self._edit_details_timer: Timer | None = None
@@ -233,7 +235,7 @@ class MetadataEditing:
         sessions = len(entry.before)
         self.host.notify(f"Undid: {FIELD_LABELS.get(entry.name, entry.name)} on {sessions:,} "
                          f"session{'s' if sessions > 1 else ''}".replace(",", " "))
-        editor: Any = next(iter(self.host.screen.query("MetadataEditor")), None)
+        editor = next(iter(self.editors(self.host.screen)), None)
         if editor is not None and editor.is_open and set(editor.keys) & set(entry.before):
             focused = self.host.focused  # the editor shows the values put back; the focus stays
             self.open_editor(editor, "note" if entry.name == "user_note" else "tags", self.editor_rows(editor))
@@ -265,13 +267,20 @@ class MetadataEditing:
         """
         from .metadata_editor import MetadataEditor
 
-        found = screen.query(MetadataEditor)
-        if found:
-            return found.first()
+        for editor in self.editors(screen):
+            return editor
         editor = MetadataEditor()
         panel = screen.query_one(DetailsPanel) if isinstance(screen, DetailsScreen) else await self.host.mount_details()
         await cast(Widget, panel.parent).mount(editor, before=panel)  # (a mounted panel's parent: a widget)
+        self._editors.add(editor)
         return editor
+
+    def editors(self, screen: Screen[Any] | None = None) -> list[MetadataEditor]:
+        """The tag and note editors mounted (on ``screen``, or on any): those :meth:`editor_on`,
+        their only maker, made.  Kept here rather than queried by class, whose module (and
+        TextArea's) is imported at the first edit, not at launch."""
+        return [editor for editor in self._editors
+                if editor.is_attached and (screen is None or editor.screen is screen)]
 
     def open_editor(self, editor: MetadataEditor, part: str | None, rows: list[SessionRow]) -> None:
         """Edit the tags (``part`` "tags") or the note ("note") of these sessions in ``editor``
@@ -368,9 +377,8 @@ class MetadataEditing:
     def close_editor(self) -> None:
         """Esc ("Done"): a tag typed but not added yet is added first, as Enter would; one that
         is refused (a comma...) keeps the editor open with the reason, the text in place."""
-        # (by name: see _open_editor_here)
-        editor = cast("MetadataEditor", self.host.screen.query_one("MetadataEditor"))
-        if not self.add_typed_tag(editor):
+        editor = next(iter(self.editors(self.host.screen)), None)
+        if editor is None or not self.add_typed_tag(editor):
             return
         editor.close()
         if isinstance(self.host.screen, DetailsScreen) and self.host.screen.edit is not None:
@@ -425,8 +433,7 @@ class MetadataEditing:
     def _open_editor_here(self) -> MetadataEditor | None:
         """The open tag and note editor, if any (under a dialog too)."""
         for screen in reversed(self.host.screen_stack):
-            for widget in screen.query("MetadataEditor"):  # (by name: its module is imported at its first use)
-                editor = cast("MetadataEditor", widget)
+            for editor in self.editors(screen):
                 if editor.is_open:
                     return editor
         return None
