@@ -52,7 +52,6 @@ from sdsessions_tui.tui.details import DetailsPanel
 from sdsessions_tui.tui.images import configure_images
 from sdsessions_tui.tui.query_runner import RESULT_HEAD
 from sdsessions_tui.tui.session_table import format_date, name_cell
-from sdsessions_tui.tui.thumbnail import Thumbnail
 
 COLS, ROWS, FRAME_MS = 160, 50, 1000 / 60
 QUERIES = ["model:pony", "status:aborted", "smile", "is:liked", "steps:20-30"]
@@ -307,7 +306,8 @@ async def thumbnails(tmp: Path, out: Figures) -> None:
                     put(out, "thumb_total", 1000 * (after(frames, done[-1]) - sent))
                     put(out, "thumb_after", 1000 * (after(frames, done[-1]) - timer[-1]))
                     started = time.perf_counter()
-                    Thumbnail._load(0, thumb.source, thumb.cache_dir, thumb.thumbnail_size)
+                    # (token -1: no request of its own, its post is dropped)
+                    thumb._load(-1, thumb.source, thumb.cache_dir, thumb.thumbnail_size)
                     put(out, "thumb_load", 1000 * (time.perf_counter() - started))
     store.close()
 

@@ -15,6 +15,8 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..core.db import StoreError
     from ..core.edits import SaveResult
     from ..core.filters import ParsedQuery, SessionSort
@@ -177,3 +179,15 @@ class KnownTagsLoaded(Message):
     def __init__(self, tags: list[tuple[str, int]]) -> None:
         super().__init__()
         self.tags = tags
+
+
+# --- images (see .thumbnail) ---------------------------------------------------------------------------
+
+
+class ThumbnailLoaded(Message):
+    """A thumbnail worker's picture (decoded, ``None``: none to show) for request ``token``, posted
+    to the thumbnail widget that asked (a newer request makes it stale)."""
+
+    def __init__(self, token: int, path: Path | None, picture: Any) -> None:
+        super().__init__()
+        self.token, self.path, self.picture = token, path, picture

@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from ..core.thumbnails import DEFAULT_SIZE, default_cache_dir, get_thumbnail
 from .images import image_widget_class
+from .messages import ThumbnailLoaded
 
 if TYPE_CHECKING:  # (never imported at run time: the import would query the terminal)
     from textual_image.widget._base import Image as ImageWidget  # the base of every protocol's widget
@@ -120,39 +120,33 @@ class Thumbnail(Widget):
         self.run_worker(partial(self._load, token, image, self.cache_dir, self.thumbnail_size, self._root),
                         name="thumbnail", group="thumbnail", exclusive=True, thread=True, exit_on_error=False)
 
-    @staticmethod
-    def _load(token: int, image: Path, cache_dir: Path, size: int,
-              root: Path | None = None) -> tuple[int, Path | None, Any]:
-        """Thread: the cached thumbnail of ``image`` (made if needed), decoded."""
-        from PIL import Image as PILImage  # here: Pillow is not needed for the first paint
-
+    def _load(self, token: int, image: Path, cache_dir: Path, size: int, root: Path | None = None) -> None:
+        """Thread: the cached thumbnail of ``image`` (made if needed), decoded, posted to this widget."""
+        path: Path | None = None
+        picture: Any = None
         try:
+            from PIL import Image as PILImage  # here: Pillow is not needed for the first paint
+
             path = get_thumbnail(image, cache_dir, size, root=root)
-            if path is None:
-                return token, None, None
-            with PILImage.open(path) as picture:
-                picture.load()
-                return token, path, picture.copy()
+            if path is not None:
+                with PILImage.open(path) as opened:
+                    opened.load()
+                    picture = opened.copy()
         except Exception as error:  # a pruned cache file, a cache dir we may not use…
             log.debug("thumbnail of %s failed: %s", image, error)
-            return token, None, None
+            path, picture = None, None
+        self.post_message(ThumbnailLoaded(token, path, picture))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "thumbnail":
-            return
-        event.stop()
-        if event.state == WorkerState.SUCCESS and event.worker.result is not None:
-            token, path, picture = event.worker.result
-            if token != self._token:
-                return  # a newer request is pending
-            if picture is None or self._image is None:
-                self._show("missing")
-                return
-            self.cached_path = path
-            self._image.image = picture
-            self._show("shown")
-        elif event.state == WorkerState.ERROR:
+    def on_thumbnail_loaded(self, loaded: ThumbnailLoaded) -> None:
+        loaded.stop()
+        if loaded.token != self._token:
+            return  # a newer request is pending
+        if loaded.picture is None or self._image is None:
             self._show("missing")
+            return
+        self.cached_path = loaded.path
+        self._image.image = loaded.picture
+        self._show("shown")
 
     def _show(self, state: str) -> None:
         self.state = state
