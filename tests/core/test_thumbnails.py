@@ -235,3 +235,102 @@ def test_an_image_linking_outside_the_root_is_never_opened(session: Path, cache:
     assert get_thumbnail(session / "escape_0001.png", cache, root=root) is None
     assert opened == [] and not files_in(cache)
     assert get_thumbnail(session / "alias_0002.png", cache, root=root) is not None
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` × ``height`` pixels with almost no data: a decompression bomb's shape."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    pytest.param(lambda: b"", "empty file", id="zero-bytes"),
+    pytest.param(lambda: b"not an image at all" * 10, "unknown format", id="garbage"),
+    pytest.param(lambda: image_bytes("PNG")[:300], "truncated or corrupt", id="truncated-png"),
+    pytest.param(lambda: png_header(20_000, 20_000), "decompression-bomb", id="bomb-20000x20000"),
+    pytest.param(lambda: png_header(10_000, 10_000), "10000 × 10000", id="bomb-between-warning-and-error",
+                 marks=pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")),
+])
+def test_each_bad_image_says_why(session: Path, cache: Path, content, words: str) -> None:
+    image = session / "bad_0000.png"
+    image.write_bytes(content())
+    result = thumbnails.make_thumbnail(image, cache)
+    assert result.path is None and result.reason is not None and words in result.reason
+    assert files_in(cache) == set()
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_the_decompression_bomb_limit_is_pillows(session: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit is Image.MAX_IMAGE_PIXELS: a user who lowers it gets it honoured (and said)."""
+    image = session / "big_0000.png"
+    image.write_bytes(image_bytes("PNG", (600, 400)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    result = thumbnails.make_thumbnail(image, cache)
+    assert result.path is None and "(240,000 pixels; the limit is 1,000 pixels" in (result.reason or "")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 150_000)  # between the limit and twice it: Pillow only warns
+    assert "600 × 400 pixels; the limit is 150,000" in (thumbnails.make_thumbnail(image, cache).reason or "")
+
+
+@pytest.mark.parametrize(("mode", "fmt"), [("CMYK", "JPEG"), ("I;16", "PNG"), ("P", "PNG"), ("RGBA", "PNG")])
+def test_unusual_modes_give_a_thumbnail(session: Path, cache: Path, mode: str, fmt: str) -> None:
+    image = session / "mode_0000.png"
+    Image.new(mode, (300, 200)).save(image, fmt)
+    result = thumbnails.make_thumbnail(image, cache)
+    assert result.reason is None
+    check_thumbnail(result.path, (256, 171))
+
+
+def test_missing_and_deleted_while_read(session: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "not found" in (thumbnails.make_thumbnail(session / "gone.png", cache).reason or "")
+    image = session / "vanishing_0000.png"
+    image.write_bytes(image_bytes())
+    real_open = Image.open
+
+    def delete_then_open(path, *args, **kwargs):
+        os.unlink(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", delete_then_open)
+    assert "not found" in (thumbnails.make_thumbnail(image, cache).reason or "")
+    assert files_in(cache) == set()
+
+
+def test_rewritten_while_read_is_not_cached_under_the_old_key(session: Path, cache: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    image = session / "growing_0000.png"
+    image.write_bytes(image_bytes())
+    real_make = thumbnails._make_thumbnail
+
+    def make_then_rewrite(path, size):
+        picture = real_make(path, size)
+        with open(path, "ab") as stream:
+            stream.write(b"more")
+        return picture
+
+    monkeypatch.setattr(thumbnails, "_make_thumbnail", make_then_rewrite)
+    assert "changed while being read" in (thumbnails.make_thumbnail(image, cache).reason or "")
+    assert files_in(cache) == set()
+
+
+def test_a_path_climbing_out_of_the_root_is_not_read(session: Path, cache: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(image_bytes())
+    climbing = session / ".." / ".." / "outside.png"
+    result = thumbnails.make_thumbnail(climbing, cache, root=session.parent)
+    assert result.path is None and "outside the sessions folder" in (result.reason or "")
+    assert files_in(cache) == set()
+
+
+def test_cached_thumbnail_only_looks(session: Path, cache: Path) -> None:
+    image = session / "lookup_0000.png"
+    image.write_bytes(image_bytes())
+    assert thumbnails.cached_thumbnail(image, cache) is None
+    assert thumbnails.cached_thumbnail(session / "missing.png", cache) is None
+    made = get_thumbnail(image, cache)
+    assert thumbnails.cached_thumbnail(image, cache) == made
