@@ -17,6 +17,7 @@ from sdsessions_tui.core.store import Store
 from sdsessions_tui.tui.app import SessionsApp
 from sdsessions_tui.tui.images import configure_images
 from sdsessions_tui.tui.session_table import SessionTable
+from sdsessions_tui.tui.thumbnail import Thumbnail
 from tests.tui.tree import build_tree, session_key
 
 #: Where the details panel shows the sessions, wherever the test's tree is.
@@ -47,9 +48,13 @@ class _ShownStore(Store):
 
 
 @pytest.fixture
-def snapshot_app(tmp_path):
+def snapshot_app(tmp_path, monkeypatch):
     tree = (tmp_path / "sessions").resolve()
     build_tree(tree)
+    # The thumbnail's root is the real one (the panel's shown path is not where the images are,
+    # and an image outside its root is never opened).
+    request = Thumbnail.request
+    monkeypatch.setattr(Thumbnail, "request", lambda self, image, root=None: request(self, image, tree))
     store = _ShownStore(tmp_path / "snap.db", tree)
     refresh(store, [tree], retry_delays=(), workers=1)
     store.update_metadata(session_key(store, "20251114_093010-hair_test"),
