@@ -27,7 +27,7 @@ async def test_opens_with_every_session_and_a_count(make_app):
         table = await ready(pilot)
         assert count_text(app) == "7 of 7"
         assert app.focused is table
-        assert table.cursor_key is not None
+        assert table.cursor_session_key is not None
 
 
 async def test_keyboard_navigation_updates_the_details(make_app):
@@ -112,12 +112,12 @@ async def test_a_result_shows_its_head_first_unless_the_cursor_would_jump(
             assert table.cursor_row == cursor_row
         else:
             assert shown_ids(table) == head and count_text(app) == "2+ of 7"
-        assert table.cursor_key == (cursor_then if head else table.row_at(cursor_row).session_key)
+        assert table.cursor_session_key == (cursor_then if head else table.row_at(cursor_row).session_key)
         gate.release.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert shown_ids(table) == whole and count_text(app) == f"{len(whole)} of 7"
-        assert table.cursor_key == cursor_after
+        assert table.cursor_session_key == cursor_after
 
 
 async def test_chip_toggles_its_term_in_the_text(make_app):
@@ -139,12 +139,12 @@ async def test_sort_menu_and_the_cursor_stays_on_its_session(make_app):
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
         await pilot.press("j", "j")
-        key = table.cursor_key
+        key = table.cursor_session_key
         await pilot.press("s")
         assert isinstance(app.screen, SortMenu)
         await pilot.press("home", "down", "enter")  # date -> name
         await until(pilot, lambda: app.sort.column == "name")
-        assert table.cursor_key == key
+        assert table.cursor_session_key == key
         assert [table.row_at(i).session_id for i in range(2)] == sorted(
             table.row_at(i).session_id for i in range(7))[:2]
 
@@ -219,7 +219,7 @@ async def test_late_callbacks_after_the_screens_closed_do_nothing(make_app):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.cursor_key
+        key = table.cursor_session_key
     assert not app.screen_stack
     assert app.details_panel is None
     app.show_details(key)  # what the timer calls
@@ -239,7 +239,7 @@ async def test_recompute_reads_the_session_again(make_app, app_store):
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         table = await ready(pilot)
-        key = table.cursor_key
+        key = table.cursor_session_key
         before = app_store.get_session(key)[0].stats_computed_at
         await pilot.press("r")
         await until(pilot, lambda: app_store.get_session(key)[0].stats_computed_at > before)
@@ -320,7 +320,7 @@ async def test_narrowing_moves_the_details_full_screen_and_widening_brings_them_
         assert app.focused is panel
         await pilot.resize_terminal(80, 24)  # the focused panel would vanish: it goes full-screen
         await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
-        assert app.screen.key == table.cursor_key
+        assert app.screen.session_key == table.cursor_session_key
         await pilot.resize_terminal(160, 50)  # and comes back beside the list
         await until(pilot, lambda: not isinstance(app.screen, DetailsScreen))
         await until(pilot, lambda: app.focused is panel)
@@ -351,7 +351,7 @@ async def test_narrowing_while_editing_a_note_keeps_editing_full_screen(make_app
         await pilot.resize_terminal(80, 24)
         await until(pilot, lambda: isinstance(app.screen, DetailsScreen) and isinstance(app.focused, NoteArea))
         editor = app.screen.query_one(MetadataEditor)
-        assert editor.is_open and editor.keys == [table.cursor_key]
+        assert editor.is_open and editor.session_keys == [table.cursor_session_key]
         assert app.focused.text == "hi"  # the typed note came along
         assert not app.screen_stack[0].query_one(MetadataEditor).is_open
 

@@ -84,7 +84,7 @@ async def test_toasts_show_folder_names_and_errors_literally(make_app, app_store
         assert clean_text(folder) in await until_toast(pilot, "Cannot read the sessions to edit")
 
         monkeypatch.setattr(app_store, "get_session", unreadable)
-        app.show_details_in(app.details_panel, table.cursor_key)
+        app.show_details_in(app.details_panel, table.cursor_session_key)
         text = await until_toast(pilot, "This session could not be read")
         assert clean_text(folder) in text and "\x1b" not in text
 

@@ -41,14 +41,14 @@ async def test_new_sessions_appear_and_the_cursor_stays(live_app):
         table = app.table
         await until(pilot, lambda: table.row_count == 7)
         await pilot.press("down", "down")
-        held = table.cursor_key
+        held = table.cursor_session_key
         await until(pilot, app.watch_ready.is_set, timeout=30)  # the watches are set up
         newest = ex.example_c()
         newest["snapshot"]["timestamp"] = "2026-01-02T10:00:00"
         write_session(root, "20260102_100000-brand_new", manifest=newest, images=images_of(newest), mtime=None)
         await until(pilot, lambda: table.row_count == 8, timeout=10)
         assert table.row_at(0).session_id == "20260102_100000-brand_new"  # where the date sort puts it
-        assert table.cursor_key == held  # the cursor stays on its session
+        assert table.cursor_session_key == held  # the cursor stays on its session
         started = time.monotonic()
     assert time.monotonic() - started < 5.0  # no hang with the watcher running (bench_watch.py times it)
 

@@ -368,7 +368,7 @@ async def test_a_click_on_another_session_adds_the_typed_tag_before_the_editor_c
         key = table.row_at(table.cursor_row).session_key
         await pilot.press("e", *"keepme")
         await pilot.click(SessionTable, offset=(10, 4))  # another row
-        await until(pilot, lambda: table.cursor_key != key)
+        await until(pilot, lambda: table.cursor_session_key != key)
         await until(pilot, lambda: not editor_of(app).is_open)
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "keepme" in app_store.get_metadata(key).tags)

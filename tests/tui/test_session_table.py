@@ -72,10 +72,10 @@ class TableApp(App[None]):
         yield SessionTable(self.source, self.ids, **self.kwargs)
 
     def on_session_table_highlighted(self, message: SessionTable.Highlighted) -> None:
-        self.messages.append(("highlighted", message.key))
+        self.messages.append(("highlighted", message.session_key))
 
     def on_session_table_selected(self, message: SessionTable.Selected) -> None:
-        self.messages.append(("selected", message.key))
+        self.messages.append(("selected", message.session_key))
 
     def on_session_table_sort_requested(self, message: SessionTable.SortRequested) -> None:
         self.messages.append(("sort", message.column))
@@ -106,7 +106,7 @@ async def test_navigation_keys_move_the_cursor_and_post_highlighted() -> None:
         for key, row in expected:
             await pilot.press(key)
             assert table.cursor_row == row, key
-            assert table.cursor_key == 100 + row
+            assert table.cursor_session_key == 100 + row
         table.action_cursor_up()  # already at the top: no move, no message
         table.action_last()
         table.action_cursor_down()
@@ -164,7 +164,7 @@ async def test_only_visible_pages_are_fetched() -> None:
         await pilot.pause()
         assert len(source.calls) == 2
         assert source.calls[1] == list(range(99_968, 100_000))  # the last aligned page
-        assert table.cursor_key == 99_999
+        assert table.cursor_session_key == 99_999
         table.action_first()
         lines(table)
         await pilot.pause()
@@ -228,7 +228,7 @@ async def test_set_ids_keeps_the_cursor_on_the_same_session_after_a_resort() -> 
         screen_line = table.cursor_row - table.scroll_y
         count = len(app.messages)
         table.set_ids(list(reversed(range(1000))))
-        assert table.cursor_key == 40
+        assert table.cursor_session_key == 40
         assert table.cursor_row == 959
         assert table.cursor_row - table.scroll_y == screen_line  # same line on screen
         assert "session 40 " in table.render_line(screen_line + 1).text
@@ -243,9 +243,9 @@ async def test_set_ids_clamps_when_the_session_vanished() -> None:
         table.move_cursor(80)
         table.set_ids([key for key in range(100) if key != 80])
         assert table.cursor_row == 80
-        assert table.cursor_key == 81
+        assert table.cursor_session_key == 81
         table.set_ids(list(range(10)))
-        assert (table.cursor_row, table.cursor_key) == (9, 9)
+        assert (table.cursor_row, table.cursor_session_key) == (9, 9)
         assert "session 9 " in "\n".join(lines(table))
         await until(pilot, lambda: app.messages[-2:] == [("highlighted", 81), ("highlighted", 9)])
         assert table.move_cursor_to_key(3) and table.cursor_row == 3
@@ -258,10 +258,10 @@ async def test_a_new_result_without_the_session_starts_at_the_top() -> None:
         table = await settle(pilot, app)
         table.move_cursor(80)
         table.set_ids([key for key in range(100) if key % 2], keep_row=False)  # 80 is not listed
-        assert (table.cursor_row, table.cursor_key, table.scroll_y) == (0, 1, 0)
+        assert (table.cursor_row, table.cursor_session_key, table.scroll_y) == (0, 1, 0)
         table.move_cursor(30)
         table.set_ids([key for key in range(100) if key % 3], keep_row=False)  # 61 still is
-        assert table.cursor_key == 61
+        assert table.cursor_session_key == 61
 
 
 async def test_empty_list_shows_the_empty_message() -> None:
@@ -271,7 +271,7 @@ async def test_empty_list_shows_the_empty_message() -> None:
         table.empty_message = "No sessions match"
         table.set_ids([])
         await until(pilot, lambda: ("highlighted", None) in app.messages)
-        assert table.cursor_key is None and table.cursor_row is None and table.row_count == 0
+        assert table.cursor_session_key is None and table.cursor_row is None and table.row_count == 0
         shown = lines(table)
         message_lines = [line for line in shown if "No sessions match" in line]
         assert len(message_lines) == 1
@@ -480,7 +480,7 @@ async def test_a_redrawn_row_repaints_only_its_line_on_screen() -> None:
         painted: list[Any] = []
         original = table.refresh
         table.refresh = lambda *regions, **kwargs: painted.append(regions) or original(*regions, **kwargs)
-        table.toggle_mark(table.cursor_key)
+        table.toggle_mark(table.cursor_session_key)
         assert [region.y for (region,) in painted] == [line]
         assert lines(table)[line].startswith("▌")
         table.redraw([100])  # far off screen: nothing to repaint

@@ -295,7 +295,7 @@ class SessionsApp(App[None]):
             self._narrowed()
 
     def _widened(self) -> None:
-        self.show_details(self.table.cursor_key)  # the panel was not updated while hidden
+        self.show_details(self.table.cursor_session_key)  # the panel was not updated while hidden
         screen = self.screen
         if isinstance(screen, DetailsScreen) and screen.edit is None:  # (an edit in progress stays)
             self.pop_screen()
@@ -310,7 +310,7 @@ class SessionsApp(App[None]):
             return
         from .metadata_editor import MetadataEditor
 
-        key = self.table.cursor_key
+        key = self.table.cursor_session_key
         editor = main.query(MetadataEditor).first() if main.query(MetadataEditor) else None
         if self.screen is not main or key is None:
             main.set_focus(self.table)
@@ -374,7 +374,7 @@ class SessionsApp(App[None]):
             self._typing_error_timer = self.set_timer(TYPING_ERROR_DELAY, partial(self.run_query, text))
             return
         self.filter_bar.show_error(None if error is None else error.message)
-        self._query_worker(self.queries.start(parsed, self.table.cursor_key))
+        self._query_worker(self.queries.start(parsed, self.table.cursor_session_key))
 
     @work(thread=True, group="query")
     def _query_worker(self, query: QueryMessage) -> None:
@@ -403,7 +403,7 @@ class SessionsApp(App[None]):
 
     def on_query_head(self, head: QueryHead) -> None:
         """A result's first rows; the count says "N+" until the whole list arrives."""
-        if self.closing or not self.queries.wants_head(head, self.table.cursor_key):
+        if self.closing or not self.queries.wants_head(head, self.table.cursor_session_key):
             head.painted.set()
             return
         self.call_after_refresh(head.painted.set)
@@ -442,7 +442,7 @@ class SessionsApp(App[None]):
             return
         await self.filter_bar.add_controls()
         await self.mount_details()
-        self.show_details(self.table.cursor_key)
+        self.show_details(self.table.cursor_session_key)
         if self._on_started is not None:
             self._on_started()
         self.load_models()
@@ -520,14 +520,14 @@ class SessionsApp(App[None]):
 
     def requery(self) -> None:
         """The last query again (not the input's text: see :mod:`.query_runner`), the cursor kept."""
-        self._query_worker(self.queries.reload(self.table.cursor_key))
+        self._query_worker(self.queries.reload(self.table.cursor_session_key))
 
     # --- table and details ------------------------------------------------------------------------
 
     def on_session_table_highlighted(self, event: SessionTable.Highlighted) -> None:
         if self._details_timer is not None:
             self._details_timer.stop()
-        self._details_timer = self.set_timer(DETAILS_DEBOUNCE, partial(self.show_details, event.key))
+        self._details_timer = self.set_timer(DETAILS_DEBOUNCE, partial(self.show_details, event.session_key))
 
     @property
     def details_panel(self) -> DetailsPanel | None:
@@ -545,19 +545,19 @@ class SessionsApp(App[None]):
             await self.screen_stack[0].query_one("#side").mount(panel)
         return panel
 
-    def show_details(self, key: int | None) -> None:
+    def show_details(self, session_key: int | None) -> None:
         panel = self.details_panel
         if panel is not None and not self.narrow:
             for editor in self.editing.editors(self.screen):
                 # another session under the cursor (a click): the typed tag is added first
-                if editor.is_open and editor.keys != [key] and not self.table.marked:
+                if editor.is_open and editor.session_keys != [session_key] and not self.table.marked:
                     if self.editing.add_typed_tag(editor):
                         editor.close()
-            self.show_details_in(panel, key)
+            self.show_details_in(panel, session_key)
 
-    def show_details_in(self, panel: DetailsPanel, key: int | None) -> None:
+    def show_details_in(self, panel: DetailsPanel, session_key: int | None) -> None:
         try:
-            found = self.store.get_session(key) if key is not None else None
+            found = self.store.get_session(session_key) if session_key is not None else None
         except StoreError as error:
             self.notify(f"This session could not be read: {error}", severity="error")
             return
@@ -566,12 +566,12 @@ class SessionsApp(App[None]):
             return
         stats, metadata = found
         row = self.table.row_at(self.table.cursor_row) if self.table.cursor_row is not None else None
-        unavailable = bool(row and row.session_key == key and row.is_unavailable)
+        unavailable = bool(row and row.session_key == session_key and row.is_unavailable)
         panel.show(stats, self.edits.effective(metadata), unavailable=unavailable)
 
     def on_session_table_selected(self, event: SessionTable.Selected) -> None:
         if self.narrow:
-            self.push_screen(DetailsScreen(event.key))
+            self.push_screen(DetailsScreen(event.session_key))
         elif (panel := self.details_panel) is not None:
             panel.focus()
 
@@ -753,18 +753,18 @@ class SessionsApp(App[None]):
         return ("app",)
 
     def action_recompute(self) -> None:
-        key = self.table.cursor_key
+        key = self.table.cursor_session_key
         if key is not None:
             self._recompute(key)
 
     @work(thread=True, group="recompute")
-    def _recompute(self, key: int) -> None:
+    def _recompute(self, session_key: int) -> None:
         try:
-            self.store.recompute(key)
+            self.store.recompute(session_key)
         except StoreError as error:
             self.post_message(Notice(f"The session could not be re-read: {error}", "error"))
             return
-        self.post_message(Recomputed(key))
+        self.post_message(Recomputed(session_key))
 
     def on_recomputed(self, recomputed: Recomputed) -> None:
         if self.closing:

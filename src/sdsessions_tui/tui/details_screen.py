@@ -27,7 +27,7 @@ class DetailsHost(Protocol):
 
     editing: MetadataEditing
 
-    def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
+    def show_details_in(self, panel: DetailsPanel, session_key: int | None) -> None: ...
 
 
 class DetailsScreen(Screen[None]):
@@ -37,9 +37,9 @@ class DetailsScreen(Screen[None]):
     in the table); closing the editor then closes the screen too.
     """
 
-    def __init__(self, key: int, edit: tuple[str, list[SessionRow]] | None = None) -> None:
+    def __init__(self, session_key: int, edit: tuple[str, list[SessionRow]] | None = None) -> None:
         super().__init__()
-        self.key = key
+        self.session_key = session_key
         self.edit = edit
 
     @property
@@ -56,7 +56,7 @@ class DetailsScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         panel = self.query_one(DetailsPanel)
-        self.sessions_app.show_details_in(panel, self.key)
+        self.sessions_app.show_details_in(panel, self.session_key)
         panel.focus()
         editing = self.sessions_app.editing
         editing.show_save_state()  # (the indicator of this screen)

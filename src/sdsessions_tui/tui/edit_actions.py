@@ -62,8 +62,8 @@ class EditHost(Protocol):
     @property
     def details_panel(self) -> DetailsPanel | None: ...
     async def mount_details(self) -> DetailsPanel: ...
-    def show_details_in(self, panel: DetailsPanel, key: int | None) -> None: ...
-    def show_details(self, key: int | None) -> None: ...
+    def show_details_in(self, panel: DetailsPanel, session_key: int | None) -> None: ...
+    def show_details(self, session_key: int | None) -> None: ...
     # (Textual's)
     def post_message(self, message: Message) -> bool: ...
     @property
@@ -103,7 +103,7 @@ class MetadataEditing:
     def _targets(self) -> list[SessionRow]:
         """The marked rows if any, else the highlighted session (or the one full-screen)."""
         if isinstance(self.host.screen, DetailsScreen):
-            keys = [self.host.screen.key]
+            keys = [self.host.screen.session_key]
         elif self.host.table.marked:
             keys = [key for key in self.host.table.ids if key in self.host.table.marked]
         else:  # the common case, one key press: the row the table already holds
@@ -145,7 +145,7 @@ class MetadataEditing:
             self.undo.record(name, before, after, now=time.monotonic(), window=debounce(typing=typing))
         if changed:
             self.host.table.redraw(changed)
-            if self.host.table.cursor_key in changed or isinstance(self.host.screen, DetailsScreen):
+            if self.host.table.cursor_session_key in changed or isinstance(self.host.screen, DetailsScreen):
                 self._schedule_details_refresh(typing=typing)
             self.host.saves.edited(typing=typing)
         return len(changed)
@@ -167,9 +167,9 @@ class MetadataEditing:
             self.show_save_state()
 
     def toggle_mark(self) -> None:
-        key = self.host.table.cursor_key
-        if key is not None:
-            self.host.table.toggle_mark(key)
+        session_key = self.host.table.cursor_session_key
+        if session_key is not None:
+            self.host.table.toggle_mark(session_key)
             self.host.table.action_cursor_down()
             self.show_save_state()
 
@@ -236,7 +236,7 @@ class MetadataEditing:
         self.host.notify(f"Undid: {FIELD_LABELS.get(entry.name, entry.name)} on {sessions:,} "
                          f"session{'s' if sessions > 1 else ''}".replace(",", " "))
         editor = next(iter(self.editors(self.host.screen)), None)
-        if editor is not None and editor.is_open and set(editor.keys) & set(entry.before):
+        if editor is not None and editor.is_open and set(editor.session_keys) & set(entry.before):
             focused = self.host.focused  # the editor shows the values put back; the focus stays
             self.open_editor(editor, "note" if entry.name == "user_note" else "tags", self.editor_rows(editor))
             if focused is not None:
@@ -255,8 +255,9 @@ class MetadataEditing:
         if not rows:
             return
         if self.host.narrow and not isinstance(self.host.screen, DetailsScreen):
-            key = self.host.table.cursor_key
-            self.host.push_screen(DetailsScreen(key if key is not None else rows[0].session_key, edit=(part, rows)))
+            cursor = self.host.table.cursor_session_key
+            self.host.push_screen(DetailsScreen(cursor if cursor is not None else rows[0].session_key,
+                                                edit=(part, rows)))
         else:
             self.open_editor(await self.editor_on(self.host.screen), part, rows)
 
@@ -318,11 +319,11 @@ class MetadataEditing:
 
     def editor_rows(self, editor: MetadataEditor) -> list[SessionRow]:
         try:
-            rows = self.host.store.fetch_rows(editor.keys)
+            rows = self.host.store.fetch_rows(editor.session_keys)
         except StoreError as error:
             editor.show_message(f"Cannot read the sessions: {error}", error=True)
             return []
-        return [rows[key] for key in editor.keys if key in rows]
+        return [rows[key] for key in editor.session_keys if key in rows]
 
     def _edit_in_editor(self, editor: MetadataEditor, name: str,
                         value_for: Callable[[SessionMetadata], object]) -> tuple[int, int]:
@@ -425,9 +426,9 @@ class MetadataEditing:
 
     def refresh_details_now(self) -> None:
         if isinstance(self.host.screen, DetailsScreen):
-            self.host.show_details_in(self.host.screen.query_one(DetailsPanel), self.host.screen.key)
+            self.host.show_details_in(self.host.screen.query_one(DetailsPanel), self.host.screen.session_key)
         else:
-            self.host.show_details(self.host.table.cursor_key)
+            self.host.show_details(self.host.table.cursor_session_key)
         self.editor_follows_store()
 
     def _open_editor_here(self) -> MetadataEditor | None:
@@ -445,7 +446,7 @@ class MetadataEditing:
         With an edit pending, the user's text stays as typed; its save shows both (a conflict).
         """
         editor = self._open_editor_here()
-        if editor is None or self.edits.touches(editor.keys):
+        if editor is None or self.edits.touches(editor.session_keys):
             return
         rows = self.editor_rows(editor)
         if rows and any(row.metadata.version != getattr(editor.seen.get(row.session_key), "version", None)

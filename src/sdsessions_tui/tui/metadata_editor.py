@@ -149,7 +149,7 @@ class MetadataEditor(VerticalScroll, can_focus=False):
 
     def __init__(self) -> None:
         super().__init__()
-        self.keys: list[int] = []
+        self.session_keys: list[int] = []
         """The sessions being edited (table ids)."""
         self.known_tags: list[tuple[str, int]] = []
         """Every tag in the database with its session count (:meth:`set_known_tags`)."""
@@ -179,9 +179,9 @@ class MetadataEditor(VerticalScroll, can_focus=False):
     def is_open(self) -> bool:
         return self.has_class("-open")
 
-    def open(self, keys: list[int], title: str, note: str | None, note_reason: str | None = None) -> None:
+    def open(self, session_keys: list[int], title: str, note: str | None, note_reason: str | None = None) -> None:
         """Edit these sessions; ``note_reason``: why their note cannot be edited here (None: it can)."""
-        self.keys = list(keys)
+        self.session_keys = list(session_keys)
         self.add_class("-open")
         self.query_one("#editor-title", Label).update(Text(clean_text(title), style="bold"))
         self.show_message(None)
@@ -197,7 +197,7 @@ class MetadataEditor(VerticalScroll, can_focus=False):
 
     def close(self) -> None:
         self.remove_class("-open")
-        self.keys = []
+        self.session_keys = []
         self.query_one("#tag-input", Input).value = ""
 
     def show_tags(self, tags: Sequence[tuple[str, int]], sessions: int) -> None:

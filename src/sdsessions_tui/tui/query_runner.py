@@ -90,10 +90,10 @@ class QueryRunner:
             return
         self._post(QueryResult(query, ids, total))
 
-    def wants_head(self, head: QueryHead, cursor_key: int | None) -> bool:
+    def wants_head(self, head: QueryHead, cursor_session_key: int | None) -> bool:
         """Show this head?  Not for an older query, nor when the cursor moved meanwhile (then the
         whole list decides where it goes)."""
-        return head.generation == self.latest and cursor_key == head.anchor
+        return head.generation == self.latest and cursor_session_key == head.anchor
 
     def accept(self, result: QueryResult) -> bool:
         """The whole result of the latest query: now the one shown (False: an older one, dropped)."""

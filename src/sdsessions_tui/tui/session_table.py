@@ -350,18 +350,18 @@ class SessionTable(ScrollView, can_focus=True):
     """
 
     class Highlighted(_TableMessage):
-        """The cursor moved to another session (``key`` = stats id; None when the list is empty)."""
+        """The cursor moved to another session (``session_key``; None when the list is empty)."""
 
-        def __init__(self, table: SessionTable, key: int | None) -> None:
+        def __init__(self, table: SessionTable, session_key: int | None) -> None:
             super().__init__(table)
-            self.key = key
+            self.session_key = session_key
 
     class Selected(_TableMessage):
         """Enter (or a double click) on a session."""
 
-        def __init__(self, table: SessionTable, key: int) -> None:
+        def __init__(self, table: SessionTable, session_key: int) -> None:
             super().__init__(table)
-            self.key = key
+            self.session_key = session_key
 
     class SortRequested(_TableMessage):
         """A header cell was clicked: ``column`` is a core ``SORT_COLUMNS`` name."""
@@ -412,7 +412,7 @@ class SessionTable(ScrollView, can_focus=True):
         return self._cursor if self._ids else None
 
     @property
-    def cursor_key(self) -> int | None:
+    def cursor_session_key(self) -> int | None:
         """The stats id under the cursor; None when the list is empty."""
         return self._ids[self._cursor] if self._ids else None
 
@@ -427,7 +427,7 @@ class SessionTable(ScrollView, can_focus=True):
         the top (a new filter's result).  When the session stays, it also keeps its line on
         screen where possible.  Cached rows are kept (by id).
         """
-        old_key = self.cursor_key
+        old_key = self.cursor_session_key
         old_screen_line = self._cursor - round(self.scroll_y)
         self._ids = list(ids)
         index = self._index_of(old_key) if old_key is not None else None
@@ -442,8 +442,8 @@ class SessionTable(ScrollView, can_focus=True):
             self.scroll_to(y=self._cursor - old_screen_line, animate=False, force=True)
         self._scroll_cursor_into_view()
         self.refresh()
-        if self.cursor_key != old_key:
-            self.post_message(self.Highlighted(self, self.cursor_key))
+        if self.cursor_session_key != old_key:
+            self.post_message(self.Highlighted(self, self.cursor_session_key))
 
     def set_sort(self, sort: SessionSort | None) -> None:
         """Show ▲/▼ in the header of the sorted column (the ids are sorted by the caller)."""
@@ -474,9 +474,9 @@ class SessionTable(ScrollView, can_focus=True):
             if self._ids[index] in keys:
                 self.refresh_line(index + 1)  # virtual lines: the header is line 0
 
-    def toggle_mark(self, key: int) -> None:
-        self.marked.symmetric_difference_update({key})
-        self.redraw([key])
+    def toggle_mark(self, session_key: int) -> None:
+        self.marked.symmetric_difference_update({session_key})
+        self.redraw([session_key])
 
     def clear_marks(self) -> None:
         marked, self.marked = self.marked, set()
@@ -495,11 +495,11 @@ class SessionTable(ScrollView, can_focus=True):
         self.refresh_line(old + 1)
         self.refresh_line(row + 1)
         self._scroll_cursor_into_view()
-        self.post_message(self.Highlighted(self, self.cursor_key))
+        self.post_message(self.Highlighted(self, self.cursor_session_key))
 
-    def move_cursor_to_key(self, key: int) -> bool:
+    def move_cursor_to_key(self, session_key: int) -> bool:
         """Put the cursor on this session; False if it is not listed."""
-        index = self._index_of(key)
+        index = self._index_of(session_key)
         if index is None:
             return False
         self.move_cursor(index)
@@ -531,7 +531,7 @@ class SessionTable(ScrollView, can_focus=True):
         self.move_cursor(len(self._ids) - 1)
 
     def action_select(self) -> None:
-        key = self.cursor_key
+        key = self.cursor_session_key
         if key is not None:
             self.post_message(self.Selected(self, key))
 
@@ -540,7 +540,7 @@ class SessionTable(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         # (ScrollView's own on_mount runs too: Textual calls each class's handler.)
         if self._ids:
-            self.post_message(self.Highlighted(self, self.cursor_key))
+            self.post_message(self.Highlighted(self, self.cursor_session_key))
 
     def on_resize(self, event: events.Resize) -> None:
         self._scroll_cursor_into_view()
@@ -665,9 +665,9 @@ class SessionTable(ScrollView, can_focus=True):
             layout = self._layouts[width] = layout_columns(width)
         return layout
 
-    def _index_of(self, key: int) -> int | None:
+    def _index_of(self, session_key: int) -> int | None:
         try:
-            return self._ids.index(key)
+            return self._ids.index(session_key)
         except ValueError:
             return None
 
